@@ -1,0 +1,1 @@
+"""Checks: per-source delivery schemas (pandera) and reconciliation rules (rules.yaml)."""

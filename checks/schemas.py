@@ -1,0 +1,106 @@
+"""Per-source pandera schemas for a delivery's observations: types, declared measures,
+non-negative figures, one figure per unit and measure, required measures present.
+
+A delivery failing its schema is rejected (the last good load stays in use); each failure
+is turned back into a problem naming file, sheet, row and column.
+"""
+from __future__ import annotations
+
+import re
+
+import pandera.polars as pa
+import polars as pl
+
+from p06.catalog import Source
+from p06.ingest.problems import Problem
+from p06.vntext import format_number
+
+UNIT_KINDS = ["province", "district", "tax_office", "service"]
+
+
+def observation_schema(source: Source) -> pa.DataFrameSchema:
+    measure_ids = [m.id for m in source.measures]
+    required = sorted(m.id for m in source.measures if m.required)
+    numeric = [m.id for m in source.measures if m.kind != "text"]
+
+    def required_present(data: pa.PolarsData) -> pl.LazyFrame:
+        """Row-aligned: every row passes when all required measures occur in the delivery."""
+        missing = set(required) - set(data.lazyframe.select("measure").unique().collect()["measure"].to_list())
+        return data.lazyframe.select(pl.lit(not missing).alias("ok"))
+
+    return pa.DataFrameSchema(
+        {
+            "source": pa.Column(str, pa.Check.eq(source.id)),
+            "unit_kind": pa.Column(str, pa.Check.isin(UNIT_KINDS)),
+            "unit_code": pa.Column(str),
+            "unit_name": pa.Column(str),
+            "measure": pa.Column(str, pa.Check.isin(measure_ids)),
+            "value": pa.Column(
+                pl.Float64, nullable=True,
+                checks=pa.Check(
+                    lambda d: d.lazyframe.select(
+                        pl.col("value").is_null() | (pl.col("value") >= 0) | ~pl.col("measure").is_in(numeric)
+                    ),
+                    name="non_negative",
+                ),
+            ),
+            "stated": pa.Column(bool),
+            "sheet": pa.Column(str),
+            "cell": pa.Column(str),
+        },
+        checks=[pa.Check(required_present, name="required_measures")],
+        unique=["unit_kind", "unit_code", "measure"],
+        strict=False,
+    )
+
+
+def _split_cell(cell: str) -> tuple[str | None, int | None]:
+    m = re.match(r"([A-Z]+)(\d+)$", cell or "")
+    return (m.group(1), int(m.group(2))) if m else (None, None)
+
+
+def schema_problems(frame: pl.DataFrame, source: Source) -> list[Problem]:
+    """Validate a delivery's observations; every failure becomes a problem with its cell."""
+    if frame.is_empty():
+        return []
+    try:
+        observation_schema(source).validate(frame, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    problems: list[Problem] = []
+    rows = frame.with_row_index("_i")
+    for case in cases.iter_rows(named=True):
+        check = str(case.get("check") or "")
+        index = case.get("index")
+        if "uniqueness" in check or "unique" in check:
+            continue          # reported once per unit and measure below, with every cell involved
+        if check == "required_measures":
+            if problems and "required column" in problems[-1].message:
+                continue
+            found = set(frame["measure"].unique().to_list())
+            for m in source.measures:
+                if m.required and m.id not in found:
+                    problems.append(Problem(frame["file"][0], f"required column '{m.label_vi}' ({m.id}) not found",
+                                            expected=f"a header such as '{' > '.join(m.headers[0])}'"))
+            continue
+        if index is None:
+            problems.append(Problem(frame["file"][0], f"schema check '{check}' failed: {case.get('failure_case')}"))
+            continue
+        row = rows.row(int(index), named=True)
+        column, row_number = _split_cell(row["cell"])
+        if check == "non_negative":
+            message, expected = f"negative figure {format_number(case.get('failure_case'), 2).rstrip('0').rstrip(',')} for {row['unit_name']}", "a figure of zero or more"
+        else:
+            message, expected = f"check '{check}' failed on {case.get('failure_case')!r}", None
+        problems.append(Problem(row["file"], message, sheet=row["sheet"], row=row_number, column=column,
+                                header=row["measure"], expected=expected))
+    dupes = frame.filter(pl.struct("unit_kind", "unit_code", "measure").is_duplicated())
+    for (unit_code, unit_name, measure), group in dupes.group_by(["unit_code", "unit_name", "measure"], maintain_order=True):
+        first = group.row(0, named=True)
+        column, row_number = _split_cell(first["cell"])
+        cells = ", ".join(f"{r['sheet']}!{r['cell']}" for r in group.iter_rows(named=True))
+        problems.append(Problem(first["file"], f"unit {unit_name} ({unit_code}) appears more than once for {measure}: {cells}",
+                                sheet=first["sheet"], row=row_number, column=column, header=measure,
+                                expected="each unit once"))
+    return problems

@@ -1,0 +1,222 @@
+"""Load a source-month from the landing zone into the warehouse, all or nothing.
+
+raw/<YYYY-MM>/<source>/ may hold several files: one per sheet, or a corrected file sent
+again. Files are taken newest first; a file whose measures a newer file already covers is
+superseded (kept in the record, not loaded). The figures of the remaining files replace the
+source-month in staging in one transaction; any problem rejects the whole source-month and
+leaves the previous good load in place. Files already processed with the same declarations
+are skipped as unchanged.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from checks.schemas import schema_problems
+from p06 import catalog
+from p06.catalog import Source
+from p06.ingest.problems import Problem, summarize
+from p06.ingest.reader import FileRead, read_file
+from p06.ingest.workbook import cell_ref
+from p06.warehouse import transaction
+
+READER_VERSION = "1"          # bump when reading changes, so unchanged files are read again
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+STAGING_COLUMNS = ["period", "as_of_date", "source", "unit_kind", "unit_code", "unit_name", "group_label", "measure",
+                   "value", "value_text", "stated", "decimals", "file", "sheet", "cell", "delivery_id"]
+
+
+@dataclass
+class DeliveryFile:
+    path: Path
+    relative: str
+    sha256: str
+    size: int
+    received_at: datetime
+
+
+@dataclass
+class LoadResult:
+    source: str
+    period: str
+    status: str                      # loaded | unchanged | rejected | missing
+    message: str = ""
+    files: list[str] = field(default_factory=list)
+    superseded: list[str] = field(default_factory=list)
+    rows: int = 0
+    units: int = 0
+    measures: list[str] = field(default_factory=list)
+    as_of_date: date | None = None
+    problems: list[Problem] = field(default_factory=list)
+    preview: pl.DataFrame | None = None
+
+    @property
+    def rejected(self) -> bool:
+        return self.status == "rejected" or (self.status == "unchanged" and bool(self.problems or self.message.startswith("rejected")))
+
+    def line(self) -> str:
+        files = ", ".join(self.files) or "-"
+        head = f"{self.period} {self.source:<14} {self.status:<9} {files}"
+        if self.status == "loaded":
+            head += f": {self.rows} figures, {self.units} units, {len(self.measures)} measures"
+        if self.superseded:
+            head += f" (superseded: {', '.join(self.superseded)})"
+        if self.message and self.status != "loaded":
+            head += "\n    " + self.message.replace("\n", "\n    ")
+        return head
+
+
+def landing_periods(raw_dir: Path) -> list[str]:
+    """Month folders of the landing zone, oldest first."""
+    if not raw_dir.exists():
+        return []
+    return sorted(p.name for p in raw_dir.iterdir() if p.is_dir() and PERIOD.match(p.name))
+
+
+def delivery_files(raw_dir: Path, source_id: str, period: str) -> list[DeliveryFile]:
+    """Files of a source-month, newest first (lock files and hidden files ignored)."""
+    folder = raw_dir / period / source_id
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.iterdir():
+        if not path.is_file() or path.name.startswith((".", "~$")) or path.name.lower().startswith("readme"):
+            continue
+        stat = path.stat()
+        found.append(DeliveryFile(path, path.relative_to(raw_dir).as_posix(), hashlib.sha256(path.read_bytes()).hexdigest(),
+                                  stat.st_size, datetime.fromtimestamp(stat.st_mtime)))
+    return sorted(found, key=lambda f: (f.received_at, f.path.name), reverse=True)
+
+
+def fingerprint(files: list[DeliveryFile], source: Source) -> str:
+    h = hashlib.sha256(f"{READER_VERSION}|{source.declaration_sha}|{catalog.reference_sha()}".encode())
+    for f in sorted(files, key=lambda f: f.relative):
+        h.update(f"|{f.relative}:{f.sha256}".encode())
+    return h.hexdigest()
+
+
+def _last_processing(con: duckdb.DuckDBPyConnection, source: str, period: str) -> list[tuple]:
+    return con.execute(
+        """SELECT file_name, status, message, fingerprint, as_of_date FROM raw.deliveries
+           WHERE source = ? AND period = ? AND processed_at = (
+               SELECT max(processed_at) FROM raw.deliveries WHERE source = ? AND period = ?)""",
+        [source, period, source, period]).fetchall()
+
+
+def read_delivery(files: list[Path], source: Source, period: str | None) -> tuple[list[FileRead], list[FileRead], pl.DataFrame, list[Problem]]:
+    """Read a source-month's files (newest first): (active reads, superseded reads, observations, problems)."""
+    reads = [read_file(p, source, period) for p in files]
+    active, superseded, covered = [], [], set()
+    for read in reads:
+        if covered and (read.unreadable or read.measures <= covered):
+            superseded.append(read)
+            continue
+        read.observations = [o for o in read.observations if o["measure"] not in covered]
+        covered |= read.measures
+        active.append(read)
+    problems = [p for r in active for p in r.problems]
+    rows = [o for r in active for o in r.observations]
+    frame = _observation_frame(rows, source.id, period)
+    if not problems:
+        problems = schema_problems(frame, source)
+    if not frame.is_empty() and len({r.as_of_date for r in active if r.as_of_date}) > 1:
+        problems.append(Problem(", ".join(r.file for r in active), "files of the same month give different as-of dates",
+                                expected="one cut-off date for the source-month"))
+    return active, superseded, frame, problems
+
+
+def _observation_frame(rows: list[dict], source_id: str, period: str | None) -> pl.DataFrame:
+    schema = {"value": pl.Float64, "value_text": pl.Utf8, "decimals": pl.Int32, "unit_kind": pl.Utf8, "unit_code": pl.Utf8,
+              "unit_name": pl.Utf8, "group_label": pl.Utf8, "measure": pl.Utf8, "stated": pl.Boolean, "sheet": pl.Utf8,
+              "cell": pl.Utf8, "row": pl.Int32, "file": pl.Utf8, "as_of_date": pl.Date}
+    frame = pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+    return frame.with_columns(pl.lit(period, pl.Utf8).alias("period"), pl.lit(source_id).alias("source"))
+
+
+def _cells_frame(read: FileRead, delivery_id: int) -> pl.DataFrame:
+    records = [
+        (delivery_id, grid.sheet, cell_ref(r, c), r + 1, c + 1, str(v))
+        for grid in read.grids for r, row in enumerate(grid.rows) for c, v in enumerate(row) if v is not None
+    ]
+    return pl.DataFrame(records, schema=["delivery_id", "sheet", "cell", "row_number", "column_number", "value"], orient="row")
+
+
+def _record(con, file: DeliveryFile, source: str, period: str, status: str, message: str | None,
+            as_of: date | None, fp: str, now: datetime) -> int:
+    return con.execute(
+        """INSERT INTO raw.deliveries (period, source, path, file_name, sha256, size_bytes, received_at, processed_at,
+                                       as_of_date, status, message, fingerprint)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING delivery_id""",
+        [period, source, file.relative, file.path.name, file.sha256, file.size, file.received_at, now, as_of, status,
+         message, fp]).fetchone()[0]
+
+
+def ingest_source_month(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: Source, period: str, *, force: bool = False) -> LoadResult:
+    files = delivery_files(raw_dir, source.id, period)
+    if not files:
+        return LoadResult(source.id, period, "missing", message=f"no file in raw/{period}/{source.id}/")
+    fp = fingerprint(files, source)
+    last = _last_processing(con, source.id, period)
+    if not force and last and all(row[3] == fp for row in last):
+        rejected = [row for row in last if row[1] == "rejected"]
+        message = ("rejected, unchanged since: " + "; ".join(row[2] or "" for row in rejected)) if rejected else "unchanged since the last load"
+        return LoadResult(source.id, period, "unchanged", message=message, files=[r[0] for r in last if r[1] != "superseded"],
+                          superseded=[r[0] for r in last if r[1] == "superseded"], as_of_date=last[0][4])
+
+    by_name = {f.path.name: f for f in files}
+    active, superseded, frame, problems = read_delivery([f.path for f in files], source, period)
+    as_of = next((r.as_of_date for r in active if r.as_of_date), None)
+    now = datetime.now()
+    result = LoadResult(source.id, period, "rejected" if problems else "loaded", files=[r.file for r in active],
+                        superseded=[r.file for r in superseded], as_of_date=as_of, problems=problems)
+    with transaction(con):
+        if problems:
+            result.message = summarize(problems)
+            for read in active:
+                own = [p for p in problems if p.file == read.file] or problems
+                delivery_id = _record(con, by_name[read.file], source.id, period, "rejected", summarize(own), read.as_of_date, fp, now)
+                _insert_cells(con, read, delivery_id)
+            for read in superseded:
+                _record(con, by_name[read.file], source.id, period, "superseded", "a newer file covers its measures", read.as_of_date, fp, now)
+            return result
+        con.execute("UPDATE raw.deliveries SET status = 'superseded' WHERE source = ? AND period = ? AND status = 'loaded'",
+                    [source.id, period])
+        ids = {}
+        for read in active:
+            ids[read.file] = _record(con, by_name[read.file], source.id, period, "loaded", None, read.as_of_date, fp, now)
+            _insert_cells(con, read, ids[read.file])
+        for read in superseded:
+            _record(con, by_name[read.file], source.id, period, "superseded", "a newer file covers its measures", read.as_of_date, fp, now)
+        staged = frame.with_columns(pl.col("file").replace_strict(ids, return_dtype=pl.Int64).alias("delivery_id")).select(STAGING_COLUMNS)
+        con.execute("DELETE FROM staging.observations WHERE source = ? AND period = ?", [source.id, period])
+        con.register("staged_observations", staged.to_arrow())
+        con.execute(f"INSERT INTO staging.observations ({', '.join(STAGING_COLUMNS)}) "
+                    f"SELECT {', '.join(STAGING_COLUMNS)} FROM staged_observations")
+        con.unregister("staged_observations")
+    result.rows = frame.height
+    result.units = frame.filter(pl.col("unit_kind") != "province")["unit_code"].n_unique()
+    result.measures = sorted(frame["measure"].unique().to_list())
+    result.preview = frame.filter(pl.col("unit_kind") == "province").select("unit_name", "measure", "value", "cell").head(10)
+    return result
+
+
+def _insert_cells(con, read: FileRead, delivery_id: int) -> None:
+    cells = _cells_frame(read, delivery_id)
+    if cells.is_empty():
+        return
+    con.register("delivered_cells", cells.to_arrow())
+    con.execute("INSERT INTO raw.cells (delivery_id, sheet, cell, row_number, column_number, value) "
+                "SELECT delivery_id, sheet, cell, row_number, column_number, value FROM delivered_cells")
+    con.unregister("delivered_cells")
+
+
+def ingest_period(con: duckdb.DuckDBPyConnection, raw_dir: Path, period: str, sources: list[str] | None = None) -> list[LoadResult]:
+    """Load every declared source of a month; a bad delivery never stops the others."""
+    declared = catalog.sources()
+    return [ingest_source_month(con, Path(raw_dir), declared[s], period) for s in (sources or declared)]

@@ -1,0 +1,126 @@
+"""Open a delivery (xlsx or csv) as plain grids of cell values, one per sheet, keeping merged ranges.
+
+openpyxl is used (not a calamine reader) because header detection needs merged cells.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from p06.ingest.problems import Problem
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+CSV_SUFFIXES = {".csv", ".txt"}
+
+
+class UnreadableFile(Exception):
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+@dataclass
+class Grid:
+    """One sheet: values by (row, column), 0-based; merged ranges as (r1, c1, r2, c2) inclusive."""
+    file: str
+    sheet: str
+    rows: list[list[Any]]
+    formats: list[list[str | None]] | None = None
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.rows)
+
+    @property
+    def n_cols(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+    def value(self, r: int, c: int) -> Any:
+        row = self.rows[r] if 0 <= r < len(self.rows) else []
+        return row[c] if 0 <= c < len(row) else None
+
+    def number_format(self, r: int, c: int) -> str | None:
+        if not self.formats or r >= len(self.formats) or c >= len(self.formats[r]):
+            return None
+        return self.formats[r][c]
+
+    def merged_origin(self, r: int, c: int) -> tuple[int, int]:
+        """The top-left cell of the merged range holding (r, c), or (r, c) itself."""
+        for r1, c1, r2, c2 in self.merged:
+            if r1 <= r <= r2 and c1 <= c <= c2:
+                return r1, c1
+        return r, c
+
+    def filled(self, r: int, c: int) -> Any:
+        """The value shown at (r, c): a merged range shows its top-left value everywhere."""
+        return self.value(*self.merged_origin(r, c))
+
+
+def cell_ref(r: int, c: int) -> str:
+    return f"{get_column_letter(c + 1)}{r + 1}"
+
+
+def column_letter(c: int) -> str:
+    return get_column_letter(c + 1)
+
+
+def open_grids(path: Path) -> list[Grid]:
+    """Every sheet of the file as a Grid; raises UnreadableFile with a clear problem."""
+    name = path.name
+    if path.stat().st_size == 0:
+        raise UnreadableFile(Problem(name, "the file is empty (0 bytes)", expected="an .xlsx workbook or a .csv file"))
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return _excel_grids(path)
+    if suffix in CSV_SUFFIXES:
+        return [_csv_grid(path)]
+    raise UnreadableFile(Problem(name, f"unsupported file type '{path.suffix}'",
+                                 expected="an .xlsx workbook or a .csv file (save .xls as .xlsx)"))
+
+
+def _excel_grids(path: Path) -> list[Grid]:
+    try:
+        wb = openpyxl.load_workbook(path, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, EOFError) as exc:
+        raise UnreadableFile(Problem(path.name, f"cannot open the workbook: it is truncated or not a valid .xlsx file ({type(exc).__name__}: {exc})",
+                                     expected="a complete .xlsx workbook; ask the department to send the file again")) from exc
+    grids = []
+    for ws in wb.worksheets:
+        rows, formats = [], []
+        for row in ws.iter_rows():
+            rows.append([c.value for c in row])
+            formats.append([c.number_format for c in row])
+        merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
+        grids.append(Grid(path.name, ws.title, rows, formats, merged))
+    wb.close()
+    return grids
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    for encoding in ("utf-8-sig", "cp1258"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _csv_grid(path: Path) -> Grid:
+    text = _decode(path.read_bytes())
+    lines = [ln for ln in text.splitlines() if ln.strip()][:10]
+    if not lines:
+        raise UnreadableFile(Problem(path.name, "the file holds no data", expected="a header line and one line per unit"))
+    delimiter = max(";,\t", key=lambda d: sum(ln.count(d) for ln in lines))
+    rows = [[cell.strip() or None for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    return Grid(path.name, path.stem, rows)
