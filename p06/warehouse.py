@@ -105,3 +105,8 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         raise
     else:
         con.execute("COMMIT")
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """A query's result as a polars DataFrame (DuckDB 2.0 relations, no DB-API copy)."""
+    return con.sql(sql, params=params).pl()

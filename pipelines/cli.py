@@ -1,0 +1,193 @@
+"""`p06`: run the monthly pipeline, check a delivery before filing it, query the published warehouse."""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+from pathlib import Path
+
+from p06 import catalog, config
+
+USAGE = """p06 run [--period YYYY-MM ...]     load, reconcile and publish months of the landing zone
+p06 check PATH [--source S] [--period YYYY-MM]   read one delivery as the pipeline would; load nothing
+p06 sql "SELECT ..." [--csv]        query the analysts' copy of the warehouse"""
+
+
+def _instance():
+    import dagster as dg
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def _staging_lines(result) -> list[tuple[str, str]]:
+    lines = []
+    for event in result.get_asset_materialization_events():
+        mat = event.asset_materialization
+        if mat.asset_key.path[0] != "staging":
+            continue
+        meta = {k: v.value for k, v in mat.metadata.items()}
+        source = mat.asset_key.path[1]
+        text = f"  {source:<14} {meta.get('status', '?'):<9} {meta.get('files') or '-'}"
+        if meta.get("status") == "loaded":
+            text += f": {meta.get('rows')} figures, {meta.get('units')} units"
+        if meta.get("superseded"):
+            text += f" (superseded: {meta['superseded']})"
+        if meta.get("message") and meta.get("status") != "loaded":
+            text += "\n      " + str(meta["message"]).replace("\n", "\n      ")
+        lines.append((meta.get("status", "?"), text))
+    return lines
+
+
+def _findings_summary(period: str) -> list[str]:
+    from p06 import warehouse
+    with warehouse.connect() as con:
+        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema='marts' "
+                           "AND table_name='reconciliation_findings'").fetchone()[0]:
+            return []
+        rows = con.execute("""SELECT severity, source, unit_code, rule_id, message_en FROM marts.reconciliation_findings
+                              WHERE period = ? ORDER BY severity, source, rule_id, unit_code""", [period]).fetchall()
+    errors = [r for r in rows if r[0] == "error"]
+    warnings = [r for r in rows if r[0] == "warning"]
+    out = [f"  findings: {len(errors)} error(s), {len(warnings)} warning(s)"]
+    for sev, source, unit, rule, message in errors + warnings[:15]:
+        out.append(f"    {sev:<7} {source:<13} {unit:<7} {rule}: {message}")
+    if len(warnings) > 15:
+        out.append(f"    ... {len(warnings) - 15} more warning(s): SELECT * FROM marts.reconciliation_findings WHERE period = '{period}'")
+    return out
+
+
+def cmd_run(args) -> int:
+    from p06.ingest.load import landing_periods
+    from pipelines.definitions import defs
+    from pipelines.partitions import monthly_partitions
+
+    raw = config.raw_dir()
+    periods = args.period or landing_periods(raw)
+    if not periods:
+        print(f"no month folder (YYYY-MM) in {raw}", file=sys.stderr)
+        return 2
+    valid = set(monthly_partitions.get_partition_keys())
+    job = defs.resolve_job_def("monthly_job")
+    instance = _instance()
+    exit_code = 0
+    outputs = {}
+    print(f"landing zone {raw}\nwarehouse    {config.warehouse_path()}")
+    for period in periods:
+        if period not in valid:
+            print(f"{period}: not a report month ({min(valid)} to {max(valid)})", file=sys.stderr)
+            exit_code = 2
+            continue
+        started = time.perf_counter()
+        result = job.execute_in_process(partition_key=period, instance=instance, raise_on_error=False)
+        print(f"\n{period}  ({time.perf_counter() - started:.1f} s)")
+        lines = _staging_lines(result)
+        for _, text in lines:
+            print(text)
+        if any(status == "rejected" or "rejected" in text for status, text in lines):
+            exit_code = max(exit_code, 1)
+        print("\n".join(_findings_summary(period)))
+        for event in result.get_asset_materialization_events():
+            if event.asset_materialization.asset_key.path == ["exports", "monthly_report"]:
+                outputs[period] = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+        if not result.success:
+            exit_code = 1
+            for event in result.all_events:
+                if event.is_step_failure:
+                    print(f"  step failed: {event.step_key}: {event.event_specific_data.error.message.strip()}", file=sys.stderr)
+    for period, paths in outputs.items():
+        print(f"\n{period} outputs:")
+        for name, path in paths.items():
+            print(f"  {name:<12} {path}")
+    if outputs:
+        print(f"\nanalysts' copy: {config.analyst_copy_path()}  (p06 sql \"SELECT ...\")")
+    return exit_code
+
+
+def _guess_source(path: Path) -> str | None:
+    return path.parent.name if path.parent.name in catalog.sources() else None
+
+
+def cmd_check(args) -> int:
+    from p06.ingest.load import PERIOD, read_delivery
+    from p06.reconcile.store import check_delivery
+
+    path = Path(args.path)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    source_id = args.source or _guess_source(path)
+    if source_id not in catalog.sources():
+        print(f"{path}: say which source it is: --source {{{','.join(catalog.sources())}}}", file=sys.stderr)
+        return 2
+    source = catalog.sources()[source_id]
+    period = args.period or (path.parent.parent.name if PERIOD.match(path.parent.parent.name) else None)
+    active, _, frame, problems = read_delivery([path], source, period)
+    as_of = next((r.as_of_date for r in active if r.as_of_date), None)
+    print(f"{path.name}: source {source_id}, period {period or '(not given)'}, as of {as_of or '(no date in the title)'}")
+    if not frame.is_empty():
+        import polars as pl
+        units = frame.filter(pl.col("unit_kind") != "province")
+        print(f"  {units['unit_code'].n_unique()} units, total row: {'yes' if frame['unit_kind'].eq('province').any() else 'no'}")
+        print("  measures: " + ", ".join(sorted(frame["measure"].unique().to_list())))
+    missing = [m.id for m in source.measures if m.id not in set(frame["measure"].to_list())]
+    if missing:
+        print("  not found: " + ", ".join(missing))
+    if problems:
+        print(f"  REJECTED: {len(problems)} problem(s)")
+        for p in problems:
+            print(f"    - {p}")
+        return 1
+    findings = check_delivery(frame, source_id, period)
+    if findings.is_empty():
+        print("  accepted; no reconciliation finding")
+    else:
+        print(f"  accepted; {findings.height} reconciliation finding(s):")
+        for row in findings.iter_rows(named=True):
+            print(f"    {row['severity']:<7} {row['unit_code']:<7} {row['rule_id']}: {row['message_en']}")
+    return 0
+
+
+def cmd_sql(args) -> int:
+    from p06.publish.snapshot import query
+    try:
+        columns, rows = query(args.query)
+    except Exception as exc:  # noqa: BLE001 (show any database error plainly)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return 0
+    widths = [max([len(str(c))] + [len(_show(r[i])) for r in rows]) for i, c in enumerate(columns)]
+    print("  ".join(str(c).ljust(w) for c, w in zip(columns, widths)))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(_show(v).ljust(w) for v, w in zip(r, widths)))
+    print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return 0
+
+
+def _show(value) -> str:
+    return "" if value is None else str(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="p06", description="Project 06 monthly indicators pipeline", usage=USAGE)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="load, reconcile and publish months of the landing zone")
+    run.add_argument("--period", action="append", help="YYYY-MM (repeatable); default: every month folder in raw/")
+    check = sub.add_parser("check", help="read one delivery as the pipeline would, loading nothing")
+    check.add_argument("path")
+    check.add_argument("--source", choices=sorted(catalog.sources()))
+    check.add_argument("--period")
+    sql = sub.add_parser("sql", help="query the analysts' copy of the warehouse")
+    sql.add_argument("query")
+    sql.add_argument("--csv", action="store_true", help="print CSV")
+    args = parser.parse_args(argv)
+    return {"run": cmd_run, "check": cmd_check, "sql": cmd_sql}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
