@@ -1,0 +1,109 @@
+"""marts.public_services_monthly: appendices II and III of the report in the report's shape.
+
+One row per service delivered in the month's accepted dvc delivery: connection status, dossiers in total and
+online, the online ratio (computed from the two counts as declared by the catalog's indicator, never the
+delivered ratio column), dossiers handled on time and overdue, difficulties. Counts are the month's (flows);
+a blank cell stays NULL. Quality is the worst finding of the month on the service's row.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from p06 import catalog
+from p06.publish import indicators, inputs
+
+TABLE = "marts.public_services_monthly"
+DDL = """
+CREATE TABLE IF NOT EXISTS marts.public_services_monthly (
+    period           VARCHAR NOT NULL,
+    as_of_date       DATE,
+    appendix         VARCHAR,
+    appendix_name_vi VARCHAR,
+    service_no       INTEGER,
+    service_code     VARCHAR NOT NULL,
+    service_name     VARCHAR NOT NULL,
+    group_label      VARCHAR,
+    connected        VARCHAR,
+    dossiers_total   DOUBLE,
+    dossiers_online  DOUBLE,
+    online_ratio     DOUBLE,
+    on_time          DOUBLE,
+    overdue          DOUBLE,
+    difficulties     VARCHAR,
+    quality          VARCHAR NOT NULL
+);
+"""
+COLUMNS = ["period", "as_of_date", "appendix", "appendix_name_vi", "service_no", "service_code", "service_name",
+           "group_label", "connected", "dossiers_total", "dossiers_online", "online_ratio", "on_time", "overdue",
+           "difficulties", "quality"]
+
+
+def _layout(path: Path) -> tuple[dict, indicators.Indicator, catalog.Source]:
+    layout = indicators.catalog_document(path)["public_services"]
+    source = catalog.sources()[layout["source"]]
+    ratio = indicators.indicators(path)[layout["online_ratio_indicator"]]
+    measures = set(layout["columns"].values())
+    if ratio.source != source.id or not {*ratio.numerator, *ratio.denominator} <= measures:
+        raise ValueError("public_services: the online ratio indicator must use measures of the table's columns")
+    return layout, ratio, source
+
+
+def _pivot(layout: dict, ratio: indicators.Indicator, source: catalog.Source) -> str:
+    kinds = {m.id: m.kind for m in source.measures}
+    cols = []
+    for column, measure in layout["columns"].items():
+        field = "value_text" if kinds[measure] == "text" else "value"
+        cols.append(f"max({field}) FILTER (WHERE measure = '{measure}') AS {column}")
+
+    def total(ms):  # NULL unless every measure is delivered
+        listed = ", ".join(f"'{m}'" for m in ms)
+        return (f"CASE WHEN count(value) FILTER (WHERE measure IN ({listed})) = {len(ms)} "
+                f"THEN sum(value) FILTER (WHERE measure IN ({listed})) END")
+    cols.append(f"{total(ratio.numerator)} / nullif({total(ratio.denominator)}, 0) * {ratio.factor} AS online_ratio")
+    return ",\n       ".join(cols)
+
+
+def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = indicators.CATALOG_FILE) -> pl.DataFrame:
+    """The rows of marts.public_services_monthly for one period (not written)."""
+    layout, ratio, source = _layout(path)
+    units = pl.DataFrame([{"unit_code": u.unit_code, "name_vi": u.name_vi, "group_vi": u.group_vi or None}
+                          for u in catalog.units() if u.unit_kind == "service"])
+    appendices = pl.DataFrame(layout["appendices"])
+    sql = f"""
+    WITH services AS (
+        SELECT period, unit_code, max(as_of_date) AS as_of_date, any_value(unit_name) AS delivered_name,
+               any_value(group_label) AS delivered_group,
+               {_pivot(layout, ratio, source)}
+        FROM ({inputs.ACCEPTED_OBSERVATIONS}) o
+        WHERE period = $period AND source = $source AND unit_kind = 'service' AND NOT stated
+        GROUP BY period, unit_code
+    ),
+    quality AS (
+        SELECT s.unit_code, {inputs.QUALITY} AS quality
+        FROM services s LEFT JOIN ({inputs.findings_sql(con)}) f
+          ON f.period = s.period AND f.source = $source AND f.unit_code = s.unit_code
+        GROUP BY s.unit_code
+    )
+    SELECT s.period, s.as_of_date, a.appendix, a.name_vi AS appendix_name_vi,
+           TRY_CAST(regexp_extract(s.unit_code, '(\\d+)$', 1) AS INTEGER) AS service_no,
+           s.unit_code AS service_code, coalesce(u.name_vi, s.delivered_name) AS service_name,
+           coalesce(u.group_vi, s.delivered_group) AS group_label,
+           s.* EXCLUDE (period, unit_code, as_of_date, delivered_name, delivered_group), q.quality
+    FROM services s
+    JOIN quality q USING (unit_code)
+    LEFT JOIN _p06_service_units u USING (unit_code)
+    LEFT JOIN _p06_appendices a ON starts_with(s.unit_code, a.prefix)
+    ORDER BY a.appendix, service_no, s.unit_code
+    """
+    con.register("_p06_service_units", units.to_arrow())
+    con.register("_p06_appendices", appendices.to_arrow())
+    try:
+        rows = pl.from_arrow(con.sql(sql, params={"period": period, "source": source.id}).to_arrow_table())
+    finally:
+        con.unregister("_p06_service_units")
+        con.unregister("_p06_appendices")
+    return rows.select(COLUMNS)
+

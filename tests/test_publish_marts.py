@@ -1,0 +1,416 @@
+"""Published tables: computations on hand-made staging rows, then the September 2023 report from the samples.
+
+Expected figures of the second part are those the province's September 2023 report states
+(/work/shared/seed/000_6fca482df95fc581.txt, section II and appendices II-III; listed in the samples README).
+"""
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from p06 import warehouse
+from p06.publish import comments, indicators, inputs, marts
+
+SAMPLES = Path("/work/shared/samples/raw")
+OBS_COLUMNS = ["period", "as_of_date", "source", "unit_kind", "unit_code", "unit_name", "group_label", "measure",
+               "value", "value_text", "stated", "decimals", "file", "sheet", "cell", "delivery_id"]
+
+
+# ----------------------------------------------------------------------------- hand-made staging rows
+
+@pytest.fixture
+def con(tmp_path):
+    with warehouse.connect(tmp_path / "w.duckdb") as c:
+        yield c
+
+
+def deliver(con, period: str, source: str, rows: list[tuple], status: str = "loaded") -> int:
+    """Record a delivery and its figures; a row is (unit_kind, unit_code, measure, value[, stated])."""
+    as_of = date(int(period[:4]), int(period[5:]), 15)
+    delivery_id = con.execute("""
+        INSERT INTO raw.deliveries (period, source, path, file_name, sha256, size_bytes, received_at, processed_at,
+                                    as_of_date, status, message, fingerprint)
+        VALUES (?, ?, ?, ?, 'x', 1, ?, ?, ?, ?, ?, 'x') RETURNING delivery_id""",
+        [period, source, f"{period}/{source}/f.xlsx", f"{source}_{period}.xlsx", datetime(2023, 9, 16),
+         datetime(2023, 9, 16), as_of, status, "bad header" if status == "rejected" else None]).fetchone()[0]
+    for i, (kind, code, measure, value, *stated) in enumerate(rows):
+        stated = stated[0] if stated else kind == "province"
+        con.execute(f"INSERT INTO staging.observations ({', '.join(OBS_COLUMNS)}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?, NULL, 'f.xlsx', 'S', ?, ?)",
+                    [period, as_of, source, kind, code, f"name {code}", measure, value, stated, f"C{i}", delivery_id])
+    return delivery_id
+
+
+def table(con, name: str, period: str, **where) -> list[dict]:
+    cond = "".join(f" AND {k} = ?" for k in where)
+    cur = con.execute(f"SELECT * FROM marts.{name} WHERE period = ?{cond}", [period, *where.values()])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def one(con, period: str, code: str, unit_code: str = "38") -> dict:
+    rows = table(con, "indicator_monthly", period, indicator_code=code, unit_code=unit_code)
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_province_row_sums_unit_rows_never_the_total_row(con):
+    deliver(con, "2023-09", "vneid", [
+        ("district", "380", "chip_id_applications", 100.0), ("district", "381", "chip_id_applications", 250.0),
+        ("province", "38", "chip_id_applications", 999.0),
+    ])
+    marts.publish_period(con, "2023-09")
+    row = one(con, "2023-09", "CCCD_CHIP_APPLICATIONS")
+    assert (row["numerator"], row["value"], row["basis"], row["units_reporting"]) == (350.0, 350.0, "units", 2)
+    assert one(con, "2023-09", "CCCD_CHIP_APPLICATIONS", "381")["value"] == 250.0
+    assert one(con, "2023-09", "CCCD_CHIP_APPLICATIONS", "381")["basis"] == "unit_row"
+
+
+def test_ratio_is_a_ratio_of_sums_and_ignores_stated_ratios(con):
+    deliver(con, "2023-09", "bhxh", [
+        ("district", "380", "participants", 100.0), ("district", "380", "participants_verified", 50.0),
+        ("district", "380", "participants_verified_ratio", 0.99, True),
+        ("district", "381", "participants", 300.0), ("district", "381", "participants_verified", 270.0),
+        ("province", "38", "participants_verified_ratio", 0.70),
+    ])
+    marts.publish_period(con, "2023-09")
+    row = one(con, "2023-09", "BHXH_VERIFIED_SHARE")
+    assert (row["numerator"], row["denominator"]) == (320.0, 400.0)
+    assert row["value"] == pytest.approx(80.0)      # not the mean of 50% and 90%, not the stated 70%
+    assert one(con, "2023-09", "BHXH_VERIFIED_SHARE", "380")["value"] == pytest.approx(50.0)
+
+
+def test_province_only_delivery_uses_its_total_row_and_says_so(con):
+    deliver(con, "2023-08", "bhxh", [("province", "38", "hi_lookups", 5000.0), ("province", "38", "hi_lookups_ok", 3000.0)])
+    deliver(con, "2023-09", "bhxh", [
+        ("district", "380", "hi_lookups", 4000.0), ("district", "381", "hi_lookups", 1300.0),
+        ("district", "380", "hi_lookups_ok", 2500.0), ("district", "381", "hi_lookups_ok", 900.0),
+    ])
+    marts.publish_period(con, "2023-08")
+    marts.publish_period(con, "2023-09")
+    august = one(con, "2023-08", "HI_LOOKUPS")
+    assert (august["value"], august["basis"], august["units_reporting"]) == (5000.0, "total_row", None)
+    assert not table(con, "indicator_monthly", "2023-08", unit_level="district")
+    assert table(con, "source_completeness", "2023-08", source="bhxh")[0]["province_total_only"] is True
+    september = one(con, "2023-09", "HI_LOOKUPS")
+    assert (september["basis"], september["previous_value"], september["change"]) == ("units", 5000.0, 300.0)
+    share = one(con, "2023-09", "HI_LOOKUPS_OK_SHARE")
+    assert share["change"] == pytest.approx(3400 / 5300 * 100 - 60.0)   # in percentage points
+
+
+def test_a_missing_month_is_missing_not_filled_from_another(con):
+    deliver(con, "2023-08", "tre_em", [("district", "380", "children", 10.0), ("district", "380", "children_updated", 5.0)])
+    deliver(con, "2023-10", "tre_em", [("district", "380", "children", 10.0), ("district", "380", "children_updated", 8.0)])
+    counts = marts.publish_period(con, "2023-09")
+    assert counts["indicator_monthly"] == 0
+    status = {r["source"]: r["status"] for r in table(con, "source_completeness", "2023-09")}
+    assert status["tre_em"] == "missing" and set(status.values()) == {"missing"}
+    marts.publish_period(con, "2023-10")
+    october = one(con, "2023-10", "CHILDREN_UPDATED_SHARE")
+    assert october["value"] == pytest.approx(80.0)
+    assert october["previous_value"] is None and october["change"] is None   # September had nothing; August does not stand in
+
+
+def test_figures_of_a_rejected_delivery_are_not_published(con):
+    deliver(con, "2023-09", "thue", [("tax_office", "CCT01", "tax_ids_to_review", 10.0),
+                                     ("tax_office", "CCT01", "tax_ids_matched", 7.0)], status="rejected")
+    marts.publish_period(con, "2023-09")
+    assert not table(con, "indicator_monthly", "2023-09", source="thue")
+    row = table(con, "source_completeness", "2023-09", source="thue")[0]
+    assert (row["status"], row["rejected_deliveries"], row["units_present"]) == ("missing", 1, 0)
+    assert "bad header" in row["rejection_messages"]
+
+
+def test_a_blank_part_leaves_the_unit_unknown_and_out_of_the_province_sum(con):
+    parts = ["civil_entered_birth", "civil_entered_marriage", "civil_entered_death", "civil_entered_adoption"]
+    rows = [("district", "380", m, 10.0) for m in parts] + [("district", "380", "civil_to_enter", 100.0)]
+    rows += [("district", "381", m, 1.0) for m in parts[:3]] + [("district", "381", "civil_entered_adoption", None),
+                                                                ("district", "381", "civil_to_enter", 50.0)]
+    rows += [("district", "380", "civil_entered_total", 45.0)]     # a delivered total is a claim, not the numerator
+    deliver(con, "2023-09", "ho_tich", rows)
+    marts.publish_period(con, "2023-09")
+    assert one(con, "2023-09", "CIVIL_ENTERED_SHARE", "381")["numerator"] is None
+    province = one(con, "2023-09", "CIVIL_ENTERED_SHARE")
+    assert (province["numerator"], province["denominator"], province["units_reporting"]) == (40.0, 100.0, 1)
+    completeness = table(con, "source_completeness", "2023-09", source="ho_tich")[0]
+    assert (completeness["units_expected"], completeness["units_present"]) == (27, 2)
+    assert "399" in completeness["missing_units"]
+
+
+def _findings_table(con, with_measures: bool | str):
+    measures = {True: ", measures VARCHAR[]", "measure": ", measure VARCHAR", False: ""}[with_measures]
+    con.execute(f"""CREATE TABLE marts.reconciliation_findings (period VARCHAR, source VARCHAR, unit_code VARCHAR,
+                    unit_name VARCHAR, rule_id VARCHAR, severity VARCHAR{measures})""")
+
+
+def test_quality_follows_the_findings_on_the_measures_involved(con):
+    deliver(con, "2023-09", "bhxh", [
+        ("district", "380", "hi_lookups", 10.0), ("district", "380", "hi_lookups_ok", 5.0),
+        ("district", "381", "hi_lookups", 10.0), ("district", "381", "hi_lookups_ok", 5.0),
+        ("district", "380", "id_cards_synced", 3.0), ("district", "381", "id_cards_synced", 3.0),
+    ])
+    _findings_table(con, with_measures=True)
+    con.execute("""INSERT INTO marts.reconciliation_findings VALUES
+        ('2023-09', 'bhxh', '381', 'x', 'stated_ratio', 'warning', ['hi_lookups_ok_ratio']),
+        ('2023-09', 'bhxh', '38', 'x', 'total', 'error', ['id_cards_synced'])""")
+    marts.publish_period(con, "2023-09")
+    assert one(con, "2023-09", "HI_LOOKUPS_OK_SHARE", "381")["quality"] == "warning"
+    assert one(con, "2023-09", "HI_LOOKUPS_OK_SHARE", "380")["quality"] == "ok"
+    assert one(con, "2023-09", "HI_LOOKUPS_OK_SHARE")["quality"] == "warning"
+    assert one(con, "2023-09", "HI_ID_CARDS_SYNCED")["quality"] == "error"
+    assert one(con, "2023-09", "HI_ID_CARDS_SYNCED", "380")["quality"] == "ok"
+    assert one(con, "2023-09", "HI_LOOKUPS")["quality"] == "ok"
+    counts = table(con, "source_completeness", "2023-09", source="bhxh")[0]
+    assert (counts["error_count"], counts["warning_count"]) == (1, 1)
+
+
+def test_quality_without_a_measures_column_falls_back_to_the_row(con):
+    deliver(con, "2023-09", "tre_em", [("district", "380", "children", 10.0), ("district", "380", "children_updated", 5.0),
+                                       ("district", "381", "children", 10.0), ("district", "381", "children_updated", 5.0)])
+    _findings_table(con, with_measures=False)
+    con.execute("INSERT INTO marts.reconciliation_findings VALUES ('2023-09', 'tre_em', '380', 'x', 'r', 'error')")
+    marts.publish_period(con, "2023-09")
+    assert one(con, "2023-09", "CHILDREN_UPDATED_SHARE", "380")["quality"] == "error"
+    assert one(con, "2023-09", "CHILDREN_UPDATED_SHARE", "381")["quality"] == "ok"
+    assert one(con, "2023-09", "CHILDREN_UPDATED_SHARE")["quality"] == "error"
+
+
+def test_quality_from_a_single_measure_column(con):
+    deliver(con, "2023-09", "nguoi_co_cong", [
+        ("district", "380", "merit_to_review", 10.0), ("district", "380", "merit_cleaned", 6.0),
+        ("district", "380", "merit_remaining", 4.0), ("province", "38", "merit_remaining", 5.0),
+    ])
+    _findings_table(con, with_measures="measure")
+    con.execute("""INSERT INTO marts.reconciliation_findings VALUES
+        ('2023-09', 'nguoi_co_cong', '38', 'x', 'remaining', 'warning', 'merit_remaining')""")
+    marts.publish_period(con, "2023-09")
+    assert one(con, "2023-09", "MERIT_REMAINING")["quality"] == "warning"
+    assert one(con, "2023-09", "MERIT_CLEANED_SHARE")["quality"] == "ok"
+    assert one(con, "2023-09", "MERIT_REMAINING", "380")["quality"] == "ok"
+
+
+def test_a_failed_publication_leaves_the_previous_one_in_place(con, monkeypatch):
+    deliver(con, "2023-09", "vneid", [("district", "380", "chip_id_applications", 100.0)])
+    marts.publish_period(con, "2023-09")
+    before = table(con, "indicator_monthly", "2023-09")
+
+    def broken(con, period):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(marts.completeness, "compute", broken)
+    with pytest.raises(RuntimeError):
+        marts.publish_period(con, "2023-09")
+    assert table(con, "indicator_monthly", "2023-09") == before
+
+
+def test_every_table_and_column_has_a_comment_and_the_dictionary_is_generated(con, tmp_path):
+    marts.publish_period(con, "2023-09")
+    assert comments.missing_comments(con) == []
+    text = comments.write_data_dictionary(con, tmp_path / "docs").read_text(encoding="utf-8")
+    for name in ("marts.indicator_monthly", "marts.public_services_monthly", "marts.source_completeness",
+                 "staging.observations", "raw.deliveries"):
+        assert f"`{name}`" in text
+    assert "| `change` | DOUBLE | Tăng/giảm so với tháng trước" in text
+
+
+def test_the_catalog_rejects_a_measure_its_source_does_not_declare(tmp_path):
+    doc = indicators.CATALOG_FILE.read_text(encoding="utf-8")
+    bad = tmp_path / "indicators.yaml"
+    bad.write_text(doc.replace("numerator: [chip_id_applications]", "numerator: [no_such_measure]"), encoding="utf-8")
+    with pytest.raises(ValueError, match="no_such_measure"):
+        indicators.load_catalog(bad)
+
+
+def test_period_arithmetic():
+    assert inputs.previous_period("2024-01") == "2023-12"
+    assert inputs.previous_period("2023-09") == "2023-08"
+    assert inputs.period_end("2024-02") == date(2024, 2, 29)
+
+
+# ----------------------------------------------------------------------------- the samples and the report
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    load = pytest.importorskip("p06.ingest.load")
+    root = tmp_path_factory.mktemp("samples")
+    raw = root / "raw"
+    shutil.copytree(SAMPLES, raw)
+    with warehouse.connect(root / "w.duckdb") as c:
+        for period in ("2023-08", "2023-09"):
+            results = load.ingest_period(c, raw, period)
+            assert all(r.status == "loaded" for r in results), [(r.source, r.status, r.message) for r in results]
+        marts.publish_period(c, "2023-08")
+        marts.publish_period(c, "2023-09")
+        yield c
+
+
+# (indicator, numerator, denominator, value as the report shows it, decimals shown, target)
+REPORT_SEPTEMBER = [
+    ("CCCD_CHIP_APPLICATIONS", 3_421_346, None, 3_421_346, 0, None),
+    ("EID_APPLICATIONS", 2_336_438, None, 2_336_438, 0, 1_620_967),
+    ("EID_ACTIVATED_VS_TARGET", 1_651_144, 1_620_967, 101.86, 2, 1_620_967),
+    ("BHXH_VERIFIED_SHARE", 3_079_271, 3_200_783, 96.20, 2, None),
+    ("HI_FACILITIES_CHIP", 678, None, 678, 0, None),
+    ("HI_FACILITIES_CHIP_SHARE", 678, 678, 100, 0, None),
+    ("HI_LOOKUPS", 5_339_392, None, 5_339_392, 0, None),
+    ("HI_LOOKUPS_OK", 3_573_541, None, 3_573_541, 0, None),
+    ("HI_LOOKUPS_OK_SHARE", 3_573_541, 5_339_392, 66.9, 1, None),
+    ("HI_ID_CARDS_SYNCED", 3_037_420, None, 3_037_420, 0, None),
+    ("TAX_IDS_MATCHED_SHARE", 1_721_898, 2_262_033, 76, 0, None),
+    ("TAX_IDS_UNMATCHED_SHARE", 540_135, 2_262_033, 24, 0, None),
+    ("VAX_DOSES", 8_691_170, None, 8_691_170, 0, None),
+    ("VAX_PERSONS", 3_063_393, None, 3_063_393, 0, None),
+    ("VAX_VERIFIED_SHARE", 2_798_936, 3_063_393, 91.3, 1, None),     # the report truncates 91,37 (see below)
+    ("VAX_UNVERIFIED", 264_457, None, 264_457, 0, None),
+    ("CIVIL_ENTERED_SHARE", 300_790, 2_343_764, 12.83, 2, None),
+    ("CIVIL_ENTERED_BIRTH", 277_202, None, 277_202, 0, None),
+    ("CIVIL_ENTERED_MARRIAGE", 14_075, None, 14_075, 0, None),
+    ("CIVIL_ENTERED_DEATH", 9_483, None, 9_483, 0, None),
+    ("CIVIL_ENTERED_ADOPTION", 30, None, 30, 0, None),
+    ("CHILDREN_UPDATED_SHARE", 780_355, 960_281, 81.3, 1, None),
+    ("MERIT_CLEANED_SHARE", 60_468, 65_546, 92.25, 2, None),
+    ("WELFARE_BENEFICIARIES", 261_308, None, 261_308, 0, None),
+    ("WELFARE_BENEFICIARIES_SOCIAL", 194_479, None, 194_479, 0, None),
+    ("WELFARE_BENEFICIARIES_MERIT", 66_829, None, 66_829, 0, None),
+    ("WELFARE_REVIEWED", 261_308, None, 261_308, 0, None),
+    ("WELFARE_ACCOUNTS", 10_550, None, 10_550, 0, None),
+    ("WELFARE_ACCOUNTS_SOCIAL", 7_909, None, 7_909, 0, None),
+    ("WELFARE_ACCOUNTS_MERIT", 2_641, None, 2_641, 0, None),
+    ("WELFARE_PAID_CASHLESS", 4_562, None, 4_562, 0, None),
+    ("WELFARE_PAID_CASHLESS_SOCIAL", 3_102, None, 3_102, 0, None),
+    ("WELFARE_PAID_CASHLESS_MERIT", 1_460, None, 1_460, 0, None),
+]
+
+
+@pytest.mark.parametrize("code, numerator, denominator, shown, decimals, target", REPORT_SEPTEMBER,
+                         ids=[r[0] for r in REPORT_SEPTEMBER])
+def test_september_province_rows_reproduce_the_report(samples, code, numerator, denominator, shown, decimals, target):
+    row = one(samples, "2023-09", code)
+    assert row["basis"] == "units" and row["unit_level"] == "province"
+    assert row["numerator"] == numerator
+    assert row["denominator"] == denominator
+    assert row["target"] == target
+    assert abs(row["value"] - shown) <= 10 ** -decimals       # within one unit of the last decimal shown
+    assert row["decimals"] == decimals
+
+
+def test_the_report_truncates_the_vaccination_ratio(samples):
+    value = one(samples, "2023-09", "VAX_VERIFIED_SHARE")["value"]
+    assert value == pytest.approx(2_798_936 / 3_063_393 * 100)
+    assert round(value, 1) == 91.4      # the report prints 91,3: truncated, not rounded
+
+
+def test_month_over_month_changes_come_from_august(samples):
+    changes = {code: one(samples, "2023-09", code)["change"]
+               for code in ("HI_LOOKUPS", "HI_LOOKUPS_OK", "HI_ID_CARDS_SYNCED", "HI_FACILITIES_CHIP", "HI_LOOKUPS_OK_SHARE")}
+    assert changes["HI_LOOKUPS"] == 269_520
+    assert changes["HI_LOOKUPS_OK"] == 229_790
+    assert changes["HI_ID_CARDS_SYNCED"] == 18_103
+    assert changes["HI_FACILITIES_CHIP"] == 1
+    assert round(changes["HI_LOOKUPS_OK_SHARE"], 1) == 1.0   # "+1,0%" in the report: percentage points
+    assert one(samples, "2023-09", "HI_LOOKUPS")["previous_value"] == one(samples, "2023-08", "HI_LOOKUPS")["value"]
+
+
+def test_civil_registry_total_is_the_sum_of_the_four_types(samples):
+    """The report's 300.790 is the sum of the types; the delivered district totals sum to 10 more (district 399)."""
+    delivered_total = samples.execute("""SELECT sum(value) FROM staging.observations WHERE period = '2023-09'
+        AND source = 'ho_tich' AND measure = 'civil_entered_total' AND unit_kind = 'district'""").fetchone()[0]
+    assert delivered_total == 300_800
+    assert one(samples, "2023-09", "CIVIL_ENTERED_SHARE")["numerator"] == 300_790
+    district = one(samples, "2023-09", "CIVIL_ENTERED_SHARE", "399")
+    assert district["numerator"] == 17_364 + 759 + 592 + 2
+
+
+def test_merit_remaining_is_the_sum_of_units_not_the_stated_5123(samples):
+    assert one(samples, "2023-09", "MERIT_REMAINING")["value"] == 65_546 - 60_468 == 5_078
+
+
+def test_unit_rows_are_published_for_every_unit(samples):
+    rows = table(samples, "indicator_monthly", "2023-09", indicator_code="CCCD_CHIP_APPLICATIONS")
+    by_unit = {r["unit_code"]: r for r in rows}
+    assert len(rows) == 28 and by_unit["380"]["value"] == 399_303 and by_unit["380"]["unit_name"] == "Thành phố Thanh Hóa"
+    assert sum(r["value"] for r in rows if r["unit_level"] == "district") == by_unit["38"]["value"]
+    assert len(table(samples, "indicator_monthly", "2023-09", indicator_code="TAX_IDS_MATCHED_SHARE")) == 12
+
+
+# Appendices II and III as the report prints them: (service, total, online, ratio shown, decimals shown).
+# None where the report leaves the cell blank; the report prints "0" for the ratio of 0/0 (we publish NULL).
+REPORT_SERVICES = [
+    ("PL2-01", None, 63, None, None), ("PL2-02", 11_343, 3_846, 33.9, 1), ("PL2-03", 31_809, 31_693, 99.64, 2),
+    ("PL2-04", 1_518, 1_497, 98.62, 2), ("PL2-05", 289, 265, 91.7, 1), ("PL2-06", 5_780, 5_780, 100, 0),
+    ("PL2-07", 5_353, 5_078, 94.86, 2), ("PL2-09", 2_758, 2_758, 100, 0), ("PL2-10", 1_128, 1_128, 100, 0),
+    ("PL2-11", 427, 427, 100, 0), ("PL2-12", 6_889, 6_712, 97.43, 2), ("PL2-13", 45, 45, 100, 0),
+    ("PL2-14", 0, 0, None, None), ("PL2-15", 4_227, 4_227, 100, 0), ("PL2-16", 381, 381, 100, 0),
+    ("PL2-17", None, None, None, None), ("PL2-18", 1_928, 1_928, 100, 0), ("PL2-19", 1_352, 529, 39.13, 2),
+    ("PL2-20", 1_806, 582, 32.23, 2), ("PL2-21", 0, 0, None, None), ("PL2-22", 3_901, 3_901, 100, 0),
+    ("PL2-23", 2_236, 407, 18.2, 1), ("PL2-24", 612, 612, 100, 0), ("PL2-25", 22, 22, 100, 0),
+    ("PL3-01", 47, 4, 8.5, 1), ("PL3-02", None, None, None, None), ("PL3-03", None, None, None, None),
+    ("PL3-04", 44, 44, 100, 0), ("PL3-05", None, None, None, None), ("PL3-06", 8_020, 2_686, 33.49, 2),
+    ("PL3-07", None, None, None, None), ("PL3-08", None, None, None, None), ("PL3-09", None, None, None, None),
+    ("PL3-10", None, None, None, None),
+]
+
+
+@pytest.mark.parametrize("code, total, online, shown, decimals", REPORT_SERVICES, ids=[r[0] for r in REPORT_SERVICES])
+def test_public_services_reproduce_the_appendices(samples, code, total, online, shown, decimals):
+    row = table(samples, "public_services_monthly", "2023-09", service_code=code)[0]
+    assert (row["dossiers_total"], row["dossiers_online"]) == (total, online)
+    if shown is None:
+        assert row["online_ratio"] is None
+    else:
+        assert abs(row["online_ratio"] - shown) <= 10 ** -decimals
+    indicator = one(samples, "2023-09", "DVC_ONLINE_SHARE", code)
+    assert indicator["value"] == row["online_ratio"]
+
+
+def test_service_8_ratio_is_computed_not_the_reports_78_25(samples):
+    row = table(samples, "public_services_monthly", "2023-09", service_code="PL2-08")[0]
+    assert (row["dossiers_total"], row["dossiers_online"]) == (4_152, 3_248)
+    assert round(row["online_ratio"], 2) == 78.23          # the report states 78,25% (a known inconsistency)
+
+
+def test_public_services_carry_the_reports_shape(samples):
+    rows = table(samples, "public_services_monthly", "2023-09")
+    assert [r["appendix"] for r in rows].count("II") == 25 and [r["appendix"] for r in rows].count("III") == 10
+    first = next(r for r in rows if r["service_code"] == "PL3-01")
+    assert (first["group_label"], first["connected"], first["on_time"], first["overdue"]) == \
+        ("Sở Lao động – Thương binh và Xã hội", "Đã kết nối", 47, 0)
+    assert next(r for r in rows if r["service_code"] == "PL3-02")["difficulties"].startswith("Chưa có văn bản")
+
+
+def test_september_completeness(samples):
+    rows = table(samples, "source_completeness", "2023-09")
+    assert len(rows) == 9 and {r["status"] for r in rows} == {"delivered"}
+    assert all(r["units_present"] == r["units_expected"] and r["missing_units"] is None for r in rows)
+    assert {r["source"]: r["units_expected"] for r in rows}["dvc"] == 35
+
+
+def test_quality_flags_follow_the_reconciliation_of_the_samples(samples, tmp_path):
+    """The known inconsistencies of the September samples (MANIFEST.json) mark the figures they touch, and only those."""
+    engine = pytest.importorskip("p06.reconcile.engine")
+    import polars as pl
+    db = tmp_path / "copy.duckdb"
+    samples.execute(f"ATTACH '{db}' AS copy")
+    samples.execute("COPY FROM DATABASE " + samples.execute("SELECT current_database()").fetchone()[0] + " TO copy")
+    samples.execute("DETACH copy")
+    with warehouse.connect(db) as con:
+        observations = pl.from_arrow(con.sql("SELECT * FROM staging.observations").to_arrow_table())
+        findings = engine.reconcile(observations, "2023-09").findings
+        con.register("found", findings.to_arrow())
+        con.execute("DROP TABLE IF EXISTS marts.reconciliation_findings")
+        con.execute("CREATE TABLE marts.reconciliation_findings AS SELECT * FROM found")
+        marts.publish_period(con, "2023-09")
+        assert one(con, "2023-09", "CIVIL_ENTERED_SHARE", "399")["quality"] != "ok"       # total 10 above its parts
+        assert one(con, "2023-09", "CIVIL_ENTERED_SHARE")["quality"] != "ok"
+        assert one(con, "2023-09", "BHXH_VERIFIED_SHARE", "384")["quality"] != "ok"      # a stock fell
+        assert one(con, "2023-09", "MERIT_REMAINING")["quality"] != "ok"                 # stated 5.123
+        assert one(con, "2023-09", "DVC_ONLINE_SHARE", "PL2-08")["quality"] != "ok"      # stated 78,25%
+        services = {r["service_code"]: r["quality"] for r in table(con, "public_services_monthly", "2023-09")}
+        assert services["PL3-01"] != "ok" and services["PL2-08"] != "ok"                 # on time 47 > online 4
+        for untouched in ("HI_LOOKUPS", "CCCD_CHIP_APPLICATIONS", "TAX_IDS_MATCHED_SHARE", "MERIT_CLEANED_SHARE"):
+            assert one(con, "2023-09", untouched)["quality"] == "ok"
+        completeness = {r["source"]: r for r in table(con, "source_completeness", "2023-09")}
+        assert completeness["ho_tich"]["warning_count"] + completeness["ho_tich"]["error_count"] > 0
+        assert completeness["vneid"]["warning_count"] + completeness["vneid"]["error_count"] == 0
