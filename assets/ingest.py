@@ -29,7 +29,7 @@ def build_staging_asset(source: Source) -> dg.AssetsDefinition:
         with warehouse.connect() as con:
             result = ingest_source_month(con, landing_zone.root, source, period)
         if result.rejected:
-            context.log.error(result.line())
+            context.log.warning(result.line())
         else:
             context.log.info(result.line())
         metadata = {

@@ -10,6 +10,9 @@ from pathlib import Path
 
 from p06 import catalog, config
 
+# The CLI prints its own summary; Dagster's console log shows only errors (the UI keeps everything).
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
 USAGE = """p06 run [--period YYYY-MM ...]     load, reconcile and publish months of the landing zone
 p06 check PATH [--source S] [--period YYYY-MM]   read one delivery as the pipeline would; load nothing
 p06 sql "SELECT ..." [--csv]        query the analysts' copy of the warehouse"""
@@ -23,7 +26,7 @@ def _instance():
 def _staging_lines(result) -> list[tuple[str, str]]:
     lines = []
     for event in result.get_asset_materialization_events():
-        mat = event.asset_materialization
+        mat = event.materialization
         if mat.asset_key.path[0] != "staging":
             continue
         meta = {k: v.value for k, v in mat.metadata.items()}
@@ -79,7 +82,7 @@ def cmd_run(args) -> int:
             exit_code = 2
             continue
         started = time.perf_counter()
-        result = job.execute_in_process(partition_key=period, instance=instance, raise_on_error=False)
+        result = job.execute_in_process(partition_key=period, instance=instance, raise_on_error=False, run_config=QUIET)
         print(f"\n{period}  ({time.perf_counter() - started:.1f} s)")
         lines = _staging_lines(result)
         for _, text in lines:
@@ -88,8 +91,8 @@ def cmd_run(args) -> int:
             exit_code = max(exit_code, 1)
         print("\n".join(_findings_summary(period)))
         for event in result.get_asset_materialization_events():
-            if event.asset_materialization.asset_key.path == ["exports", "monthly_report"]:
-                outputs[period] = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+            if event.materialization.asset_key.path == ["exports", "monthly_report"]:
+                outputs[period] = {k: v.value for k, v in event.materialization.metadata.items()}
         if not result.success:
             exit_code = 1
             for event in result.all_events:
@@ -174,6 +177,9 @@ def _show(value) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+    warnings.filterwarnings("ignore", message=".*(preview|beta|experimental).*", category=Warning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     parser = argparse.ArgumentParser(prog="p06", description="Project 06 monthly indicators pipeline", usage=USAGE)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="load, reconcile and publish months of the landing zone")
