@@ -36,9 +36,11 @@ def _staging_lines(result) -> list[tuple[str, str]]:
             text += f": {meta.get('rows')} figures, {meta.get('units')} units"
         if meta.get("superseded"):
             text += f" (superseded: {meta['superseded']})"
-        if meta.get("message") and meta.get("status") != "loaded":
-            text += "\n      " + str(meta["message"]).replace("\n", "\n      ")
-        lines.append((meta.get("status", "?"), text))
+        message = str(meta.get("message") or "")
+        rejected = meta.get("status") == "rejected" or message.startswith("rejected")
+        if message and (rejected or meta.get("status") == "missing"):
+            text += "\n      " + message.replace("\n", "\n      ")
+        lines.append(("rejected" if rejected else meta.get("status", "?"), text))
     return lines
 
 
@@ -87,7 +89,7 @@ def cmd_run(args) -> int:
         lines = _staging_lines(result)
         for _, text in lines:
             print(text)
-        if any(status == "rejected" or "rejected" in text for status, text in lines):
+        if any(status == "rejected" for status, _ in lines):
             exit_code = max(exit_code, 1)
         print("\n".join(_findings_summary(period)))
         for event in result.get_asset_materialization_events():
@@ -111,9 +113,23 @@ def _guess_source(path: Path) -> str | None:
     return path.parent.name if path.parent.name in catalog.sources() else None
 
 
+def _history(source_id: str, period: str):
+    """Earlier months of a source from the analysts' copy (so stock rules can run before filing)."""
+    from p06 import warehouse
+    path = config.analyst_copy_path()
+    if not path.exists():
+        return None
+    try:
+        with warehouse.connect(path, read_only=True, wait_seconds=0) as con:
+            return warehouse.frame(con, "SELECT * FROM staging.observations WHERE source = ? AND period < ?", [source_id, period])
+    except Exception:  # noqa: BLE001 (no history is fine: the month-over-month rules are skipped)
+        return None
+
+
 def cmd_check(args) -> int:
+    import polars as pl
     from p06.ingest.load import PERIOD, read_delivery
-    from p06.reconcile.store import check_delivery
+    from p06.reconcile.engine import check_delivery
 
     path = Path(args.path)
     if not path.is_file():
@@ -127,11 +143,13 @@ def cmd_check(args) -> int:
     period = args.period or (path.parent.parent.name if PERIOD.match(path.parent.parent.name) else None)
     active, _, frame, problems = read_delivery([path], source, period)
     as_of = next((r.as_of_date for r in active if r.as_of_date), None)
-    print(f"{path.name}: source {source_id}, period {period or '(not given)'}, as of {as_of or '(no date in the title)'}")
+    period = period or (as_of.strftime("%Y-%m") if as_of else None)
+    print(f"{path.name}: source {source_id}, period {period or '(unknown: give --period)'}, "
+          f"as of {as_of.strftime('%d/%m/%Y') if as_of else '(no date in the title)'}")
     if not frame.is_empty():
-        import polars as pl
         units = frame.filter(pl.col("unit_kind") != "province")
-        print(f"  {units['unit_code'].n_unique()} units, total row: {'yes' if frame['unit_kind'].eq('province').any() else 'no'}")
+        print(f"  {units['unit_code'].n_unique()} units; total row: {'yes' if (frame['unit_kind'] == 'province').any() else 'no'}; "
+              f"{frame.height} figures")
         print("  measures: " + ", ".join(sorted(frame["measure"].unique().to_list())))
     missing = [m.id for m in source.measures if m.id not in set(frame["measure"].to_list())]
     if missing:
@@ -141,12 +159,16 @@ def cmd_check(args) -> int:
         for p in problems:
             print(f"    - {p}")
         return 1
-    findings = check_delivery(frame, source_id, period)
-    if findings.is_empty():
+    if period is None:
+        print("  accepted; give --period to run the reconciliation rules")
+        return 0
+    frame = frame.with_columns(pl.lit(period).alias("period"))
+    result = check_delivery(frame, history=_history(source_id, period))
+    if result.findings.is_empty():
         print("  accepted; no reconciliation finding")
     else:
-        print(f"  accepted; {findings.height} reconciliation finding(s):")
-        for row in findings.iter_rows(named=True):
+        print(f"  accepted; {result.errors} error(s), {result.warnings} warning(s):")
+        for row in result.findings.iter_rows(named=True):
             print(f"    {row['severity']:<7} {row['unit_code']:<7} {row['rule_id']}: {row['message_en']}")
     return 0
 
