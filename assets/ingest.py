@@ -13,9 +13,18 @@ def staging_key(source_id: str) -> dg.AssetKey:
     return dg.AssetKey(["staging", source_id])
 
 
+def landing_spec(source: Source) -> dg.AssetSpec:
+    """The landing folder raw/<month>/<source>/: files dropped by data engineers, not made by Dagster."""
+    return dg.AssetSpec(
+        ["raw", source.id], partitions_def=monthly_partitions, group_name="landing", kinds={"file"},
+        description=f"{source.department_vi} ({source.department_en}): the e-mailed files, filed under raw/<month>/{source.id}/.",
+    )
+
+
 def build_staging_asset(source: Source) -> dg.AssetsDefinition:
     @dg.asset(
         key=staging_key(source.id),
+        deps=[landing_spec(source)],
         partitions_def=monthly_partitions,
         group_name="ingest",
         kinds={"duckdb", "excel"},
@@ -49,4 +58,5 @@ def build_staging_asset(source: Source) -> dg.AssetsDefinition:
     return _staging
 
 
+landing_specs = [landing_spec(s) for s in catalog.sources().values()]
 staging_assets = [build_staging_asset(s) for s in catalog.sources().values()]

@@ -1,7 +1,7 @@
 """Dagster definitions: `dagster dev` loads this module (see pyproject [tool.dagster])."""
 import dagster as dg
 
-from assets.ingest import staging_assets
+from assets.ingest import landing_specs, staging_assets
 from assets.publish import analyst_copy, monthly_report, published_marts
 from assets.reconcile import reconciliation_findings
 from checks.asset_checks import rules_checks, source_checks
@@ -11,7 +11,7 @@ from pipelines.schedules import monthly_schedule
 from pipelines.sensors import landing_zone_sensor
 
 defs = dg.Definitions(
-    assets=[*staging_assets, reconciliation_findings, published_marts, monthly_report, analyst_copy],
+    assets=[*landing_specs, *staging_assets, reconciliation_findings, published_marts, monthly_report, analyst_copy],
     asset_checks=[*source_checks, *rules_checks],
     jobs=[monthly_job],
     schedules=[monthly_schedule],

@@ -1,0 +1,79 @@
+"""The analysts' read-only copy of the warehouse, published atomically after each run.
+
+DuckDB lets one process write a file or many read it, never both at once, so
+analysts query a copy: it is written aside (`<dest>.tmp`), closed, then renamed
+over the previous copy with `os.replace`. A reader sees either the old copy or
+the new one, never half a file, and the pipeline never waits for readers.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from p06 import config, warehouse
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _copy_database(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    source_db = con.execute("SELECT current_database()").fetchone()[0]
+    con.execute(f"ATTACH {_sql_string(str(tmp_path))} AS p06_snapshot (READ_WRITE)")
+    try:
+        con.execute(f"COPY FROM DATABASE {_quote(source_db)} TO p06_snapshot")
+    finally:
+        con.execute("DETACH p06_snapshot")
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def publish_copy(src_path: Path | None = None, dest_path: Path | None = None,
+                 con: duckdb.DuckDBPyConnection | None = None) -> Path:
+    """Copy the warehouse to `dest_path` and swap it in atomically; returns `dest_path`.
+
+    Pass `con` when the caller already holds a connection to `src_path` (e.g. the
+    pipeline's read-write one, outside any open transaction); otherwise the source
+    is opened read-only, waiting while a writer holds it.
+    """
+    src_path = Path(src_path or config.warehouse_path())
+    dest_path = Path(dest_path or config.analyst_copy_path())
+    dest_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = dest_path.with_name(dest_path.name + ".tmp")
+    for stale in (tmp_path, tmp_path.with_name(tmp_path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    try:
+        if con is not None:
+            _copy_database(con, tmp_path)
+        else:
+            with warehouse.connect(src_path, read_only=True) as source:
+                _copy_database(source, tmp_path)
+        os.chmod(tmp_path, 0o444)       # a copy for reading: DuckDB refuses to open it read-write
+        os.replace(tmp_path, dest_path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return dest_path
+
+
+def query(sql: str, path: Path | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run `sql` read-only against the published copy; returns (column names, rows).
+
+    The connection is closed after each query, so the next one opens the newest copy.
+    """
+    path = Path(path or config.analyst_copy_path())
+    if not path.exists():
+        raise FileNotFoundError(f"no published copy at {path}: run the pipeline first")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        cursor = con.execute(sql)
+        if cursor.description is None:
+            return [], []
+        return [d[0] for d in cursor.description], cursor.fetchall()
+    finally:
+        con.close()
