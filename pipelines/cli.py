@@ -15,7 +15,8 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 USAGE = """p06 run [--period YYYY-MM ...]     load, reconcile and publish months of the landing zone
 p06 check PATH [--source S] [--period YYYY-MM]   read one delivery as the pipeline would; load nothing
-p06 sql "SELECT ..." [--csv]        query the analysts' copy of the warehouse"""
+p06 sql "SELECT ..." [--csv]        query the analysts' copy of the warehouse
+p06 docs                            regenerate docs/data_dictionary.md from the warehouse's comments"""
 
 
 def _instance():
@@ -194,6 +195,21 @@ def cmd_sql(args) -> int:
     return 0
 
 
+def cmd_docs(args) -> int:
+    """Regenerate docs/data_dictionary.md from the comments of the warehouse's tables."""
+    from p06 import warehouse
+    from p06.publish.comments import apply_comments, missing_comments, write_data_dictionary
+    with warehouse.connect() as con:
+        apply_comments(con)
+        missing = missing_comments(con)
+        path = write_data_dictionary(con, config.REPO_DIR / "docs")
+    print(f"wrote {path}")
+    if missing:
+        print("no comment yet (add them to catalog/dictionary.yaml): " + ", ".join(missing), file=sys.stderr)
+        return 1
+    return 0
+
+
 def _show(value) -> str:
     return "" if value is None else str(value)
 
@@ -213,8 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     sql = sub.add_parser("sql", help="query the analysts' copy of the warehouse")
     sql.add_argument("query")
     sql.add_argument("--csv", action="store_true", help="print CSV")
+    sub.add_parser("docs", help="regenerate docs/data_dictionary.md from the warehouse's table comments")
     args = parser.parse_args(argv)
-    return {"run": cmd_run, "check": cmd_check, "sql": cmd_sql}[args.command](args)
+    return {"run": cmd_run, "check": cmd_check, "sql": cmd_sql, "docs": cmd_docs}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 import dagster as dg
 import duckdb
@@ -11,21 +11,27 @@ from p06 import config, warehouse
 
 
 class LandingZone(dg.ConfigurableResource):
-    """raw/<YYYY-MM>/<source>/<file>: where data engineers drop the month's deliveries."""
-    path: str
+    """raw/<YYYY-MM>/<source>/<file>: where data engineers drop the month's deliveries.
+
+    Without a path, P06_RAW_DIR (default raw/) is read when the resource is used.
+    """
+    path: Optional[str] = None
 
     @property
     def root(self) -> Path:
-        return Path(self.path)
+        return Path(self.path) if self.path else config.raw_dir()
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The DuckDB warehouse directory. One writer at a time: connections wait for the lock."""
-    directory: str
+    """The DuckDB warehouse directory. One writer at a time: connections wait for the lock.
+
+    Without a directory, P06_WAREHOUSE_DIR (default warehouse/) is read when the resource is used.
+    """
+    directory: Optional[str] = None
 
     @property
     def root(self) -> Path:
-        return Path(self.directory)
+        return Path(self.directory) if self.directory else config.warehouse_dir()
 
     @property
     def database(self) -> Path:
@@ -38,8 +44,5 @@ class Warehouse(dg.ConfigurableResource):
 
 
 def default_resources() -> dict:
-    """Resources located by the environment (read when the definitions load)."""
-    return {
-        "landing_zone": LandingZone(path=str(config.raw_dir())),
-        "warehouse": Warehouse(directory=str(config.warehouse_dir())),
-    }
+    """Resources located by the environment, read at run time."""
+    return {"landing_zone": LandingZone(), "warehouse": Warehouse()}

@@ -1,0 +1,119 @@
+"""The whole monthly job, as `p06 run` and Dagster run it, on the sample months in a temporary warehouse."""
+import json
+import os
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from openpyxl import Workbook
+
+from conftest import copy_samples, make_newer, sample_file
+from p06.publish.comments import missing_comments, write_data_dictionary
+from pipelines import cli
+from pipelines.definitions import defs
+
+REPO = Path(__file__).resolve().parent.parent
+MANIFEST = json.loads((REPO / "raw" / "MANIFEST.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    base = tmp_path_factory.mktemp("e2e")
+    raw = copy_samples(base)
+    saved = {k: os.environ.get(k) for k in ("P06_RAW_DIR", "P06_WAREHOUSE_DIR")}
+    os.environ["P06_RAW_DIR"], os.environ["P06_WAREHOUSE_DIR"] = str(raw), str(base / "warehouse")
+    yield {"raw": raw, "warehouse": base / "warehouse"}
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def first_run(env):
+    code = cli.main(["run"])
+    return code
+
+
+def query(env, sql, params=None):
+    con = duckdb.connect(str(env["warehouse"] / "p06_published.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_run_loads_both_months_and_publishes(env, first_run):
+    assert first_run == 0
+    loaded = query(env, "SELECT period, count(DISTINCT source) FROM raw.deliveries WHERE status = 'loaded' GROUP BY 1 ORDER BY 1")
+    assert loaded == [("2023-08", 9), ("2023-09", 9)]
+    for period in ("2023-08", "2023-09"):
+        out = env["warehouse"] / "exports" / period
+        assert (out / f"DA06_{period}.xlsx").is_file() and (out / f"bao_cao_DA06_{period}.md").is_file()
+    assert (env["warehouse"] / "gx" / "data_docs" / "index.html").is_file()
+
+
+def test_findings_are_the_manifest_inconsistencies(env, first_run):
+    rows = query(env, "SELECT period, source, unit_code, severity FROM marts.reconciliation_findings ORDER BY 1, 2, 3")
+    assert [r for r in rows if r[3] == "error"] == [("2023-09", "dvc", "PL3-01", "error")]
+    flagged = {(p, s) for p, s, _, _ in rows}
+    for line in MANIFEST["inconsistencies"]:
+        source, period = line.split()[:2]
+        assert (period, source) in flagged, line
+    assert {r[:3] for r in rows} >= {("2023-09", "nguoi_co_cong", "38"), ("2023-09", "dvc", "PL2-08"),
+                                    ("2023-09", "bhxh", "384"), ("2023-09", "ho_tich", "399"), ("2023-09", "ho_tich", "38")}
+
+
+def test_second_run_reports_everything_unchanged(env, first_run, capsys):
+    before = query(env, "SELECT count(*) FROM raw.deliveries")
+    assert cli.main(["run"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count(" unchanged ") == 18 and " loaded " not in printed
+    assert query(env, "SELECT count(*) FROM raw.deliveries") == before
+
+
+def test_rejected_delivery_keeps_last_good_load_and_exits_nonzero(env, first_run, capsys):
+    good = sample_file(env["raw"], "2023-09", "tre_em")
+    before = query(env, "SELECT sum(value) FROM staging.observations WHERE source = 'tre_em' AND period = '2023-09'")
+    bad = good.with_name("tre_em_T9_2023_gui_lai.xlsx")
+    wb = Workbook()
+    wb.active.append(["STT", "Huyện/thị xã/thành phố", "Tổng số trẻ em", "Số trẻ em đã cập nhật, chuẩn hóa"])
+    wb.active.append([1, "TP Thanh Hóa", "đang cập nhật", 5])
+    wb.save(bad)
+    make_newer(bad, good)
+    try:
+        assert cli.main(["run", "--period", "2023-09"]) == 1
+        printed = capsys.readouterr().out
+        assert "tre_em         rejected" in printed and "'đang cập nhật' is not a number" in printed
+        assert "row 2, column C" in printed
+        assert query(env, "SELECT sum(value) FROM staging.observations WHERE source = 'tre_em' AND period = '2023-09'") == before
+        assert " unchanged " in printed.split("tre_em")[0]          # the other sources carried on
+    finally:
+        bad.unlink()
+
+
+def test_dagster_checks_show_schema_and_rules(env, first_run):
+    job = defs.resolve_job_def("monthly_job")
+    result = job.execute_in_process(partition_key="2023-09", instance=dg.DagsterInstance.ephemeral(),
+                                    run_config=cli.QUIET)
+    assert result.success
+    checks = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
+    assert all(checks[(s, "schema")].passed for s in ("vneid", "bhxh", "dvc"))
+    assert not checks[("reconciliation_findings", "rules_dvc")].passed
+    assert checks[("reconciliation_findings", "rules_dvc")].severity == dg.AssetCheckSeverity.ERROR
+    assert not checks[("reconciliation_findings", "rules_nguoi_co_cong")].passed
+    assert checks[("reconciliation_findings", "rules_nguoi_co_cong")].severity == dg.AssetCheckSeverity.WARN
+    assert checks[("reconciliation_findings", "rules_vneid")].passed
+
+
+def test_data_dictionary_in_docs_matches_the_warehouse(env, first_run, tmp_path):
+    con = duckdb.connect(str(env["warehouse"] / "p06_published.duckdb"), read_only=True)
+    try:
+        assert missing_comments(con) == []
+        generated = write_data_dictionary(con, tmp_path)
+    finally:
+        con.close()
+    assert generated.read_text() == (REPO / "docs" / "data_dictionary.md").read_text(), \
+        "docs/data_dictionary.md is stale: regenerate it with `p06 docs`"
