@@ -54,6 +54,11 @@ def observation_schema(source: Source) -> pa.DataFrameSchema:
     )
 
 
+def _label(source: Source, measure_id: str) -> str:
+    """The measure's declared label, or its id when it is not declared."""
+    return next((m.label_vi for m in source.measures if m.id == measure_id), measure_id)
+
+
 def _split_cell(cell: str) -> tuple[str | None, int | None]:
     m = re.match(r"([A-Z]+)(\d+)$", cell or "")
     return (m.group(1), int(m.group(2))) if m else (None, None)
@@ -94,13 +99,13 @@ def schema_problems(frame: pl.DataFrame, source: Source) -> list[Problem]:
         else:
             message, expected = f"check '{check}' failed on {case.get('failure_case')!r}", None
         problems.append(Problem(row["file"], message, sheet=row["sheet"], row=row_number, column=column,
-                                header=row["measure"], expected=expected))
+                                header=_label(source, row["measure"]), expected=expected))
     dupes = frame.filter(pl.struct("unit_kind", "unit_code", "measure").is_duplicated())
     for (unit_code, unit_name, measure), group in dupes.group_by(["unit_code", "unit_name", "measure"], maintain_order=True):
         first = group.row(0, named=True)
         column, row_number = _split_cell(first["cell"])
         cells = ", ".join(f"{r['sheet']}!{r['cell']}" for r in group.iter_rows(named=True))
         problems.append(Problem(first["file"], f"unit {unit_name} ({unit_code}) appears more than once for {measure}: {cells}",
-                                sheet=first["sheet"], row=row_number, column=column, header=measure,
+                                sheet=first["sheet"], row=row_number, column=column, header=_label(source, measure),
                                 expected="each unit once"))
     return problems

@@ -35,14 +35,19 @@ class Layout:
     code_col: Column | None
     number_col: Column | None
     measures: dict[str, Column]     # measure id -> column
+    grouped: int = 0                # measures found by their full 'Group > Leaf' header
 
     @property
     def first_data_row(self) -> int:
         return self.header_row + self.depth
 
     @property
-    def score(self) -> int:
-        return 2 * len(self.measures) + 3 * (self.name_col is not None or self.code_col is not None)
+    def rank(self) -> tuple[int, int, int]:
+        """Better layouts rank higher: more measures and a unit column first; on a tie, the one whose
+        second header row names groups of the declared headers, else the shallower one (a title
+        line above a one-row header is not a group row)."""
+        score = 2 * len(self.measures) + 3 * (self.name_col is not None or self.code_col is not None)
+        return score, self.grouped, -self.depth
 
 
 def _key_path(path: tuple[str, ...]) -> tuple[str, ...]:
@@ -134,8 +139,10 @@ def find_layout(grid: Grid, source: Source) -> Layout | None:
             name_col = _match_role(columns, common["unit_name_headers"].get(source.unit_kind, []), taken)
             taken |= {name_col.index} if name_col else set()
             number_col = _match_role(columns, common["row_number_headers"], taken)
-            layout = Layout(r, depth, name_col, code_col, number_col, measures)
-            if best is None or layout.score > best.score:
+            grouped = sum(len(col.path) == 2 and _key_path(col.path) in {_key_path(a) for a in source.measure(mid).headers}
+                          for mid, col in measures.items())
+            layout = Layout(r, depth, name_col, code_col, number_col, measures, grouped)
+            if best is None or layout.rank > best.rank:
                 best = layout
     if best is None or (best.name_col is None and best.code_col is None):
         return None

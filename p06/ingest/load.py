@@ -26,7 +26,7 @@ from p06.ingest.reader import FileRead, read_file
 from p06.ingest.workbook import cell_ref
 from p06.warehouse import transaction
 
-READER_VERSION = "1"          # bump when reading changes, so unchanged files are read again
+READER_VERSION = "2"          # bump when reading changes, so unchanged files are read again
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 STAGING_COLUMNS = ["period", "as_of_date", "source", "unit_kind", "unit_code", "unit_name", "group_label", "measure",
                    "value", "value_text", "stated", "decimals", "file", "sheet", "cell", "delivery_id"]
@@ -110,25 +110,57 @@ def _last_processing(con: duckdb.DuckDBPyConnection, source: str, period: str) -
 
 
 def read_delivery(files: list[Path], source: Source, period: str | None) -> tuple[list[FileRead], list[FileRead], pl.DataFrame, list[Problem]]:
-    """Read a source-month's files (newest first): (active reads, superseded reads, observations, problems)."""
+    """Read a source-month's files (newest first): (active reads, superseded reads, observations, problems).
+
+    A table (sheet) of an older file is superseded as a whole when a newer file delivers any of its
+    measures, so two versions of one table are never mixed; its other tables stay in use.
+    """
     reads = [read_file(p, source, period) for p in files]
     active, superseded, covered = [], [], set()
     for read in reads:
-        if covered and (read.unreadable or read.measures <= covered):
+        kept = [t for t in read.tables if not t.measures & covered]
+        if covered and not kept:
             superseded.append(read)
             continue
-        read.observations = [o for o in read.observations if o["measure"] not in covered]
+        dropped = {t.sheet for t in read.tables} - {t.sheet for t in kept}
+        read.observations = [o for o in read.observations if o["sheet"] not in dropped]
+        read.problems = [p for p in read.problems if p.sheet not in dropped]
+        read.tables = kept
         covered |= read.measures
         active.append(read)
     problems = [p for r in active for p in r.problems]
-    rows = [o for r in active for o in r.observations]
-    frame = _observation_frame(rows, source.id, period)
+    if not any(r.unreadable for r in active):
+        problems += _missing_required(active, source)
+    frame = _observation_frame([o for r in active for o in r.observations], source.id, period)
     if not problems:
         problems = schema_problems(frame, source)
     if not frame.is_empty() and len({r.as_of_date for r in active if r.as_of_date}) > 1:
         problems.append(Problem(", ".join(r.file for r in active), "files of the same month give different as-of dates",
                                 expected="one cut-off date for the source-month"))
     return active, superseded, frame, problems
+
+
+def _missing_required(active: list[FileRead], source: Source) -> list[Problem]:
+    """A required measure no table of the delivery has, named with the header row where it belongs:
+    the table holding the measures it forms a ratio with, or the only table; else every table searched."""
+    tables = [(r.file, t) for r in active for t in r.tables]
+    found = {m for _, t in tables for m in t.measures}
+    problems = []
+    for m in source.measures:
+        if not m.required or m.id in found:
+            continue
+        expected = f"a column headed '{' > '.join(m.headers[0])}' (or another declared header of {m.id})"
+        related = {part for r in source.measures if r.ratio_of and m.id in r.ratio_of for part in (r.id, *r.ratio_of)}
+        home = [(f, t) for f, t in tables if t.measures & related] or (tables if len(tables) == 1 else [])
+        if len(home) == 1:
+            (file, table), = home
+            problems.append(Problem(file, f"required column '{m.label_vi}' not found in the header", sheet=table.sheet,
+                                    row=table.header_row, expected=expected))
+        elif tables:
+            searched = ", ".join(f"{f} '{t.sheet}' (header row {t.header_row})" for f, t in tables)
+            problems.append(Problem(tables[0][0], f"required column '{m.label_vi}' not found in any table: {searched}",
+                                    expected=expected))
+    return problems
 
 
 def _observation_frame(rows: list[dict], source_id: str, period: str | None) -> pl.DataFrame:
@@ -179,8 +211,9 @@ def ingest_source_month(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: S
         if problems:
             result.message = summarize(problems)
             for read in active:
-                own = [p for p in problems if p.file == read.file] or problems
-                delivery_id = _record(con, by_name[read.file], source.id, period, "rejected", summarize(own), read.as_of_date, fp, now)
+                own = [p for p in problems if read.file in p.file.split(", ")]
+                message = summarize(own) if own else "not loaded: another file of this source-month was rejected"
+                delivery_id = _record(con, by_name[read.file], source.id, period, "rejected", message, read.as_of_date, fp, now)
                 _insert_cells(con, read, delivery_id)
             for read in superseded:
                 _record(con, by_name[read.file], source.id, period, "superseded", "a newer file covers its measures", read.as_of_date, fp, now)

@@ -11,6 +11,13 @@ from p06.catalog import Unit
 from p06.vntext import match_key
 
 
+def code_key(code) -> str:
+    """A unit code as text, however the cell held it: 380, 380.0, ' 380 ', 'cct01' -> '380', 'CCT01'."""
+    if isinstance(code, float) and code.is_integer():
+        code = int(code)
+    return str(code).strip().upper()
+
+
 def _canonical_prefix(key: str, prefixes: dict[str, list[str]]) -> tuple[str | None, str]:
     """Split a normalised name into (canonical prefix, base name): 'tp thanh hoa' -> ('thanh pho', 'thanh hoa')."""
     for canonical, variants in prefixes.items():
@@ -41,11 +48,7 @@ class UnitMatcher:
         self._by_name[key] = unit if seen is unit else None
 
     def by_code(self, code) -> Unit | None:
-        if code is None:
-            return None
-        if isinstance(code, float) and code.is_integer():
-            code = int(code)
-        return self._by_code.get(str(code).strip().upper())
+        return None if code is None else self._by_code.get(code_key(code))
 
     def by_name(self, name) -> Unit | None:
         if name is None:

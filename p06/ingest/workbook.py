@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from p06.ingest.problems import Problem
 
@@ -90,9 +88,10 @@ def open_grids(path: Path) -> list[Grid]:
 def _excel_grids(path: Path) -> list[Grid]:
     try:
         wb = openpyxl.load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, EOFError) as exc:
-        raise UnreadableFile(Problem(path.name, f"cannot open the workbook: it is truncated or not a valid .xlsx file ({type(exc).__name__}: {exc})",
-                                     expected="a complete .xlsx workbook; ask the department to send the file again")) from exc
+    except Exception as exc:    # a bad zip, a cut XML part, a missing part: all mean the file is damaged
+        raise UnreadableFile(Problem(
+            path.name, f"cannot open the workbook: it is truncated or not a valid .xlsx file ({type(exc).__name__}: {exc})",
+            expected="a complete .xlsx workbook; ask the department to send the file again")) from exc
     grids = []
     for ws in wb.worksheets:
         rows, formats = [], []
@@ -116,11 +115,26 @@ def _decode(data: bytes) -> str:
     return data.decode("latin-1")
 
 
+def _looks_binary(data: bytes) -> bool:
+    """A zip (xlsx) or other binary content; UTF-16 text has NUL bytes but starts with its BOM."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    return data.startswith(b"PK\x03\x04") or b"\x00" in data[:4096]
+
+
 def _csv_grid(path: Path) -> Grid:
-    text = _decode(path.read_bytes())
+    data = path.read_bytes()
+    if _looks_binary(data):
+        raise UnreadableFile(Problem(path.name, "the file is not text: it looks like a workbook saved under a .csv name",
+                                     expected="a text .csv file, or the workbook with its .xlsx name"))
+    text = _decode(data)
     lines = [ln for ln in text.splitlines() if ln.strip()][:10]
     if not lines:
         raise UnreadableFile(Problem(path.name, "the file holds no data", expected="a header line and one line per unit"))
     delimiter = max(";,\t", key=lambda d: sum(ln.count(d) for ln in lines))
-    rows = [[cell.strip() or None for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    try:
+        rows = [[cell.strip() or None for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise UnreadableFile(Problem(path.name, f"cannot read the CSV: {exc}",
+                                     expected=f"one line per row, fields separated by '{delimiter}'")) from exc
     return Grid(path.name, path.stem, rows)

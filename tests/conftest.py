@@ -1,0 +1,65 @@
+"""Shared fixtures: a private copy of the sample landing zone and warehouses built from it."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from p06 import config, warehouse
+from p06.ingest.load import ingest_period
+
+SAMPLE_MONTHS = ("2023-08", "2023-09")
+SAMPLE_RAW = next(p for p in (config.REPO_DIR / "raw", Path("/work/shared/samples/raw")) if (p / "2023-09").is_dir())
+
+
+def copy_samples(dest: Path, months=SAMPLE_MONTHS) -> Path:
+    """The sample month folders copied (with their modification times) under dest/raw."""
+    raw = dest / "raw"
+    for month in months:
+        shutil.copytree(SAMPLE_RAW / month, raw / month)
+    return raw
+
+
+def sample_file(raw: Path, period: str, source: str) -> Path:
+    """The one delivered file of a sample source-month."""
+    (path,) = sorted((raw / period / source).iterdir())
+    return path
+
+
+def make_newer(path: Path, than: Path, seconds: int = 60) -> None:
+    """Give `path` a modification time after `than`'s: it is then the later e-mail."""
+    later = than.stat().st_mtime + seconds
+    os.utime(path, (later, later))
+
+
+def staging_rows(con, source: str, period: str) -> list[tuple]:
+    return con.execute(
+        "SELECT * FROM staging.observations WHERE source = ? AND period = ? ORDER BY sheet, cell, measure",
+        [source, period]).fetchall()
+
+
+@pytest.fixture
+def sample_raw(tmp_path: Path) -> Path:
+    """A private, writable copy of the sample landing zone (both months)."""
+    return copy_samples(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def loaded_samples(tmp_path_factory) -> dict:
+    """A warehouse holding both sample months, loaded once for the session (treat as read-only)."""
+    base = tmp_path_factory.mktemp("samples")
+    raw = copy_samples(base)
+    db = base / "w.duckdb"
+    with warehouse.connect(db) as con:
+        results = {period: ingest_period(con, raw, period) for period in SAMPLE_MONTHS}
+    return {"raw": raw, "db": db, "results": results}
+
+
+@pytest.fixture
+def samples_db(loaded_samples, tmp_path: Path) -> Path:
+    """A writable copy of the loaded sample warehouse."""
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(loaded_samples["db"], db)
+    return db
