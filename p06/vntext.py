@@ -53,12 +53,17 @@ def canonical_text(s) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", t)).strip()
 
 
+# Old and new spelling of a final i/y after a consonant: "Tỉ lệ"/"Tỷ lệ", "kí"/"ký", "lí"/"lý".
+_FINAL_Y = re.compile(r"\b([bcdghklmnpstvx]+)y\b")
+
+
 def match_key(s) -> str:
     """Key for matching headers/names: no diacritics, đ -> d, casefolded,
-    runs of non-alphanumerics -> one space."""
+    runs of non-alphanumerics -> one space, a final y after consonants -> i."""
     t = unicodedata.normalize("NFD", canonical_text(s).casefold())
     t = "".join(c for c in t if not unicodedata.combining(c)).replace("đ", "d")
-    return re.sub(r"[\W_]+", " ", t).strip()
+    t = re.sub(r"[\W_]+", " ", t).strip()
+    return _FINAL_Y.sub(r"\1i", t)
 
 
 # ------------------------------------------------------------------ numbers

@@ -250,3 +250,25 @@ def test_a_resend_of_one_sheet_keeps_the_other_sheet_of_the_older_file(month_loa
     assert sorted(result.files) == sorted([resend.name, good.name])
     assert by_sheet == {"Xác thực CSDL": [resend.name], "KCB bằng CCCD": [good.name]}
     assert value == (406609.0,)
+
+
+def test_a_reader_bug_rejects_only_that_delivery(sample_raw, tmp_path, monkeypatch):
+    """An unexpected exception in the reader is recorded as a rejection; the other sources still load."""
+    from p06 import catalog
+    from p06.ingest import load
+
+    real = load.read_file
+
+    def broken(path, source, period=None):
+        if source.id == "tre_em":
+            raise RuntimeError("boom")
+        return real(path, source, period)
+
+    monkeypatch.setattr(load, "read_file", broken)
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        results = {r.source: r for r in load.ingest_period(con, sample_raw, "2023-09")}
+        assert results["tre_em"].status == "rejected"
+        assert "the reader failed on this file (RuntimeError: boom)" in results["tre_em"].message
+        assert all(r.status == "loaded" for s, r in results.items() if s != "tre_em")
+        assert con.execute("SELECT status FROM raw.deliveries WHERE source = 'tre_em'").fetchall() == [("rejected",)]
+        assert len(results) == len(catalog.sources())

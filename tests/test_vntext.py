@@ -65,7 +65,7 @@ def test_canonical_text_idempotent(s):
 @pytest.mark.parametrize(
     "raw, expected",
     [
-        ("Tỷ lệ (%)", "ty le"),
+        ("Tỷ lệ (%)", "ti le"),
         ("TP. Thanh Hoá", "tp thanh hoa"),
         ("tp thanh hóa", "tp thanh hoa"),
         ("Đắk Lắk", "dak lak"),
@@ -251,3 +251,12 @@ def test_percent_round_trip(f, d):
     assert parsed.decimals == d
     assert parsed.value == float(expected)
     assert not math.isnan(parsed.value)
+
+
+def test_match_key_unifies_old_and_new_final_i_y():
+    assert match_key("Tỉ lệ (%)") == match_key("Tỷ lệ (%)") == "ti le"
+    assert match_key("Đăng kí dự thi") == match_key("Đăng ký dự thi")
+    assert match_key("Cấp phiếu lí lịch") == match_key("Cấp phiếu lý lịch")
+    # y inside a vowel cluster or at the start of a word is a different letter: left alone
+    assert match_key("Cẩm Thủy") == "cam thuy"
+    assert match_key("Yên Định") == "yen dinh"

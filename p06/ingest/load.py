@@ -115,7 +115,7 @@ def read_delivery(files: list[Path], source: Source, period: str | None) -> tupl
     A table (sheet) of an older file is superseded as a whole when a newer file delivers any of its
     measures, so two versions of one table are never mixed; its other tables stay in use.
     """
-    reads = [read_file(p, source, period) for p in files]
+    reads = [_read_safely(p, source, period) for p in files]
     active, superseded, covered = [], [], set()
     for read in reads:
         kept = [t for t in read.tables if not t.measures & covered]
@@ -138,6 +138,16 @@ def read_delivery(files: list[Path], source: Source, period: str | None) -> tupl
         problems.append(Problem(", ".join(r.file for r in active), "files of the same month give different as-of dates",
                                 expected="one cut-off date for the source-month"))
     return active, superseded, frame, problems
+
+
+def _read_safely(path: Path, source: Source, period: str | None) -> FileRead:
+    """read_file, with an unexpected failure (a reader bug) turned into a rejection of this file only."""
+    try:
+        return read_file(path, source, period)
+    except Exception as exc:  # noqa: BLE001 (the other sources of the month must carry on)
+        return FileRead(path.name, unreadable=True, problems=[Problem(
+            path.name, f"the reader failed on this file ({type(exc).__name__}: {exc})",
+            expected="a file the pipeline can read; this is a pipeline bug: report it with the file attached")])
 
 
 def _missing_required(active: list[FileRead], source: Source) -> list[Problem]:
