@@ -25,8 +25,12 @@ def _staging_key(source_id: str) -> dg.AssetKey:
     return dg.AssetKey(["staging", source_id])
 
 
-def _table(frame: pl.DataFrame, limit: int = 50) -> dg.MetadataValue:
-    return dg.MetadataValue.md(frame.head(limit).to_pandas().to_markdown(index=False) if not frame.is_empty() else "none")
+def _table(frame: pl.DataFrame, limit: int = 100) -> dg.MetadataValue:
+    """Failing cases as a Dagster table (shown as a table in the UI)."""
+    types = {pl.Float64: "float", pl.Int64: "int", pl.Int32: "int", pl.Boolean: "bool"}
+    schema = dg.TableSchema(columns=[dg.TableColumn(name, types.get(dtype, "string")) for name, dtype in frame.schema.items()])
+    records = [dg.TableRecord(row) for row in frame.head(limit).iter_rows(named=True)]
+    return dg.MetadataValue.table(records=records, schema=schema)
 
 
 def build_schema_check(source: Source) -> dg.AssetChecksDefinition:

@@ -94,10 +94,15 @@ def test_rejected_delivery_keeps_last_good_load_and_exits_nonzero(env, first_run
         bad.unlink()
 
 
-def test_dagster_checks_show_schema_and_rules(env, first_run):
+@pytest.fixture(scope="module")
+def september_run(env, first_run):
+    """The Dagster job itself (as `dagster dev` runs it), for September, on the loaded warehouse."""
     job = defs.resolve_job_def("monthly_job")
-    result = job.execute_in_process(partition_key="2023-09", instance=dg.DagsterInstance.ephemeral(),
-                                    run_config=cli.QUIET)
+    return job.execute_in_process(partition_key="2023-09", instance=dg.DagsterInstance.ephemeral(), run_config=cli.QUIET)
+
+
+def test_dagster_checks_show_schema_and_rules(september_run):
+    result = september_run
     assert result.success
     checks = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
     assert all(checks[(s, "schema")].passed for s in ("vneid", "bhxh", "dvc"))
@@ -117,3 +122,12 @@ def test_data_dictionary_in_docs_matches_the_warehouse(env, first_run, tmp_path)
         con.close()
     assert generated.read_text() == (REPO / "docs" / "data_dictionary.md").read_text(), \
         "docs/data_dictionary.md is stale: regenerate it with `p06 docs`"
+
+
+def test_rule_checks_carry_the_failing_cases_as_a_table(september_run):
+    (check,) = [e for e in september_run.get_asset_check_evaluations() if e.check_name == "rules_nguoi_co_cong"]
+    table = check.metadata["failing cases"]
+    assert isinstance(table, dg.TableMetadataValue)
+    rows = [r.data for r in table.records]
+    assert {(r["unit_code"], r["expected"], r["actual"]) for r in rows} == {("38", 5078.0, 5123.0)}
+    assert all(r["cell"].startswith("E33") for r in rows)
