@@ -11,27 +11,33 @@ import re
 import pandera.polars as pa
 import polars as pl
 
+from p06 import catalog
 from p06.catalog import Source
 from p06.ingest.problems import Problem
 from p06.vntext import format_number
 
-UNIT_KINDS = ["province", "district", "tax_office", "service"]
+FILLED = pl.col("value").is_not_null() | pl.col("value_text").is_not_null()
+
+
+def _required_unfilled(frame: pl.DataFrame | pl.LazyFrame, source: Source) -> list[str]:
+    """Required measures with no figure in any row (no column, or a column blank throughout)."""
+    filled = set(frame.lazy().filter(FILLED).select("measure").unique().collect()["measure"].to_list())
+    return [m.id for m in source.measures if m.required and m.id not in filled]
 
 
 def observation_schema(source: Source) -> pa.DataFrameSchema:
     measure_ids = [m.id for m in source.measures]
-    required = sorted(m.id for m in source.measures if m.required)
     numeric = [m.id for m in source.measures if m.kind != "text"]
+    unit_kinds = sorted({u.unit_kind for u in catalog.units()})
 
     def required_present(data: pa.PolarsData) -> pl.LazyFrame:
-        """Row-aligned: every row passes when all required measures occur in the delivery."""
-        missing = set(required) - set(data.lazyframe.select("measure").unique().collect()["measure"].to_list())
-        return data.lazyframe.select(pl.lit(not missing).alias("ok"))
+        """Every row passes when each required measure has a figure somewhere in the delivery."""
+        return data.lazyframe.select(pl.lit(not _required_unfilled(data.lazyframe, source)).alias("ok"))
 
     return pa.DataFrameSchema(
         {
             "source": pa.Column(str, pa.Check.eq(source.id)),
-            "unit_kind": pa.Column(str, pa.Check.isin(UNIT_KINDS)),
+            "unit_kind": pa.Column(str, pa.Check.isin(unit_kinds)),
             "unit_code": pa.Column(str),
             "unit_name": pa.Column(str),
             "measure": pa.Column(str, pa.Check.isin(measure_ids)),
@@ -81,14 +87,7 @@ def schema_problems(frame: pl.DataFrame, source: Source) -> list[Problem]:
         if "uniqueness" in check or "unique" in check:
             continue          # reported once per unit and measure below, with every cell involved
         if check == "required_measures":
-            if problems and "required column" in problems[-1].message:
-                continue
-            found = set(frame["measure"].unique().to_list())
-            for m in source.measures:
-                if m.required and m.id not in found:
-                    problems.append(Problem(frame["file"][0], f"required column '{m.label_vi}' ({m.id}) not found",
-                                            expected=f"a header such as '{' > '.join(m.headers[0])}'"))
-            continue
+            continue          # reported once per measure below
         if index is None:
             problems.append(Problem(frame["file"][0], f"schema check '{check}' failed: {case.get('failure_case')}"))
             continue
@@ -100,6 +99,7 @@ def schema_problems(frame: pl.DataFrame, source: Source) -> list[Problem]:
             message, expected = f"check '{check}' failed on {case.get('failure_case')!r}", None
         problems.append(Problem(row["file"], message, sheet=row["sheet"], row=row_number, column=column,
                                 header=_label(source, row["measure"]), expected=expected))
+    problems += _required_problems(frame, source)
     dupes = frame.filter(pl.struct("unit_kind", "unit_code", "measure").is_duplicated())
     for (unit_code, unit_name, measure), group in dupes.group_by(["unit_code", "unit_name", "measure"], maintain_order=True):
         first = group.row(0, named=True)
@@ -108,4 +108,23 @@ def schema_problems(frame: pl.DataFrame, source: Source) -> list[Problem]:
         problems.append(Problem(first["file"], f"unit {unit_name} ({unit_code}) appears more than once for {measure}: {cells}",
                                 sheet=first["sheet"], row=row_number, column=column, header=_label(source, measure),
                                 expected="each unit once"))
+    return problems
+
+
+def _required_problems(frame: pl.DataFrame, source: Source) -> list[Problem]:
+    """A required measure without a column, or whose column is blank in every row, named by its cells."""
+    problems = []
+    for mid in _required_unfilled(frame, source):
+        m = source.measure(mid)
+        cells = frame.filter(pl.col("measure") == mid)
+        if cells.is_empty():
+            problems.append(Problem(frame["file"][0], f"required column '{m.label_vi}' ({m.id}) not found",
+                                    expected=f"a header such as '{' > '.join(m.headers[0])}'"))
+            continue
+        first = cells.row(0, named=True)
+        column, row_number = _split_cell(first["cell"])
+        rows = [_split_cell(c)[1] for c in cells.filter(pl.col("sheet") == first["sheet"])["cell"]]
+        problems.append(Problem(first["file"], f"required column '{m.label_vi}' is blank in every row "
+                                f"({column}{min(rows)}:{column}{max(rows)})", sheet=first["sheet"], row=row_number,
+                                column=column, header=m.label_vi, expected="figures in the column, one per unit"))
     return problems

@@ -47,6 +47,18 @@ def workbook_as_csv(good: Path, bad: Path) -> None:
     shutil.copyfile(SAMPLE_RAW / PERIOD / "vneid" / "BC_CCCD_DDDT_T9_2023.xlsx", bad)
 
 
+def without_rows(good: Path, bad: Path) -> None:
+    """The header kept, every row below it deleted (the blank template sent back)."""
+    wb = openpyxl.load_workbook(good)
+    ws = wb.worksheets[0]
+    ws.delete_rows(7, ws.max_row)
+    wb.save(bad)
+
+
+def blank_column(good: Path, bad: Path, column: str, rows: range) -> None:
+    edited(good, bad, {f"{column}{r}": None for r in rows})
+
+
 def empty(good: Path, bad: Path) -> None:
     bad.write_bytes(b"")
 
@@ -90,6 +102,12 @@ CASES = {
     "as-of-date-of-another-month": Case("vneid", lambda g, b: edited(g, b, {"A3": "(Số liệu tính đến ngày 15/8/2023)"}),
                                         ".xlsx", "TongHop", 3, "A", ("as of 15/08/2023, which is not in 2023-09",),
                                         "an as-of date in 2023-09"),
+    "as-of-date-until-another-month": Case(
+        "vneid", lambda g, b: edited(g, b, {"A3": "(Số liệu tính đến hết ngày 15/8/2023)"}), ".xlsx", "TongHop", 3, "A",
+        ("as of 15/08/2023, which is not in 2023-09",), "an as-of date in 2023-09"),
+    "table-without-rows": Case("vneid", without_rows, ".xlsx", "TongHop", 7, None, ("no rows",), "one row per unit"),
+    "required-column-blank": Case("tre_em", lambda g, b: blank_column(g, b, "C", range(6, 34)), ".xlsx",
+                                  "Dữ liệu trẻ em", 6, "C", ("'Tổng số trẻ em'", "blank in every row"), "figures"),
     "fractional-count": Case("vneid", lambda g, b: edited(g, b, {"E9": 68.414}), ".xlsx",
                              "TongHop", 9, "E", ("68.414", "not a whole number"), "a count"),
     "csv-text-in-a-count": Case("thue", lambda g, b: csv_edited(g, b, 3, 3, "đang cập nhật"), ".csv",
@@ -272,3 +290,37 @@ def test_a_reader_bug_rejects_only_that_delivery(sample_raw, tmp_path, monkeypat
         assert all(r.status == "loaded" for s, r in results.items() if s != "tre_em")
         assert con.execute("SELECT status FROM raw.deliveries WHERE source = 'tre_em'").fetchall() == [("rejected",)]
         assert len(results) == len(catalog.sources())
+
+
+def test_an_unfilled_sheet_is_named_and_rejects_the_delivery(sample_raw, tmp_path):
+    """One sheet of a workbook sent back as the blank template: the message names that sheet (not a
+    'required column not found', the header being there), and nothing of the file loads."""
+    good = sample_file(sample_raw, PERIOD, "bhxh")
+    wb = openpyxl.load_workbook(good)
+    wb["KCB bằng CCCD"].delete_rows(7, 40)
+    wb.save(good)
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        result = ingest_source_month(con, sample_raw, SOURCES["bhxh"], PERIOD)
+    assert result.status == "rejected"
+    (problem,) = result.problems
+    assert (problem.file, problem.sheet, problem.row) == (good.name, "KCB bằng CCCD", 7)
+    assert "no rows below its header" in problem.message
+
+
+def test_a_resend_may_leave_the_sheet_it_does_not_correct_blank(month_loaded):
+    """A corrected first sheet sent with the second left as the blank template: the older file's second sheet stays."""
+    raw, db, load = month_loaded
+    load("bhxh")
+    good = sample_file(raw, PERIOD, "bhxh")
+    resend = good.with_name("BHXH_gui_lai.xlsx")
+    wb = openpyxl.load_workbook(good)
+    wb["KCB bằng CCCD"].delete_rows(7, 40)
+    wb["Xác thực CSDL"]["C6"] = "406.609"
+    wb.save(resend)
+    make_newer(resend, good)
+    with warehouse.connect(db) as con:
+        result = ingest_source_month(con, raw, SOURCES["bhxh"], PERIOD)
+        by_sheet = dict(con.execute(
+            "SELECT sheet, list(DISTINCT file) FROM staging.observations WHERE source = 'bhxh' GROUP BY 1").fetchall())
+    assert result.status == "loaded", result.message
+    assert by_sheet == {"Xác thực CSDL": [resend.name], "KCB bằng CCCD": [good.name]}

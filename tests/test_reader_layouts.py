@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -94,6 +96,8 @@ def test_title_lines_above_the_header_and_the_as_of_date(tmp_path, merged_titles
     "Số liệu tính đến ngày 15 tháng 9 năm 2023",
     "SO LIEU TINH DEN NGAY 15/09/2023",
     "Tính đến 15-9-2023",
+    "(Số liệu tính đến hết ngày 15/9/2023)",
+    "Số liệu tính từ ngày 01/01/2023 đến hết ngày 15/9/2023",
 ])
 def test_as_of_date_wordings(tmp_path, title):
     path = write_xlsx(tmp_path / "t.xlsx", tre_em_sheet((["Báo cáo"], [title])))
@@ -387,3 +391,82 @@ def test_lineage_cells(tmp_path):
         assert o["row"] == int(o["cell"][1:])
         if o["value"] is not None:
             assert ws[o["cell"]].value == o["value"]
+
+
+# ---------------------------------------------------------------- deliveries that must not pass silently
+
+
+def test_a_table_without_rows_is_a_problem(tmp_path):
+    """A template sent back with its header but no rows must not replace last month's load with nothing."""
+    read = read_file(write_xlsx(tmp_path / "t.xlsx", tre_em_sheet(rows=[])), SOURCES["tre_em"], "2023-09")
+    (problem,) = read.problems
+    assert (problem.file, problem.sheet, problem.row) == ("t.xlsx", "Dữ liệu", 5)
+    assert "no rows" in problem.message and "unit" in problem.expected
+
+
+def test_a_unit_row_without_a_name_is_not_taken_for_column_numbers(tmp_path):
+    """Small figures in a row whose name is blank are still figures: the row is reported, not skipped."""
+    rows = [[1, "TP Thanh Hóa", 10, 5, None], [2, None, 12, 6, None]]
+    read = read_file(write_xlsx(tmp_path / "t.xlsx", tre_em_sheet(rows=rows)), SOURCES["tre_em"])
+    (problem,) = read.problems
+    assert (problem.row, problem.column) == (6, "B") and "no unit name" in problem.message
+
+
+@pytest.mark.parametrize("numbers", [["(1)", "(2)", "(3)", "(4)", "(5)"], [1, 2, 3, 4, 5],
+                                     ["A", "B", "1", "2", "3=2/1"], ["A", "B", "(1)", "(2)", "(3) = (2)/(1)"]])
+def test_column_number_rows_under_the_header(tmp_path, numbers):
+    read = read_file(write_xlsx(tmp_path / "t.xlsx", tre_em_sheet(rows=[numbers, *TRE_EM_ROWS])), SOURCES["tre_em"])
+    assert values(read, "children") == {"380": 129092, "381": 16494, "384": 10666}
+
+
+def test_the_folder_month_sets_the_units_when_the_title_has_no_date(tmp_path):
+    """Đông Sơn (405) merged into Thanh Hóa city in 2024: a 2024 delivery without a cut-off date in its
+    title must not list it, as one with the date must not."""
+    rows = [[1, "Huyện Đông Sơn", 10, 5, 0.5]]
+    path = write_xlsx(tmp_path / "t.xlsx", tre_em_sheet(title_rows=[["Báo cáo"]], rows=rows))
+    (problem,) = read_file(path, SOURCES["tre_em"], "2024-09").problems
+    assert (problem.row, problem.column) == (3, "B") and "'Huyện Đông Sơn' matches no unit" in problem.message
+    assert not read_file(path, SOURCES["tre_em"], "2023-09").problems
+
+
+def test_a_formula_without_a_saved_value_is_a_problem(tmp_path):
+    """A workbook written by a program that stores formulas without their results (openpyxl, some exports)
+    reads as blank cells: the figure would be silently missing."""
+    rows = [*TRE_EM_ROWS, [None, "Tổng cộng", "=SUM(C5:C7)", 133755, 0.8615]]
+    read = read_file(write_xlsx(tmp_path / "t.xlsx", tre_em_sheet(rows=rows)), SOURCES["tre_em"], "2023-09")
+    (problem,) = read.problems
+    assert (problem.sheet, problem.row, problem.column) == ("Dữ liệu", 8, "C")
+    assert "=SUM(C5:C7)" in problem.message and "saved" in problem.expected
+
+
+def with_cached_results(path: Path, results: dict[str, str]) -> Path:
+    """The workbook with the formula cells of `results` given a stored result, as Excel saves them:
+    a cell ref -> the XML of its value (e.g. '<v>0.5</v>', or 't="str"' + '<v></v>' for an empty text)."""
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    for ref, result in results.items():
+        attrs, value = result.split("|") if "|" in result else ("", result)
+        xml = re.sub(rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/>', rf'<c r="{ref}"\1 {attrs}><f>\2</f>{value}', xml)
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_formulas_with_saved_values_read_as_their_values(tmp_path):
+    rows = [[1, "TP Thanh Hóa", 100, 50, "=D5/C5"], [2, "TX Bỉm Sơn", 0, 0, '=IF(C6=0,"",D6/C6)']]
+    path = with_cached_results(write_xlsx(tmp_path / "t.xlsx", tre_em_sheet(rows=rows)),
+                               {"E5": "<v>0.5</v>", "E6": 't="str"|<v></v>'})
+    assert values(read_file(path, SOURCES["tre_em"]), "children_updated_ratio") == {"380": 0.5, "381": None}
+
+
+def test_a_header_without_a_unit_column_is_named_where_it_is(tmp_path):
+    """Measures found but the unit column's header unknown: the message points at the header row."""
+    header = ["STT", "Tên xã", *TRE_EM_HEADER[2:]]
+    read = read_file(write_xlsx(tmp_path / "t.xlsx", tre_em_sheet(header=header)), SOURCES["tre_em"], "2023-09")
+    (problem,) = read.problems
+    assert (problem.sheet, problem.row) == ("Dữ liệu", 4)
+    assert "no column of unit names or codes" in problem.message and "Tổng số trẻ em" in problem.message
+    assert "'Đơn vị'" in problem.expected and "catalog/common.yaml" in problem.expected

@@ -439,3 +439,23 @@ def test_short_text_summary_for_the_cli():
     text = engine.format_summary(result)
     assert text.splitlines()[0] == "2023-09: 0 error(s), 1 warning(s) from 1 rule instances"
     assert "[warning] nguoi_co_cong 38 t.rule" in text
+
+
+def test_expected_units_follow_the_month_when_the_delivery_states_no_date():
+    """A delivery without a cut-off date (the tax CSV) is checked against the units of its month."""
+    codes = [u.unit_code for u in catalog.expected_units("district", date(2024, 9, 15))]
+    obs = observations([("district", c, "merit_to_review", 1, "C1") for c in codes], period="2024-09", as_of=None)
+    assert run(obs, rule(**{**UNITS, "sources": ["nguoi_co_cong"]}), "2024-09").findings.is_empty()
+
+
+@pytest.mark.parametrize("typo", [dict(nature=["stock"]), dict(exclude_measure=["merit_remaining"]),
+                                  dict(tolerence=5)])
+def test_an_unknown_field_in_the_rule_table_fails_loudly(typo):
+    """A misspelt field would otherwise be ignored and the rule silently widened or loosened."""
+    with pytest.raises(ValueError, match=list(typo)[0]):
+        rule(kind="stock_not_falling", sources=["nguoi_co_cong"], **typo)
+
+
+def test_a_compare_rule_over_a_text_measure_fails_when_the_table_is_read():
+    with pytest.raises(ValueError, match="dvc_connected"):
+        rule(kind="compare", sources=["dvc"], left="dvc_connected", op="<=", right="dvc_dossiers_total")

@@ -7,30 +7,22 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import polars as pl
 import pytest
 
 from p06 import warehouse
 from p06.reconcile import engine, store
+from conftest import SAMPLE_MONTHS as PERIODS, SAMPLE_RAW
 
-SAMPLES = Path("/work/shared/samples")
-PERIODS = ("2023-08", "2023-09")
-
-pytestmark = pytest.mark.skipif(not SAMPLES.exists(), reason="sample deliveries not available")
+MANIFEST = next(p for p in (SAMPLE_RAW / "MANIFEST.json", SAMPLE_RAW.parent / "MANIFEST.json") if p.exists())
 
 
 @pytest.fixture(scope="module")
-def reconciled(tmp_path_factory):
-    from p06.ingest.load import ingest_period
-
-    tmp = tmp_path_factory.mktemp("samples")
-    raw = tmp / "raw"
-    shutil.copytree(SAMPLES / "raw", raw)
-    with warehouse.connect(tmp / "w.duckdb") as con:
-        for period in PERIODS:
-            ingest_period(con, raw, period)
+def reconciled(loaded_samples, tmp_path_factory):
+    db = tmp_path_factory.mktemp("reconciled") / "w.duckdb"
+    shutil.copyfile(loaded_samples["db"], db)
+    with warehouse.connect(db) as con:
         results = {period: store.reconcile_period(con, period) for period in PERIODS}
         stored = store.read_findings(con)
         summary = con.sql("SELECT * FROM marts.rule_summary").pl()
@@ -47,9 +39,18 @@ def finding(findings: pl.DataFrame, source, unit_code, rule_id, measure=None) ->
     return hits.row(0, named=True)
 
 
-def test_manifest_lists_the_sample_inconsistencies():
-    manifest = json.loads((SAMPLES / "MANIFEST.json").read_text(encoding="utf-8"))
+def test_every_manifest_inconsistency_has_a_finding_of_its_source_and_month(reconciled):
+    """The tests below check each inconsistency in detail; this ties them to the manifest's list."""
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
     assert len(manifest["inconsistencies"]) == 5
+    results, _, _, _ = reconciled
+    for entry in manifest["inconsistencies"]:
+        source, period = entry.split()[:2]
+        assert not source_findings(results[period], source).is_empty(), entry
+
+
+def source_findings(result: engine.Reconciliation, source: str) -> pl.DataFrame:
+    return result.findings.filter(pl.col("source") == source)
 
 
 def test_august_is_consistent(reconciled):

@@ -38,6 +38,10 @@ class Layout:
     grouped: int = 0                # measures found by their full 'Group > Leaf' header
 
     @property
+    def has_units(self) -> bool:
+        return self.name_col is not None or self.code_col is not None
+
+    @property
     def first_data_row(self) -> int:
         return self.header_row + self.depth
 
@@ -46,7 +50,7 @@ class Layout:
         """Better layouts rank higher: more measures and a unit column first; on a tie, the one whose
         second header row names groups of the declared headers, else the shallower one (a title
         line above a one-row header is not a group row)."""
-        score = 2 * len(self.measures) + 3 * (self.name_col is not None or self.code_col is not None)
+        score = 2 * len(self.measures) + 3 * self.has_units
         return score, self.grouped, -self.depth
 
 
@@ -120,7 +124,9 @@ def _match_role(columns: list[Column], aliases: list[str], taken: set[int]) -> C
 
 
 def find_layout(grid: Grid, source: Source) -> Layout | None:
-    """The best-scoring header position in the sheet, or None when the sheet holds no table of the source."""
+    """The best-scoring header position in the sheet, or None when no row names a count of the source.
+
+    A layout without a unit column (`has_units` false) is no table: its header is not understood."""
     common = catalog.common()
     best: Layout | None = None
     for r in range(min(MAX_HEADER_SCAN, grid.n_rows)):
@@ -144,6 +150,4 @@ def find_layout(grid: Grid, source: Source) -> Layout | None:
             layout = Layout(r, depth, name_col, code_col, number_col, measures, grouped)
             if best is None or layout.rank > best.rank:
                 best = layout
-    if best is None or (best.name_col is None and best.code_col is None):
-        return None
     return best

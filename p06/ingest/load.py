@@ -26,7 +26,7 @@ from p06.ingest.reader import FileRead, read_file
 from p06.ingest.workbook import cell_ref
 from p06.warehouse import transaction
 
-READER_VERSION = "2"          # bump when reading changes, so unchanged files are read again
+READER_VERSION = "3"          # bump when reading changes, so unchanged files are read again
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 STAGING_COLUMNS = ["period", "as_of_date", "source", "unit_kind", "unit_code", "unit_name", "group_label", "measure",
                    "value", "value_text", "stated", "decimals", "file", "sheet", "cell", "delivery_id"]
@@ -95,6 +95,7 @@ def delivery_files(raw_dir: Path, source_id: str, period: str) -> list[DeliveryF
 
 
 def fingerprint(files: list[DeliveryFile], source: Source) -> str:
+    """What 'unchanged' means: the same files, read by the same reader with the same declarations."""
     h = hashlib.sha256(f"{READER_VERSION}|{source.declaration_sha}|{catalog.reference_sha()}".encode())
     for f in sorted(files, key=lambda f: f.relative):
         h.update(f"|{f.relative}:{f.sha256}".encode())
@@ -129,8 +130,12 @@ def read_delivery(files: list[Path], source: Source, period: str | None) -> tupl
         covered |= read.measures
         active.append(read)
     problems = [p for r in active for p in r.problems]
+    # A sheet left blank (its header, no rows) counts when no table in use delivers its measures.
+    delivered = {m for r in active for m in r.measures}
+    blank = [(t, p) for r in active if r.tables for t, p in r.empty if t.measures - delivered]
+    problems += [p for _, p in blank]
     if not any(r.unreadable for r in active):
-        problems += _missing_required(active, source)
+        problems += _missing_required(active, source, skip={m for t, _ in blank for m in t.measures})
     frame = _observation_frame([o for r in active for o in r.observations], source.id, period)
     if not problems:
         problems = schema_problems(frame, source)
@@ -150,11 +155,12 @@ def _read_safely(path: Path, source: Source, period: str | None) -> FileRead:
             expected="a file the pipeline can read; this is a pipeline bug: report it with the file attached")])
 
 
-def _missing_required(active: list[FileRead], source: Source) -> list[Problem]:
+def _missing_required(active: list[FileRead], source: Source, skip: set[str] = frozenset()) -> list[Problem]:
     """A required measure no table of the delivery has, named with the header row where it belongs:
-    the table holding the measures it forms a ratio with, or the only table; else every table searched."""
+    the table holding the measures it forms a ratio with, or the only table; else every table searched.
+    Measures of `skip` (their table is reported otherwise) are left out."""
     tables = [(r.file, t) for r in active for t in r.tables]
-    found = {m for _, t in tables for m in t.measures}
+    found = {m for _, t in tables for m in t.measures} | skip
     problems = []
     for m in source.measures:
         if not m.required or m.id in found:
@@ -200,6 +206,8 @@ def _record(con, file: DeliveryFile, source: str, period: str, status: str, mess
 
 
 def ingest_source_month(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: Source, period: str, *, force: bool = False) -> LoadResult:
+    """Load one source-month: skipped when unchanged; else its files are read and either replace the
+    source-month in staging or are recorded as rejected (the last good load stays), in one transaction."""
     files = delivery_files(raw_dir, source.id, period)
     if not files:
         return LoadResult(source.id, period, "missing", message=f"no file in raw/{period}/{source.id}/")

@@ -7,25 +7,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from numbers import Number
 from pathlib import Path
 from typing import Any
 
 from p06 import catalog
 from p06.catalog import Measure, Source
+from p06.ingest.as_of import date_problems, default_as_of, find_as_of
 from p06.ingest.headers import Column, Layout, find_layout
 from p06.ingest.problems import Problem
+from p06.ingest.ratios import scale_ratios
 from p06.ingest.units import UnitMatcher, code_key
 from p06.ingest.workbook import Grid, UnreadableFile, cell_ref, column_letter, open_grids
-from p06.vntext import NumberFormatError, ParsedNumber, canonical_text, match_key, parse_number
+from p06.vntext import NumberFormatError, canonical_text, match_key, parse_number
 
-AS_OF_PATTERNS = [
-    re.compile(r"den ngay (\d{1,2}) (\d{1,2}) (\d{4})"),
-    re.compile(r"den ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})"),
-    re.compile(r"tinh den (\d{1,2}) (\d{1,2}) (\d{4})"),
-]
-COLUMN_NUMBER = re.compile(r"^\(?\d{1,2}\)?$")
+COLUMN_LABEL = re.compile(r"^\(?(\d{1,2}|[A-Z])\)?(\s*=.*)?$")     # (1), 2, A, 3=2/1, (4) = (3)/(2)
 
 
 @dataclass(frozen=True)
@@ -43,6 +39,7 @@ class FileRead:
     observations: list[dict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    empty: list[tuple[Table, Problem]] = field(default_factory=list)     # headers with no rows below
     as_of_date: date | None = None
     grids: list[Grid] = field(default_factory=list)
     unreadable: bool = False
@@ -53,35 +50,15 @@ class FileRead:
         return {m for t in self.tables for m in t.measures}
 
 
-def read_as_of(text: Any) -> date | None:
-    """The cut-off date in a title such as '(Số liệu tính đến ngày 15/9/2023)'."""
-    if not isinstance(text, str):
-        return None
-    key = match_key(text)
-    for pattern in AS_OF_PATTERNS:
-        for m in pattern.finditer(key):
-            d, month, year = (int(g) for g in m.groups())
-            try:
-                return date(year, month, d)
-            except ValueError:
-                continue
-    return None
-
-
-def find_as_of(grid: Grid, rows: range, max_col: int | None = None) -> tuple[date, int, int] | None:
-    """The first cut-off date written in the given rows, with its cell (0-based row, column)."""
-    for r in rows:
-        for c, value in enumerate(grid.rows[r][:max_col]):
-            found = read_as_of(value)
-            if found:
-                return found, r, c
-    return None
-
-
 def _is_column_number_row(values: list[Any]) -> bool:
-    """The '(1) (2) (3)' row some templates put under the header."""
-    present = [v for v in values if v is not None and str(v).strip()]
-    return len(present) >= 3 and all(COLUMN_NUMBER.match(str(v).strip()) for v in present)
+    """The '(1) (2) (3)' or 'A B 1 2 3=2/1' row some templates put under the header: column labels
+    only, the numbered ones counting up by one (so a row of small figures is never taken for it)."""
+    present = [str(v).strip() for v in values if v is not None and str(v).strip()]
+    labels = [COLUMN_LABEL.match(v) for v in present]
+    if len(present) < 3 or not all(labels):
+        return False
+    numbers = [int(m.group(1)) for m in labels if m.group(1).isdigit()]
+    return all(b == a + 1 for a, b in zip(numbers, numbers[1:]))
 
 
 def _text(value: Any) -> str | None:
@@ -98,28 +75,10 @@ def _is_number(value: Any) -> bool:
         return False
 
 
-def _number_format(number_format: str | None) -> tuple[bool, int | None]:
-    """(shown as percent, decimals shown) of a cell's number format: '0.00%' -> (True, 2), '0.0' -> (False, 1),
-    '0.00"%"' -> (False, 2) (a quoted or escaped % is a literal sign), 'General' or '@' -> (False, None)."""
-    if not number_format or number_format.lower() in ("general", "@"):
-        return False, None
-    section = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", number_format.split(";")[0])
-    m = re.search(r"\.([0#?]+)", section)
-    return "%" in section, len(m.group(1)) if m else 0
-
-
-def _percent_points_to_fraction(x: float) -> float:
-    """96.2 -> 0.962 exactly (not 0.9620000000000001)."""
-    return float(Decimal(repr(float(x))) / 100)
-
-
-def _float_decimals(x: float) -> int:
-    """Digits after the decimal point of a number's shortest form: 91.4 -> 1, 100.0 -> 0."""
-    text = repr(float(x))
-    return 0 if "e" in text or "." not in text else len(text.split(".")[1].rstrip("0"))
-
-
 class SheetReader:
+    """One sheet's table as observations (one per unit row, total row and measure); what cannot be read
+    becomes a problem naming its row and column."""
+
     def __init__(self, grid: Grid, layout: Layout, source: Source, matcher: UnitMatcher, province: tuple[str, str]):
         self.grid, self.layout, self.source, self.matcher = grid, layout, source, matcher
         self.province_code, self.province_name = province
@@ -150,7 +109,9 @@ class SheetReader:
         seen: dict[str, int] = {}           # unit code -> 0-based row where it was first listed
         for r in range(self.layout.first_data_row, self.grid.n_rows):
             values = self.grid.rows[r]
-            if not any(v is not None and str(v).strip() for v in values) or _is_column_number_row(values):
+            if not any(v is not None and str(v).strip() for v in values):
+                continue
+            if not seen and _is_column_number_row(values):
                 continue
             cells = {mid: self.grid.value(r, col.index) for mid, col in self.layout.measures.items()}
             unit = self.row_unit(r, cells)
@@ -176,7 +137,7 @@ class SheetReader:
                            stated=unit_kind == "province" or measure.kind == "ratio",
                            sheet=self.grid.sheet, cell=cell_ref(r, col.index), row=r + 1)
                 out.append(obs)
-        self.scale_ratios(out)
+        scale_ratios(self.source, out)
         return out
 
     def row_unit(self, r: int, cells: dict[str, Any]) -> tuple[str, str, str] | str | None:
@@ -208,6 +169,11 @@ class SheetReader:
 
     def figure(self, r: int, col: Column, measure: Measure, raw: Any) -> dict | None:
         """One cell as an observation (value, value_text, decimals), or None after reporting a problem."""
+        formula = self.grid.unsaved_formula(r, col.index)
+        if formula:
+            self.problem(r, col, f"the cell holds the formula {formula} but not its value",
+                         expected="a file saved by Excel or LibreOffice, which store the value of each formula")
+            return None
         if measure.kind == "text":
             return {"value": None, "value_text": _text(raw), "decimals": None}
         kind = "a count (a whole number such as 3.421.346)" if measure.kind == "count" else "a ratio such as 96,20%, 0,962 or 96,2"
@@ -228,46 +194,6 @@ class SheetReader:
         return {"value": parsed.value, "value_text": None, "decimals": parsed.decimals, "_parsed": parsed,
                 "_format": number_format}
 
-    def scale_ratios(self, observations: list[dict]) -> None:
-        """Store every ratio as a fraction, with the decimals it showed in percent terms.
-
-        '96,20%' and cells formatted as percent are unambiguous; bare numbers (0.962 or 96.2)
-        take the scale that agrees with the ratio of their parts on the same row, and fall back
-        to the declared `ratio_fraction_max` when the parts are missing.
-        """
-        by_row = {(o["row"], o["measure"]): o for o in observations}
-        for m in self.source.measures:
-            if m.kind != "ratio":
-                continue
-            cells = [o for o in observations if o["measure"] == m.id and o["value"] is not None]
-            bare = [o for o in cells if not o["_parsed"].percent and not _number_format(o["_format"])[0]]
-            as_fraction = self.bare_ratios_are_fractions(m, bare, by_row)
-            for o in cells:
-                parsed: ParsedNumber = o["_parsed"]
-                percent_format, format_decimals = _number_format(o["_format"])
-                if parsed.percent:                      # '96,20%'
-                    o["value"], o["decimals"] = _percent_points_to_fraction(parsed.value), parsed.decimals
-                    continue
-                shown = next(d for d in (format_decimals, parsed.decimals, _float_decimals(parsed.value)) if d is not None)
-                if percent_format:                      # 0.962 shown as 96,20%
-                    o["decimals"] = shown
-                elif as_fraction:                       # 0.962
-                    o["decimals"] = max(shown - 2, 0)
-                else:                                   # 96.2
-                    o["value"], o["decimals"] = _percent_points_to_fraction(parsed.value), shown
-
-    @staticmethod
-    def bare_ratios_are_fractions(m: Measure, bare: list[dict], by_row: dict[tuple[int, str], dict]) -> bool:
-        """Whether a ratio column's bare numbers are fractions (0.962) rather than percent points (96.2)."""
-        votes = 0
-        for o in bare:
-            num, den = (by_row.get((o["row"], part)) for part in m.ratio_of)
-            if num and den and num["value"] is not None and den["value"]:
-                actual = num["value"] / den["value"]
-                votes += 1 if abs(o["value"] - actual) <= abs(o["value"] / 100 - actual) else -1
-        fraction_max = float(catalog.common()["ratio_fraction_max"])
-        return votes > 0 or (votes == 0 and all(o["value"] <= fraction_max for o in bare))
-
 
 def read_file(path: Path, source: Source, period: str | None = None) -> FileRead:
     """Read one delivery file for a source. Never raises for bad content: problems are returned."""
@@ -282,24 +208,34 @@ def read_file(path: Path, source: Source, period: str | None = None) -> FileRead
     common = catalog.common()
     province = (str(common["province_code"]), common["province_name_vi"])
     dates: dict[str, tuple[date, int, int]] = {}      # sheet -> (as-of date, row, column)
+    unheaded: list[Problem] = []       # measure headers without a unit column
     for grid in grids:
         layout = find_layout(grid, source)
         if layout is None:
             continue
-        result.tables.append(Table(grid.sheet, layout.header_row + 1, frozenset(layout.measures)))
+        if not layout.has_units:
+            unheaded.append(_no_unit_column(grid, layout, source))
+            continue
         found = (find_as_of(grid, range(layout.first_data_row))
                  or find_as_of(grid, range(layout.first_data_row, grid.n_rows), max_col=2))
+        on = found[0] if found else default_as_of(period)
+        sheet = SheetReader(grid, layout, source, UnitMatcher(source.unit_kind, on), province)
+        rows = sheet.rows()
+        table = Table(grid.sheet, layout.header_row + 1, frozenset(layout.measures))
+        if not rows and not sheet.problems:
+            result.empty.append((table, _no_rows(grid, layout, source)))
+            continue
+        result.tables.append(table)
         if found:
             dates[grid.sheet] = found
-        sheet = SheetReader(grid, layout, source, UnitMatcher(source.unit_kind, found[0] if found else None), province)
-        result.observations.extend(sheet.rows())
+        result.observations.extend(rows)
         result.problems.extend(sheet.problems)
     if not result.tables:
-        result.problems.append(Problem(
+        result.problems.extend([p for _, p in result.empty] or unheaded or [Problem(
             path.name, f"no sheet has a table of {source.id}",
-            expected=f"a header row naming a unit column and measures such as '{source.measures[0].headers[0][-1]}'"))
+            expected=f"a header row naming a unit column and measures such as '{source.measures[0].headers[0][-1]}'")])
         return result
-    result.problems.extend(_date_problems(path.name, dates, period))
+    result.problems.extend(date_problems(path.name, dates, period))
     distinct = {d for d, _, _ in dates.values()}
     result.as_of_date = min(distinct) if distinct else None
     for obs in result.observations:
@@ -310,16 +246,16 @@ def read_file(path: Path, source: Source, period: str | None = None) -> FileRead
     return result
 
 
-def _date_problems(file: str, dates: dict[str, tuple[date, int, int]], period: str | None) -> list[Problem]:
-    """A cut-off date outside the folder's month, or sheets disagreeing on it, named by the cell that says it."""
-    problems = []
-    if len({d for d, _, _ in dates.values()}) > 1:
-        cells = ", ".join(f"'{sheet}'!{cell_ref(r, c)} {d:%d/%m/%Y}" for sheet, (d, r, c) in dates.items())
-        problems.append(Problem(file, f"sheets give different as-of dates: {cells}", expected="one cut-off date for the delivery"))
-    for sheet, (d, r, c) in dates.items():
-        if period and d.strftime("%Y-%m") != period:
-            problems.append(Problem(
-                file, f"the sheet says the figures are as of {d:%d/%m/%Y}, which is not in {period}",
-                sheet=sheet, row=r + 1, column=column_letter(c),
-                expected=f"an as-of date in {period} (the month of the folder raw/{period}/)"))
-    return problems
+def _no_rows(grid: Grid, layout: Layout, source: Source) -> Problem:
+    """A header with nothing below it (the template sent back): no table, so it never stands in for data."""
+    return Problem(grid.file, f"the table of {source.id} has no rows below its header (row {layout.header_row + 1})",
+                   sheet=grid.sheet, row=layout.first_data_row + 1, expected="one row per unit below the header")
+
+
+def _no_unit_column(grid: Grid, layout: Layout, source: Source) -> Problem:
+    """Measure headers found on a sheet, but no header of the unit column the source's rows need."""
+    names = catalog.common()["unit_name_headers"].get(source.unit_kind, [])
+    found = ", ".join(f"'{col.label}'" for col in layout.measures.values())
+    return Problem(grid.file, f"the header names {found} but no column of unit names or codes", sheet=grid.sheet,
+                   row=layout.header_row + 1, expected=f"a unit column headed such as '{names[0]}' (or another header "
+                   f"of unit_name_headers / unit_code_headers in catalog/common.yaml)" if names else None)

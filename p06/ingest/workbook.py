@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_to_tuple
 
 from p06.ingest.problems import Problem
 
@@ -33,6 +37,11 @@ class Grid:
     rows: list[list[Any]]
     formats: list[list[str | None]] | None = None
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    unsaved: dict[tuple[int, int], str] = field(default_factory=dict)   # formulas the file holds no value of
+
+    def unsaved_formula(self, r: int, c: int) -> str | None:
+        """The formula at (r, c) when the file stores it without its value (it then reads as blank)."""
+        return self.unsaved.get((r, c))
 
     @property
     def n_rows(self) -> int:
@@ -92,6 +101,7 @@ def _excel_grids(path: Path) -> list[Grid]:
         raise UnreadableFile(Problem(
             path.name, f"cannot open the workbook: it is truncated or not a valid .xlsx file ({type(exc).__name__}: {exc})",
             expected="a complete .xlsx workbook; ask the department to send the file again")) from exc
+    unsaved = _unsaved_formulas(path)
     grids = []
     for ws in wb.worksheets:
         rows, formats = [], []
@@ -99,9 +109,54 @@ def _excel_grids(path: Path) -> list[Grid]:
             rows.append([c.value for c in row])
             formats.append([c.number_format for c in row])
         merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
-        grids.append(Grid(path.name, ws.title, rows, formats, merged))
+        grids.append(Grid(path.name, ws.title, rows, formats, merged, unsaved.get(ws.title, {})))
     wb.close()
     return grids
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title -> path of its XML part inside the workbook."""
+    rels = {el.get("Id"): el.get("Target") for el in ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))}
+    parts = {}
+    for el in ET.fromstring(z.read("xl/workbook.xml")).iter():
+        if _local(el.tag) == "sheet":
+            target = next((rels.get(v) for k, v in el.attrib.items() if _local(k) == "id"), None)
+            if target:
+                parts[el.get("name")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return parts
+
+
+def _unsaved_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """Per sheet, the formula cells stored without a value, by 0-based (row, column).
+
+    openpyxl reads such a cell as blank. Excel and LibreOffice save each formula's value; programs
+    that write formulas only (openpyxl among them) leave it empty. An empty text result is typed
+    t="str" and is a real blank.
+    """
+    found: dict[str, dict[tuple[int, int], str]] = {}
+    with zipfile.ZipFile(path) as z:
+        for title, part in _sheet_parts(z).items():
+            data = z.read(part)
+            if not _FORMULA_TAG.search(data):
+                continue
+            cells = found.setdefault(title, {})
+            for _, el in ET.iterparse(io.BytesIO(data)):
+                if _local(el.tag) != "c":
+                    continue
+                children = {_local(child.tag): child for child in el}
+                formula, value = children.get("f"), children.get("v")
+                if formula is not None and el.get("r") and el.get("t", "n") == "n" and (value is None or not value.text):
+                    row, col = coordinate_to_tuple(el.get("r"))
+                    cells[(row - 1, col - 1)] = f"={formula.text}" if formula.text else "(a shared formula)"
+                el.clear()
+    return found
 
 
 def _decode(data: bytes) -> str:

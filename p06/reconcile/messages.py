@@ -181,6 +181,6 @@ def render(rule: Rule, row: Mapping, source: catalog.Source | None) -> tuple[str
     else:
         return _completeness_sources(row, source)
     unit = row.get("unit_name") or row.get("unit_code")
-    if row.get("unit_kind") in ("service", "tax_office"):
+    if row.get("unit_kind") in catalog.common()["unit_kinds_named_with_code"]:
         unit = f"{row['unit_code']} {unit}"
     return f"{unit} – {label_vi}: {vi}", f"{unit} – {label_en}: {en}"

@@ -18,21 +18,28 @@ from p06 import catalog, config
 
 RULES_PATH = config.CHECKS_DIR / "rules.yaml"
 
-KINDS = {
-    "compare", "stated_ratio", "stated_total", "stock_not_falling",
-    "completeness_units", "completeness_sources", "outlier",
-}
-HISTORY_KINDS = {"stock_not_falling", "outlier"}   # need earlier months
 OPS = {"==", "<=", ">="}
 SEVERITIES = {"error", "warning"}
 MISSING_POLICIES = {"skip", "zero"}
 APPLIES_TO = {"unit_rows", "total_row", "both"}
 LAST_SHOWN_DECIMAL = "last_shown_decimal"
-NATURES = {"stock", "flow", "level", "target"}
+NATURES = catalog.NATURES - {None}
 OUTLIER_DEFAULTS = {
     "series": "value", "min_history": 6, "z_threshold": 3.5,
     "max_fold_change": 2.0, "min_absolute_change": 100.0,
 }
+# The fields a rule of each kind takes: a misspelt or misplaced field is an error, never ignored.
+COMMON_FIELDS = {"id", "description_vi", "description_en", "kind", "sources", "severity", "tolerance", "missing",
+                 "applies_to"}
+_SELECTION = {"measures", "natures", "exclude_measures"}
+KIND_FIELDS = {
+    "compare": {"left", "op", "right"},
+    "stated_ratio": _SELECTION, "stated_total": _SELECTION, "stock_not_falling": _SELECTION,
+    "outlier": _SELECTION | set(OUTLIER_DEFAULTS),
+    "completeness_units": set(), "completeness_sources": set(),
+}
+KINDS = set(KIND_FIELDS)
+HISTORY_KINDS = {"stock_not_falling", "outlier"}   # need earlier months
 
 _TERM = re.compile(r"\s*([+-])?\s*([A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?)\s*")
 
@@ -96,10 +103,6 @@ class Rule:
     exclude_measures: tuple[str, ...] = ()
     params: Mapping[str, float | int | str] = field(default_factory=dict)
 
-    @property
-    def needs_history(self) -> bool:
-        return self.kind in HISTORY_KINDS
-
     def measures_for(self, source: catalog.Source) -> tuple[str, ...]:
         """The measures of `source` this rule looks at."""
         if self.kind == "compare":
@@ -131,6 +134,10 @@ def _rule_from(entry: dict, sources: Mapping[str, catalog.Source]) -> Rule:
         if not entry.get(key):
             raise _fail(rule_id, f"{key} is required")
     kind = _choice(entry, "kind", KINDS, rule_id)
+    unknown = set(entry) - COMMON_FIELDS - KIND_FIELDS[kind]
+    if unknown:
+        raise _fail(rule_id, f"unknown field(s) {sorted(unknown)} for a {kind} rule; it takes "
+                             f"{sorted(COMMON_FIELDS | KIND_FIELDS[kind])}")
     src = tuple(sources) if entry["sources"] == "all" else tuple(entry["sources"])
     unknown = [s for s in src if s not in sources]
     if unknown:
@@ -182,6 +189,9 @@ def _check_measures(rule: Rule, sources: Mapping[str, catalog.Source]) -> None:
         unknown += [m for m in rule.exclude_measures if m not in everywhere and m not in unknown]
         if unknown:
             raise _fail(rule.id, f"source {sid} declares no measure {unknown}")
+        text = [m for m in wanted if declared[m].kind == "text"]
+        if text:
+            raise _fail(rule.id, f"{text} of {sid} are text, not figures")
         if rule.kind == "stated_ratio" and rule.measures:
             not_ratio = [m for m in rule.measures if not declared[m].ratio_of]
             if not_ratio:

@@ -15,6 +15,7 @@ import polars as pl
 
 from p06 import warehouse
 from p06.reconcile import engine
+from p06.reconcile.frames import OBSERVATION_SCHEMA
 from p06.reconcile.rules import Rule
 
 FINDINGS_TABLE = "marts.reconciliation_findings"
@@ -57,7 +58,7 @@ CREATE TABLE IF NOT EXISTS {SUMMARY_TABLE} (
 );
 """
 
-OBSERVATION_COLUMNS = list(engine.OBSERVATION_SCHEMA)
+OBSERVATION_COLUMNS = list(OBSERVATION_SCHEMA)
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:

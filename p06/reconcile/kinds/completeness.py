@@ -1,0 +1,54 @@
+"""Rule kinds on what was delivered: every expected unit once, every expected source."""
+from __future__ import annotations
+
+import polars as pl
+
+from p06 import catalog
+from p06.ingest.as_of import default_as_of
+from p06.reconcile.frames import PROVINCE, first, items, no_items, rule_fields
+from p06.reconcile.month import Month, province_of
+from p06.reconcile.rules import Rule
+
+
+def completeness_units(rule: Rule, source: catalog.Source, month: Month) -> pl.DataFrame:
+    """Per expected unit: how often it is listed (1 passes); units listed but not expected fail too."""
+    delivered = month.of(source.id)
+    if delivered.is_empty():
+        return no_items()                                  # not delivered: completeness_sources says so
+    obs = delivered.filter(pl.col("unit_kind") != PROVINCE)
+    as_of = delivered["as_of_date"].drop_nulls().max() or default_as_of(month.period)
+    per_unit = (obs.group_by("unit_code", "measure").agg(pl.len().alias("n"), pl.col("cell"), pl.col("unit_name").first())
+                .sort("n", descending=True).group_by("unit_code", maintain_order=True).first())
+    found = {r["unit_code"]: r for r in per_unit.iter_rows(named=True)}
+    base = rule_fields(rule, source.id, month.period, op="==", tolerance=0.0, is_missing=False,
+                       file="; ".join(delivered["file"].unique(maintain_order=True).to_list()),
+                       sheet="; ".join(delivered["sheet"].unique(maintain_order=True).to_list()),
+                       delivery_id=delivered["delivery_id"].max())
+    out = []
+    expected = month.expected_units(source.unit_kind, as_of)
+    for unit in expected:
+        hit = found.get(unit.unit_code)
+        n = hit["n"] if hit else 0
+        out.append(dict(base, unit_kind=unit.unit_kind, unit_code=unit.unit_code, unit_name=unit.name_vi,
+                        lhs=n, rhs=1, actual=n, expected=1, cell="; ".join(hit["cell"]) if n > 1 else None,
+                        detail="missing" if n == 0 else ("duplicate" if n > 1 else None)))
+    known = {u.unit_code for u in expected}
+    for code, hit in found.items():
+        if code not in known:
+            out.append(dict(base, unit_kind=source.unit_kind, unit_code=code, unit_name=hit["unit_name"],
+                            lhs=hit["n"], rhs=0, actual=hit["n"], expected=0, cell="; ".join(hit["cell"]),
+                            detail="unexpected"))
+    return items(out)
+
+
+def completeness_sources(rule: Rule, source: catalog.Source, month: Month) -> pl.DataFrame:
+    """One item per source: delivered for the month or not."""
+    delivered = month.of(source.id)
+    got = 1.0 if delivered.height else 0.0
+    code, name = province_of(None)
+    return items([rule_fields(
+        rule, source.id, month.period, unit_kind=PROVINCE, unit_code=code, unit_name=name,
+        lhs=got, op="==", rhs=1.0, tolerance=0.0, is_missing=False, actual=got, expected=1.0,
+        file=first(delivered["file"]) if delivered.height else None,
+        delivery_id=delivered["delivery_id"].max() if delivered.height else None,
+    )])
