@@ -71,12 +71,27 @@ def _header_path(alias: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in str(alias).split(" > "))
 
 
+SOURCE_FIELDS = {"source", "department_vi", "department_en", "unit_kind", "measures"}
+MEASURE_FIELDS = {"id", "label_vi", "label_en", "kind", "nature", "required", "ratio_of", "headers"}
+
+
+def _unknown_fields(where: str, entry: dict, allowed: set[str]) -> None:
+    """A misspelt field would silently change what is read: refuse it."""
+    unknown = set(entry) - allowed
+    if unknown:
+        raise ValueError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+
+
 def _source_from(path: Path) -> Source:
     doc = _read_yaml(path)
+    _unknown_fields(path.name, doc, SOURCE_FIELDS)
     measures = []
     for m in doc["measures"]:
+        _unknown_fields(f"{path.name}: measure {m.get('id')}", m, MEASURE_FIELDS)
         if m["kind"] not in MEASURE_KINDS:
             raise ValueError(f"{path.name}: measure {m['id']}: kind must be one of {sorted(MEASURE_KINDS)}")
+        if m.get("nature") not in NATURES:
+            raise ValueError(f"{path.name}: measure {m['id']}: nature must be one of {sorted(n for n in NATURES if n)}")
         measures.append(Measure(
             id=m["id"], label_vi=m["label_vi"], label_en=m["label_en"], kind=m["kind"],
             headers=tuple(_header_path(alias) for alias in m["headers"]),

@@ -470,3 +470,22 @@ def test_a_header_without_a_unit_column_is_named_where_it_is(tmp_path):
     assert (problem.sheet, problem.row) == ("Dữ liệu", 4)
     assert "no column of unit names or codes" in problem.message and "Tổng số trẻ em" in problem.message
     assert "'Đơn vị'" in problem.expected and "catalog/common.yaml" in problem.expected
+
+
+def test_semicolon_csv_with_decimal_commas_is_split_on_semicolons(tmp_path):
+    """More commas than semicolons (decimal commas, commas in names) must not fool the delimiter choice."""
+    from p06.ingest.workbook import open_grids
+    path = tmp_path / "thue.csv"
+    path.write_text('Tên cơ quan thuế;Tỷ lệ (%)\n"Chi cục Thuế khu vực Bỉm Sơn, Hà Trung";"80,25"\n'
+                    '"Chi cục Thuế khu vực Sầm Sơn, Quảng Xương";"78,75"\n', encoding="utf-8")
+    (grid,) = open_grids(path)
+    assert grid.rows[1] == ["Chi cục Thuế khu vực Bỉm Sơn, Hà Trung", "80,25"]
+
+
+def test_a_misspelt_field_in_a_source_declaration_is_refused(tmp_path):
+    from p06.catalog import _source_from
+    path = tmp_path / "x.yaml"
+    path.write_text("source: x\ndepartment_vi: a\ndepartment_en: b\nunit_kind: district\nmeasures:\n"
+                    "  - {id: m, label_vi: a, label_en: b, kind: count, requried: true, headers: [A]}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"unknown field\(s\) \['requried'\]"):
+        _source_from(path)

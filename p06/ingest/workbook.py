@@ -177,6 +177,17 @@ def _looks_binary(data: bytes) -> bool:
     return data.startswith(b"PK\x03\x04") or b"\x00" in data[:4096]
 
 
+def _delimiter(lines: list[str]) -> str:
+    """';', ',' or tab: the one that splits the first lines (quotes respected) into the most equal, widest rows.
+
+    Counting characters would be fooled by decimal commas ("96,20") in a ';' file.
+    """
+    def score(d: str) -> tuple[int, int]:
+        widths = [len(row) for row in csv.reader(lines, delimiter=d)]
+        return (max(widths.count(w) for w in set(widths)) if min(widths) > 1 else 0, max(widths))
+    return max(";,\t", key=score)
+
+
 def _csv_grid(path: Path) -> Grid:
     data = path.read_bytes()
     if _looks_binary(data):
@@ -186,7 +197,7 @@ def _csv_grid(path: Path) -> Grid:
     lines = [ln for ln in text.splitlines() if ln.strip()][:10]
     if not lines:
         raise UnreadableFile(Problem(path.name, "the file holds no data", expected="a header line and one line per unit"))
-    delimiter = max(";,\t", key=lambda d: sum(ln.count(d) for ln in lines))
+    delimiter = _delimiter(lines)
     try:
         rows = [[cell.strip() or None for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     except csv.Error as exc:
