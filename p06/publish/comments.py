@@ -13,6 +13,7 @@ import duckdb
 import yaml
 
 from p06 import config
+from p06.publish.files import quote_identifier, sql_string
 
 DICTIONARY_FILE = config.CATALOG_DIR / "dictionary.yaml"
 SCHEMAS = ("raw", "staging", "marts")
@@ -31,14 +32,6 @@ def dictionary(path: Path = DICTIONARY_FILE) -> dict[str, dict]:
 
 def comment_text(entry: dict) -> str:
     return f"{entry['vi']}\n{entry['en']}"
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _objects(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -68,12 +61,12 @@ def apply_comments(con: duckdb.DuckDBPyConnection, path: Path = DICTIONARY_FILE)
         kind = objects.get(table)
         if kind is None:
             continue
-        name = ".".join(_quote(p) for p in table.split("."))
-        con.execute(f"COMMENT ON {kind} {name} IS {_literal(comment_text(entry))}")
+        name = ".".join(quote_identifier(p) for p in table.split("."))
+        con.execute(f"COMMENT ON {kind} {name} IS {sql_string(comment_text(entry))}")
         written += 1
         for column, text in (entry.get("columns") or {}).items():
             if (table, column) in existing:
-                con.execute(f"COMMENT ON COLUMN {name}.{_quote(column)} IS {_literal(comment_text(text))}")
+                con.execute(f"COMMENT ON COLUMN {name}.{quote_identifier(column)} IS {sql_string(comment_text(text))}")
                 written += 1
     return written
 

@@ -1,9 +1,10 @@
 """The month's workbook for report writers: Vietnamese headers, real numbers, number formats.
 
-Cells hold numbers (never text), formatted '#,##0' / '#,##0.00': Excel shows
-them with the reader's locale separators (3.079.271 and 96,20 in Vietnamese).
-Each sheet shows chosen columns of one published table under Vietnamese
-headers; codes (quality, status, level) are shown as Vietnamese words.
+Cells hold numbers (never text), formatted '#,##0' / '#,##0.00' (a figure with its indicator's decimals) or
+'0.00%' (a stated ratio, kept as a fraction): Excel shows them with the reader's locale separators (3.079.271
+and 96,20 in Vietnamese). Each sheet shows chosen columns of one published table under Vietnamese headers;
+codes (quality, status, level) are shown as Vietnamese words. There is one appendix sheet per appendix
+declared in catalog/indicators.yaml.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from p06 import catalog
-from p06.publish.files import indicator_definitions, read_table, utility_groups
+from p06.publish.files import read_table
+from p06.publish.indicator_catalog import Appendix, load
 
 COUNT_FORMAT = "#,##0"
 PERCENT_FORMAT = "0.00%"
@@ -28,7 +30,7 @@ DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 LABELS_VI = {"ok": "Đạt", "warning": "Cảnh báo", "error": "Lỗi",
              "delivered": "Đã nhận", "missing": "Chưa nhận",
-             "province": "Tỉnh", "district": "Huyện", "tax_office": "Chi cục Thuế", "service": "Dịch vụ công",
+             "province": "Cấp tỉnh", "district": "Cấp huyện", "tax_office": "Chi cục Thuế", "service": "Dịch vụ công",
              "units": "Cộng từ các đơn vị", "unit_row": "Số liệu của đơn vị", "total_row": "Dòng tổng của đơn vị gửi"}
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 MAX_WIDTH = 60
@@ -38,7 +40,7 @@ MAX_WIDTH = 60
 class Col:
     name: str                   # column of the published table (or added by _with_labels)
     header: str                 # Vietnamese header
-    kind: str = "text"          # text | label | count | figure | points | date | datetime | indicator
+    kind: str = "text"          # text | label | count | decimals (the row's) | figure (a finding's) | date | datetime
 
 
 @dataclass(frozen=True)
@@ -53,62 +55,61 @@ class Sheet:
 INDICATOR_COLUMNS = (
     Col("indicator_code", "Mã chỉ tiêu"), Col("indicator_name_vi", "Chỉ tiêu"),
     Col("numerator", "Tử số", "count"), Col("denominator", "Mẫu số", "count"),
-    Col("value", "Giá trị", "indicator"), Col("unit_vi", "Đơn vị tính"),
+    Col("value", "Giá trị", "decimals"), Col("unit_vi", "Đơn vị tính"),
     Col("target", "Chỉ tiêu giao", "count"),
-    Col("previous_value", "Tháng trước", "indicator"), Col("change", "Tăng/giảm so với tháng trước", "indicator"),
+    Col("previous_value", "Tháng trước", "decimals"), Col("change", "Tăng/giảm so với tháng trước", "decimals"),
     Col("quality", "Chất lượng số liệu", "label"),
 )
 SERVICE_COLUMNS = (
     Col("service_no", "STT"), Col("service_code", "Mã dịch vụ"), Col("service_name", "Dịch vụ công trực tuyến"),
     Col("connected", "Kết nối với Cổng DVC quốc gia"),
     Col("dossiers_total", "Tổng hồ sơ", "count"), Col("dossiers_online", "Trực tuyến", "count"),
-    Col("online_ratio", "Tỷ lệ trực tuyến (%)", "points"),
+    Col("online_ratio", "Tỷ lệ trực tuyến (%)", "decimals"),
     Col("on_time", "Đúng hạn", "count"), Col("overdue", "Quá hạn", "count"),
     Col("difficulties", "Khó khăn, vướng mắc"), Col("quality", "Chất lượng số liệu", "label"),
 )
 
 
-def _appendix(row: dict) -> str:
-    text = str(row.get("appendix") or "").upper()
-    if text:
-        return "III" if "III" in text or text.endswith("3") else "II"
-    return "III" if str(row.get("service_code") or "").startswith("PL3") else "II"
+def appendix_sheet(appendix: Appendix) -> Sheet:
+    """An appendix of the report; its services' departments ("Sở, ngành") in a column when it groups them."""
+    department = (Col("group_label", "Sở, ngành"),) if appendix.by_department else ()
+    return Sheet(f"Phụ lục {appendix.numeral}", "public_services_monthly",
+                 SERVICE_COLUMNS[:3] + department + SERVICE_COLUMNS[3:],
+                 keep=lambda r: r.get("appendix") == appendix.numeral, order=("service_order",))
 
 
-SHEETS = (
-    Sheet("Chỉ tiêu chính", "indicator_monthly",
-          (Col("group_vi", "Nhóm tiện ích"),) + INDICATOR_COLUMNS
-          + (Col("units_reporting", "Số đơn vị có số liệu", "count"), Col("basis", "Cách tính", "label"),
-             Col("as_of_date", "Số liệu đến ngày", "date")),
-          keep=lambda r: r.get("unit_level") == "province", order=("indicator_order",)),
-    Sheet("Theo huyện", "indicator_monthly",
-          (Col("unit_level", "Cấp", "label"), Col("unit_code", "Mã đơn vị"), Col("unit_name", "Đơn vị")) + INDICATOR_COLUMNS,
-          keep=lambda r: r.get("unit_level") not in ("province", "service"),
-          order=("indicator_order", "unit_level", "unit_code")),
-    Sheet("Phụ lục II", "public_services_monthly", SERVICE_COLUMNS,
-          keep=lambda r: _appendix(r) == "II", order=("service_order",)),
-    Sheet("Phụ lục III", "public_services_monthly",
-          SERVICE_COLUMNS[:3] + (Col("group_label", "Sở, ngành"),) + SERVICE_COLUMNS[3:],
-          keep=lambda r: _appendix(r) == "III", order=("service_order",)),
-    Sheet("Sai lệch cần phản hồi", "reconciliation_findings",
-          (Col("severity", "Mức độ", "label"), Col("department_vi", "Đơn vị gửi"), Col("source", "Nguồn"),
-           Col("unit_code", "Mã đơn vị"), Col("unit_name", "Đơn vị"), Col("rule_id", "Quy tắc"),
-           Col("measure_vi", "Số liệu"), Col("message_vi", "Nội dung"), Col("actual", "Số báo cáo", "figure"),
-           Col("expected", "Số tính lại", "figure"), Col("difference", "Chênh lệch", "figure"),
-           Col("file", "Tệp"), Col("sheet", "Trang tính"), Col("cell", "Ô")),
-          order=("severity_rank", "source", "unit_code", "rule_id")),
-    Sheet("Tình trạng nộp số liệu", "source_completeness",
-          (Col("source", "Nguồn"), Col("department_vi", "Đơn vị gửi"), Col("status", "Tình trạng", "label"),
-           Col("file", "Tệp"), Col("as_of_date", "Số liệu đến ngày", "date"),
-           Col("received_at", "Thời điểm nhận", "datetime"),
-           Col("units_expected", "Số đơn vị phải báo cáo", "count"),
-           Col("units_present", "Số đơn vị đã báo cáo", "count"),
-           Col("missing_units", "Đơn vị chưa báo cáo"), Col("unexpected_units", "Đơn vị ngoài danh mục"),
-           Col("province_total_only", "Chỉ có dòng tổng", "label"),
-           Col("rejected_deliveries", "Số tệp bị từ chối", "count"), Col("rejection_messages", "Lý do từ chối"),
-           Col("error_count", "Số lỗi", "count"), Col("warning_count", "Số cảnh báo", "count")),
-          order=("source",)),
-)
+def sheets() -> tuple[Sheet, ...]:
+    """The workbook's sheets, in order."""
+    return (
+        Sheet("Chỉ tiêu chính", "indicator_monthly",
+              (Col("group_vi", "Nhóm tiện ích"),) + INDICATOR_COLUMNS
+              + (Col("units_reporting", "Số đơn vị có số liệu", "count"), Col("basis", "Cách tính", "label"),
+                 Col("as_of_date", "Số liệu đến ngày", "date")),
+              keep=lambda r: r.get("unit_level") == "province", order=("indicator_order",)),
+        Sheet("Theo huyện", "indicator_monthly",
+              (Col("unit_level", "Cấp", "label"), Col("unit_code", "Mã đơn vị"), Col("unit_name", "Đơn vị")) + INDICATOR_COLUMNS,
+              keep=lambda r: r.get("unit_level") not in ("province", "service"),
+              order=("indicator_order", "unit_level", "unit_code")),
+        *(appendix_sheet(a) for a in load().public_services.appendices),
+        Sheet("Sai lệch cần phản hồi", "reconciliation_findings",
+              (Col("severity", "Mức độ", "label"), Col("department_vi", "Đơn vị gửi"), Col("source", "Nguồn"),
+               Col("unit_code", "Mã đơn vị"), Col("unit_name", "Đơn vị"), Col("rule_id", "Quy tắc"),
+               Col("measure_vi", "Số liệu"), Col("message_vi", "Nội dung"), Col("actual", "Số báo cáo", "figure"),
+               Col("expected", "Số tính lại", "figure"), Col("difference", "Chênh lệch", "figure"),
+               Col("file", "Tệp"), Col("sheet", "Trang tính"), Col("cell", "Ô")),
+              order=("severity_rank", "source", "unit_code", "rule_id")),
+        Sheet("Tình trạng nộp số liệu", "source_completeness",
+              (Col("source", "Nguồn"), Col("department_vi", "Đơn vị gửi"), Col("status", "Tình trạng", "label"),
+               Col("file", "Tệp"), Col("as_of_date", "Số liệu đến ngày", "date"),
+               Col("received_at", "Thời điểm nhận", "datetime"),
+               Col("units_expected", "Số đơn vị phải báo cáo", "count"),
+               Col("units_present", "Số đơn vị đã báo cáo", "count"),
+               Col("missing_units", "Đơn vị chưa báo cáo"), Col("unexpected_units", "Đơn vị ngoài danh mục"),
+               Col("province_total_only", "Chỉ có dòng tổng", "label"),
+               Col("rejected_deliveries", "Số tệp bị từ chối", "count"), Col("rejection_messages", "Lý do từ chối"),
+               Col("error_count", "Số lỗi", "count"), Col("warning_count", "Số cảnh báo", "count")),
+              order=("source",)),
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -128,15 +129,6 @@ def _decimal_format(decimals: int) -> str:
     return COUNT_FORMAT + ("." + "0" * decimals if decimals > 0 else "")
 
 
-def _indicator_decimals(row: dict, indicators: dict[str, dict]) -> int:
-    declared = indicators.get(str(row.get("indicator_code")), {})
-    if row.get("decimals") is not None:
-        return int(row["decimals"])
-    if declared.get("decimals") is not None:
-        return int(declared["decimals"])
-    return 2 if declared.get("denominator") else 0
-
-
 def _cell(value: Any, kind: str) -> Any:
     value = _plain(value)
     if kind == "label" and isinstance(value, str):
@@ -146,8 +138,7 @@ def _cell(value: Any, kind: str) -> Any:
     return value
 
 
-def _row_order(sheet: Sheet, indicators: dict[str, dict]) -> Callable[[dict], tuple]:
-    codes = list(indicators)
+def _row_order(sheet: Sheet, codes: list[str]) -> Callable[[dict], tuple]:
     severity = {"error": 0, "warning": 1}
 
     def key(row: dict) -> tuple:
@@ -168,25 +159,22 @@ def _row_order(sheet: Sheet, indicators: dict[str, dict]) -> Callable[[dict], tu
     return key
 
 
-def _write_sheet(ws, sheet: Sheet, rows: list[dict], indicators: dict[str, dict]) -> None:
+def _write_sheet(ws, sheet: Sheet, rows: list[dict], codes: list[str]) -> None:
     columns = [(col.name, col) for col in sheet.columns if not rows or col.name in rows[0]]
     ws.append([col.header for _, col in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for row in sorted(rows, key=_row_order(sheet, indicators)):
+    for row in sorted(rows, key=_row_order(sheet, codes)):
         ws.append([_cell(row.get(name), col.kind) for name, col in columns])
-        decimals = _indicator_decimals(row, indicators) if "indicator_code" in row else 2
         for cell, (name, col) in zip(ws[ws.max_row], columns):
             if col.kind == "count":
                 cell.number_format = COUNT_FORMAT
-            elif col.kind == "indicator":
-                cell.number_format = _decimal_format(decimals)
+            elif col.kind == "decimals":
+                cell.number_format = _decimal_format(row["decimals"])
             elif col.kind == "figure":          # a finding's figure: a count, or a ratio as a fraction
                 cell.number_format = PERCENT_FORMAT if row.get("measure_kind") == "ratio" else COUNT_FORMAT
-            elif col.kind == "points":
-                cell.number_format = _decimal_format(2)
             elif col.kind == "date":
                 cell.number_format = DATE_FORMAT
             elif col.kind == "datetime":
@@ -213,15 +201,14 @@ def _shown(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _with_labels(table: str, row: dict, indicators: dict[str, dict], groups: dict[str, str]) -> dict:
-    """Add what a reader needs and the table leaves implicit: group title, unit, department."""
+def _with_labels(table: str, row: dict) -> dict:
+    """Add what a reader needs and the table leaves implicit: group title, decimals, department, measure."""
     row = dict(row)
+    cat = load()
     if table == "indicator_monthly":
-        declared = indicators.get(str(row.get("indicator_code")), {})
-        group = row.get("utility_group", declared.get("group"))
-        row["group_vi"] = groups.get(str(group), "" if group is None else str(group))
-        is_percent = bool(declared.get("denominator")) and float(row.get("factor") or declared.get("factor") or 0) == 100
-        row["unit_vi"] = "%" if is_percent else ""
+        row["group_vi"] = cat.groups[row["utility_group"]]["name_vi"]
+    if table == "public_services_monthly":
+        row["decimals"] = cat.public_services.online_ratio.decimals
     if table == "reconciliation_findings":
         source = catalog.sources().get(str(row.get("source")))
         measure = next((m for m in source.measures if m.id == row.get("measure")), None) if source else None
@@ -233,17 +220,15 @@ def _with_labels(table: str, row: dict, indicators: dict[str, dict], groups: dic
 
 def write_workbook(con: duckdb.DuckDBPyConnection, period: str, path: Path) -> Path:
     """Write the month's workbook to `path` (written aside, then renamed); returns `path`."""
-    indicators = indicator_definitions()
-    groups = {key: group.get("name_vi", key) for key, group in utility_groups().items()}
+    codes = list(load().indicators)
     wb = Workbook()
     wb.remove(wb.active)
     tables: dict[str, list[dict]] = {}
-    for sheet in SHEETS:
+    for sheet in sheets():
         if sheet.table not in tables:
-            tables[sheet.table] = [_with_labels(sheet.table, r, indicators, groups)
-                                   for r in read_table(con, sheet.table, period)]
+            tables[sheet.table] = [_with_labels(sheet.table, r) for r in read_table(con, sheet.table, period)]
         rows = [r for r in tables[sheet.table] if sheet.keep(r)]
-        _write_sheet(wb.create_sheet(sheet.title), sheet, rows, indicators)
+        _write_sheet(wb.create_sheet(sheet.title), sheet, rows, codes)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp.xlsx")

@@ -43,12 +43,3 @@ def export_period(con: duckdb.DuckDBPyConnection, period: str, warehouse_dir: Pa
         "expectations": f"{verdict}: {stats['successful_expectations']}/{stats['evaluated_expectations']} met",
     }
 
-
-def describe(exported: dict) -> str:
-    """Lines telling where the month's outputs are (for the CLI)."""
-    return "\n".join([
-        f"Workbook:     {exported['workbook']}",
-        f"Report draft: {exported['report']}",
-        f"Data Docs:    {exported['data_docs']} (expectations {exported['expectations']})",
-        f"Tables:       {exported['tables_dir']} (CSV and Parquet)",
-    ])

@@ -3,8 +3,8 @@
 The published tables are those of the `marts` schema; a table with a `period`
 column is cut to the month, any other (a reference table) is written whole.
 Each file is written aside and renamed, so a reader never opens half a file.
-Also here: reading a published table, and the indicator catalog as plain dicts,
-for the workbook, the report draft and the expectation suites.
+Also here: reading a published table (for the workbook, the report draft and
+the expectation suites).
 """
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ import re
 from pathlib import Path
 
 import duckdb
-
-from p06.publish.indicators import catalog_document
 
 PUBLISHED_SCHEMA = "marts"
 PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
@@ -43,19 +41,19 @@ def published_tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return tables
 
 
-def _quote(identifier: str) -> str:
+def quote_identifier(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def sql_string(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def table_query(table: str, columns: list[str], period: str) -> str:
     """SELECT of one published table for a month (all of it when it has no period)."""
-    where = f" WHERE period = {_sql_string(check_period(period))}" if "period" in columns else ""
+    where = f" WHERE period = {sql_string(check_period(period))}" if "period" in columns else ""
     order = " ORDER BY ALL" if columns else ""
-    return f"SELECT * FROM {PUBLISHED_SCHEMA}.{_quote(table)}{where}{order}"
+    return f"SELECT * FROM {PUBLISHED_SCHEMA}.{quote_identifier(table)}{where}{order}"
 
 
 def export_tables(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path) -> dict[str, dict[str, Path]]:
@@ -68,7 +66,7 @@ def export_tables(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path) ->
         for fmt, options in FORMATS.items():
             path = out_dir / f"{table}.{fmt}"
             tmp = path.with_name(f".{path.name}.tmp")
-            con.execute(f"COPY ({select}) TO {_sql_string(str(tmp))} {options}")
+            con.execute(f"COPY ({select}) TO {sql_string(str(tmp))} {options}")
             os.replace(tmp, path)
             written.setdefault(table, {})[fmt] = path
     return written
@@ -79,22 +77,7 @@ def read_table(con: duckdb.DuckDBPyConnection, table: str, period: str | None = 
     columns = published_tables(con).get(table)
     if columns is None:
         return []
-    select = table_query(table, columns, period) if period else f"SELECT * FROM {PUBLISHED_SCHEMA}.{_quote(table)}"
+    select = table_query(table, columns, period) if period else f"SELECT * FROM {PUBLISHED_SCHEMA}.{quote_identifier(table)}"
     cursor = con.execute(select)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
-
-
-def indicator_catalog() -> dict:
-    """catalog/indicators.yaml as read (through p06.publish.indicators)."""
-    return catalog_document() or {}
-
-
-def indicator_definitions() -> dict[str, dict]:
-    """The declared indicators (catalog/indicators.yaml) by code, as plain dicts, in file order."""
-    return {str(e["code"]): dict(e) for e in indicator_catalog().get("indicators", [])}
-
-
-def utility_groups() -> dict[str, dict]:
-    """The Project 06 utility groups of the indicator catalog, by group key (as text)."""
-    return {str(k): dict(v) for k, v in (indicator_catalog().get("utility_groups") or {}).items()}

@@ -1,4 +1,4 @@
-"""The indicator catalog (catalog/indicators.yaml) and marts.indicator_monthly computed from it.
+"""marts.indicator_monthly: the indicators of catalog/indicators.yaml, by period and unit.
 
 Published numbers come from unit rows: a unit's figure is its own delivered row, the province figure is the
 sum over units of numerator and denominator (a ratio of sums). A delivery's total row is used only when the
@@ -6,32 +6,26 @@ delivery has no unit rows at all (a province-level-only delivery); the row then 
 Stated ratios are never used. previous_value is the previous calendar month's figure for the same unit,
 computed the same way; a month without an accepted delivery has no figure, nothing stands in for it.
 A monthly row is the month's figure whatever the indicator's time_aggregation (last for stocks, sum for
-flows): that declaration says how months add up into longer periods.
+flows): that declaration says how months add up into longer periods. Unit names are the reference names
+valid on the as-of date.
 
-Quality: the worst severity of the month's reconciliation findings for the figures involved. When the
-findings table names measures (a `measures` list, or a single `measure`), a finding counts for an indicator
-only if it names one of the indicator's measures (numerator, denominator, target, `related`, and the stated
-ratio columns of those measures); a finding naming no measure counts for all. Without such a column, every
-finding of the row's (period, source, unit) counts. A unit row takes findings on that unit; a province row
-takes findings on the province total row and on any unit row, because the province figure is built from all
-of them (and a stated total that disagrees with its units casts doubt on the units).
+Quality: the worst severity of the month's reconciliation findings for the figures involved. A finding
+counts for an indicator when the measures it bears on (p06.publish.inputs.findings_sql) meet the indicator's
+(numerator, denominator, target, `related`, and the stated ratio columns of those); a finding naming no
+measure counts for all. A unit row takes findings on that unit; a province row takes findings on the
+province total row and on any unit row, because the province figure is built from all of them (and a stated
+total that disagrees with its units casts doubt on the units).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import duckdb
 import polars as pl
-import yaml
 
-from p06 import catalog, config
+from p06 import catalog
 from p06.publish import inputs
-
-CATALOG_FILE = config.CATALOG_DIR / "indicators.yaml"
-TIME_AGGREGATIONS = {"last": {"stock", "level", "target"}, "sum": {"flow"}}
-UNIT_AGGREGATIONS = {"sum"}
+from p06.publish.indicator_catalog import CATALOG_FILE, Indicator, indicators
 
 TABLE = "marts.indicator_monthly"
 DDL = """
@@ -51,6 +45,7 @@ CREATE TABLE IF NOT EXISTS marts.indicator_monthly (
     factor            DOUBLE NOT NULL,
     value             DOUBLE,
     decimals          INTEGER NOT NULL,
+    unit_vi           VARCHAR NOT NULL,
     target            DOUBLE,
     previous_value    DOUBLE,
     change            DOUBLE,
@@ -61,114 +56,7 @@ CREATE TABLE IF NOT EXISTS marts.indicator_monthly (
 """
 COLUMNS = ["period", "as_of_date", "unit_level", "unit_code", "unit_name", "indicator_code", "indicator_name_vi",
            "indicator_name_en", "utility_group", "source", "numerator", "denominator", "factor", "value",
-           "decimals", "target", "previous_value", "change", "basis", "units_reporting", "quality"]
-
-
-@dataclass(frozen=True)
-class Indicator:
-    code: str
-    name_vi: str
-    name_en: str
-    group: int
-    source: str
-    numerator: tuple[str, ...]
-    denominator: tuple[str, ...]        # measures; the target measure when divided by the target
-    target: str | None                  # target measure
-    target_reference: dict | None       # who/what set the target, as declared
-    factor: float
-    decimals: int
-    time_aggregation: str
-    unit_aggregation: str
-    levels: tuple[str, ...]
-    related: tuple[str, ...] = ()
-
-    @property
-    def is_ratio(self) -> bool:
-        return bool(self.denominator)
-
-    def involved_measures(self, source: catalog.Source) -> tuple[str, ...]:
-        """Measures whose findings bear on this indicator, including stated ratios of its own measures."""
-        own = set(self.numerator) | set(self.denominator) | set(self.related) | ({self.target} - {None})
-        ratios = {m.id for m in source.measures if m.ratio_of and set(m.ratio_of) <= own}
-        return tuple(sorted(own | ratios))
-
-
-def _indicator_from(doc: dict, groups: dict, sources: dict[str, catalog.Source]) -> Indicator:
-    code = doc["code"]
-    source = sources.get(doc["source"])
-    if source is None:
-        raise ValueError(f"indicator {code}: unknown source {doc['source']!r}")
-    target = doc.get("target")
-    denominator = doc.get("denominator") or []
-    if denominator == "target":
-        if not target:
-            raise ValueError(f"indicator {code}: denominator 'target' needs a target")
-        denominator = [target["measure"]]
-    ind = Indicator(
-        code=code, name_vi=doc["name_vi"], name_en=doc["name_en"], group=int(doc["group"]), source=source.id,
-        numerator=tuple(doc["numerator"]), denominator=tuple(denominator),
-        target=target["measure"] if target else None, target_reference=target or None,
-        factor=float(doc["factor"]), decimals=int(doc["decimals"]),
-        time_aggregation=doc["time_aggregation"], unit_aggregation=doc["unit_aggregation"],
-        levels=tuple(doc["levels"]), related=tuple(doc.get("related") or ()),
-    )
-    _validate(ind, groups, source)
-    return ind
-
-
-def _validate(ind: Indicator, groups: dict, source: catalog.Source) -> None:
-    def fail(msg: str):
-        raise ValueError(f"indicator {ind.code}: {msg}")
-    measures = {m.id: m for m in source.measures}
-    used = [*ind.numerator, *ind.denominator, *([ind.target] if ind.target else []), *ind.related]
-    if not ind.numerator:
-        fail("needs a numerator")
-    for mid in used:
-        if mid not in measures:
-            fail(f"measure {mid!r} is not declared by source {source.id}")
-    for mid in [*ind.numerator, *ind.denominator, *([ind.target] if ind.target else [])]:
-        if measures[mid].kind != "count":
-            fail(f"measure {mid!r} is a {measures[mid].kind}; indicators are built from counts only")
-    if ind.group not in groups:
-        fail(f"unknown utility group {ind.group}")
-    if ind.time_aggregation not in TIME_AGGREGATIONS:
-        fail(f"time_aggregation must be one of {sorted(TIME_AGGREGATIONS)}")
-    natures = {measures[m].nature for m in ind.numerator if measures[m].nature}
-    if not natures <= TIME_AGGREGATIONS[ind.time_aggregation]:
-        fail(f"time_aggregation {ind.time_aggregation!r} does not fit numerator natures {sorted(natures)}")
-    if ind.unit_aggregation not in UNIT_AGGREGATIONS:
-        fail(f"unit_aggregation must be one of {sorted(UNIT_AGGREGATIONS)}")
-    if not ind.levels or not set(ind.levels) <= {"province", source.unit_kind}:
-        fail(f"levels must be within province and {source.unit_kind}")
-    if ind.factor <= 0 or ind.decimals < 0:
-        fail("factor must be positive and decimals not negative")
-    if not ind.is_ratio and ind.factor != 1:
-        fail("a count (no denominator) has factor 1")
-
-
-@cache
-def catalog_document(path: Path = CATALOG_FILE) -> dict:
-    """catalog/indicators.yaml as read."""
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-
-
-@cache
-def load_catalog(path: Path = CATALOG_FILE) -> tuple[dict[int, dict], dict[str, Indicator]]:
-    """(utility groups, indicators by code), validated against the source catalog."""
-    doc = catalog_document(path)
-    groups = {int(k): v for k, v in doc["utility_groups"].items()}
-    sources = catalog.sources()
-    found: dict[str, Indicator] = {}
-    for entry in doc["indicators"]:
-        ind = _indicator_from(entry, groups, sources)
-        if ind.code in found:
-            raise ValueError(f"indicator {ind.code} declared twice")
-        found[ind.code] = ind
-    return groups, found
-
-
-def indicators(path: Path = CATALOG_FILE) -> dict[str, Indicator]:
-    return load_catalog(path)[1]
+           "decimals", "unit_vi", "target", "previous_value", "change", "basis", "units_reporting", "quality"]
 
 
 def _frames(inds: dict[str, Indicator]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -182,16 +70,11 @@ def _frames(inds: dict[str, Indicator]) -> tuple[pl.DataFrame, pl.DataFrame]:
     ]
     info = [{
         "indicator_code": i.code, "indicator_name_vi": i.name_vi, "indicator_name_en": i.name_en,
-        "utility_group": i.group, "source": i.source, "factor": i.factor, "decimals": i.decimals,
+        "utility_group": i.group, "source": i.source, "factor": i.factor, "decimals": i.decimals, "unit_vi": i.unit_vi,
         "is_ratio": i.is_ratio, "n_num": len(i.numerator), "n_den": len(i.denominator),
         "levels": list(i.levels), "involved": list(i.involved_measures(sources[i.source])),
     } for i in inds.values()]
     return pl.DataFrame(parts), pl.DataFrame(info)
-
-
-def _unit_names() -> pl.DataFrame:
-    rows = [{"unit_kind": u.unit_kind, "unit_code": u.unit_code, "name_vi": u.name_vi} for u in catalog.units()]
-    return pl.DataFrame(rows).unique(subset=["unit_kind", "unit_code"], keep="last")
 
 
 # Figures per (period, source, unit) and indicator; `obs` is accepted observations of both periods.
@@ -251,7 +134,7 @@ FROM (SELECT * FROM unit_figures UNION ALL SELECT * FROM province_from_units
 
 _PUBLISH_SQL = """
 WITH figures AS (
-    SELECT f.*, i.indicator_name_vi, i.indicator_name_en, i.utility_group, i.factor, i.decimals, i.involved,
+    SELECT f.*, i.indicator_name_vi, i.indicator_name_en, i.utility_group, i.factor, i.decimals, i.unit_vi, i.involved,
         CASE WHEN NOT i.is_ratio THEN f.numerator
              WHEN f.denominator <> 0 THEN f.numerator / f.denominator * i.factor END AS value
     FROM _p06_figures f JOIN _p06_info i USING (indicator_code)
@@ -270,7 +153,7 @@ quality AS (
 SELECT c.period, c.as_of_date, c.unit_level, c.unit_code,
        coalesce(n.name_vi, CASE WHEN c.unit_level = 'province' THEN $province_name END, d.unit_name, c.unit_code) AS unit_name,
        c.indicator_code, c.indicator_name_vi, c.indicator_name_en, c.utility_group, c.source,
-       c.numerator, c.denominator, c.factor, c.value, c.decimals, c.target,
+       c.numerator, c.denominator, c.factor, c.value, c.decimals, c.unit_vi, c.target,
        p.value AS previous_value, c.value - p.value AS change,
        c.basis, c.units_reporting, q.quality
 FROM current c
@@ -279,6 +162,7 @@ LEFT JOIN figures p
   ON p.period = $previous AND p.indicator_code = c.indicator_code
  AND p.unit_level = c.unit_level AND p.unit_code = c.unit_code
 LEFT JOIN _p06_units n ON n.unit_kind = c.unit_level AND n.unit_code = c.unit_code
+ AND {valid}
 LEFT JOIN (SELECT period, source, unit_code, any_value(unit_name) AS unit_name
            FROM staging.observations WHERE period = $period GROUP BY ALL) d
   ON d.period = c.period AND d.source = c.source AND d.unit_code = c.unit_code
@@ -293,14 +177,16 @@ def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = CATALOG_FI
     parts, info = _frames(indicators(path))
     common = catalog.common()
     params = {"period": period, "previous": previous, "province": str(common["province_code"])}
-    frames = {"_p06_parts": parts, "_p06_info": info, "_p06_units": _unit_names()}
+    frames = {"_p06_parts": parts, "_p06_info": info, "_p06_units": inputs.unit_names()}
     for name, frame in frames.items():
         con.register(name, frame.to_arrow())
     try:
         figures = con.sql(_FIGURES_SQL.format(accepted=inputs.ACCEPTED_OBSERVATIONS), params=params).to_arrow_table()
         con.register("_p06_figures", figures)
-        sql = _PUBLISH_SQL.format(quality=inputs.QUALITY, findings=inputs.findings_sql(con))
-        names = {"period": period, "previous": previous, "province_name": common["province_name_vi"]}
+        sql = _PUBLISH_SQL.format(quality=inputs.QUALITY, findings=inputs.findings_sql(con),
+                                  valid=inputs.valid_on("n", "coalesce(c.as_of_date, $period_end)"))
+        names = {"period": period, "previous": previous, "province_name": common["province_name_vi"],
+                 "period_end": inputs.period_end(period)}
         result = pl.from_arrow(con.sql(sql, params=names).to_arrow_table())
     finally:
         for name in [*frames, "_p06_figures"]:

@@ -1,4 +1,4 @@
-"""What the published tables read: accepted observations, the month's findings, period arithmetic.
+"""What the published tables read: accepted observations, the month's findings, unit names, period arithmetic.
 
 Only figures of an accepted delivery (raw.deliveries.status = 'loaded') are published; rows of rejected or
 superseded deliveries that may linger in staging are ignored.
@@ -9,6 +9,11 @@ import calendar
 from datetime import date
 
 import duckdb
+import polars as pl
+
+from p06 import catalog
+from p06.publish.files import sql_string
+from p06.reconcile.rules import load_rules
 
 FINDINGS_TABLE = ("marts", "reconciliation_findings")
 
@@ -45,35 +50,46 @@ def check_unique_figures(con: duckdb.DuckDBPyConnection, periods: list[str]) -> 
         raise ValueError(f"staging.observations holds a figure more than once (period, source, unit_kind, unit, measure, n): {dupes}")
 
 
-def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
-    rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
-        [schema, table]).fetchall()
-    return dict(rows)
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                            [schema, table]).fetchall()[0][0])
+
+
+def _sql_list(items) -> str:
+    return "[" + ", ".join(sql_string(i) for i in items) + "]::VARCHAR[]"
 
 
 def findings_sql(con: duckdb.DuckDBPyConnection) -> str:
     """A query of the findings as (period, source, unit_code, severity, measures VARCHAR[]).
 
-    Empty when marts.reconciliation_findings does not exist yet. `measures` comes from a `measures` column
-    (a list, or text 'a,b'), else from a single `measure` column; it is NULL when the table has neither (or
-    the finding names no measure): such a finding concerns every measure of its row.
+    `measures` are the figures a finding bears on: every measure its rule compares (a `compare` rule of
+    checks/rules.yaml: "remaining == to review - cleaned" casts doubt on all three), else its own measure;
+    NULL when it names none (a missing unit): it then bears on every figure of its row.
+    Empty when marts.reconciliation_findings does not exist yet.
     """
-    cols = _columns(con, *FINDINGS_TABLE)
-    empty = ("SELECT NULL::VARCHAR AS period, NULL::VARCHAR AS source, NULL::VARCHAR AS unit_code, "
-             "NULL::VARCHAR AS severity, NULL::VARCHAR[] AS measures WHERE false")
-    if not {"period", "source", "unit_code", "severity"} <= cols.keys():
-        return empty
-    if "measures" in cols and cols["measures"].endswith("[]"):
-        measures = "CAST(measures AS VARCHAR[])"
-    elif "measures" in cols:  # text such as 'a,b' or 'a, b'
-        measures = "list_transform(string_split(CAST(measures AS VARCHAR), ','), x -> trim(x))"
-    elif "measure" in cols:
-        measures = "CASE WHEN measure IS NOT NULL THEN [CAST(measure AS VARCHAR)] END"
-    else:
-        measures = "NULL::VARCHAR[]"
-    return (f"SELECT CAST(period AS VARCHAR) AS period, source, CAST(unit_code AS VARCHAR) AS unit_code, "
-            f"lower(severity) AS severity, nullif({measures}, []) AS measures FROM {'.'.join(FINDINGS_TABLE)}")
+    if not _has_table(con, *FINDINGS_TABLE):
+        return ("SELECT NULL::VARCHAR AS period, NULL::VARCHAR AS source, NULL::VARCHAR AS unit_code, "
+                "NULL::VARCHAR AS severity, NULL::VARCHAR[] AS measures WHERE false")
+    compared = {r.id: sorted({*r.left.measures, *r.right.measures}) for r in load_rules() if r.kind == "compare"}
+    cases = " ".join(f"WHEN {sql_string(rule_id)} THEN {_sql_list(ms)}" for rule_id, ms in sorted(compared.items()))
+    rule_measures = f"CASE rule_id {cases} END" if cases else "NULL::VARCHAR[]"
+    return (f"SELECT period, source, unit_code, lower(severity) AS severity, "
+            f"coalesce({rule_measures}, CASE WHEN measure IS NOT NULL THEN [measure] END) AS measures "
+            f"FROM {'.'.join(FINDINGS_TABLE)}")
+
+
+def unit_names() -> pl.DataFrame:
+    """Reference names of the units with their validity: a code may be reused by another unit later."""
+    return pl.DataFrame(
+        [{"unit_kind": u.unit_kind, "unit_code": u.unit_code, "name_vi": u.name_vi, "group_vi": u.group_vi or None,
+          "valid_from": u.valid_from, "valid_to": u.valid_to or date.max} for u in catalog.units()],
+        schema={"unit_kind": pl.String, "unit_code": pl.String, "name_vi": pl.String, "group_vi": pl.String,
+                "valid_from": pl.Date, "valid_to": pl.Date})
+
+
+def valid_on(names: str, day: str) -> str:
+    """SQL condition: the unit-name row `names` is valid on the day (SQL expression) `day`."""
+    return f"{day} BETWEEN {names}.valid_from AND {names}.valid_to"
 
 
 QUALITY = """CASE WHEN bool_or(f.severity = 'error') THEN 'error'

@@ -2,21 +2,35 @@
 
 `publish_period` replaces the period's rows of marts.indicator_monthly, marts.public_services_monthly and
 marts.source_completeness (DELETE + INSERT, columns named) and applies the declared comments, all in one
-transaction: a failure leaves the previous publication of the month in place.
+transaction: a failure leaves the previous publication of the month in place. A table whose declared columns
+changed since it was created (a new release) is recreated and every month it held is published again.
 """
 from __future__ import annotations
 
-import re
 from types import ModuleType
 
 import duckdb
 import polars as pl
 
 from p06.publish import comments, completeness, indicators, services
+from p06.publish.files import check_period
 from p06.warehouse import transaction
 
 TABLES: tuple[ModuleType, ...] = (indicators, services, completeness)   # each: TABLE, DDL, COLUMNS, compute()
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, module: ModuleType) -> list[str]:
+    """Create the table if needed; recreate it when its columns are not the declared ones, returning its months."""
+    con.execute(module.DDL)
+    schema, name = module.TABLE.split(".")
+    existing = [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
+                                          "AND table_name = ? ORDER BY column_index", [schema, name]).fetchall()]
+    if existing == module.COLUMNS:
+        return []
+    months = [p for (p,) in con.execute(f"SELECT DISTINCT period FROM {module.TABLE}").fetchall()]
+    con.execute(f"DROP TABLE {module.TABLE}")
+    con.execute(module.DDL)
+    return months
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: pl.DataFrame, period: str) -> int:
@@ -32,12 +46,12 @@ def _replace(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], row
 
 def publish_period(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, int]:
     """Rebuild the period's published tables; returns rows written per table name (without schema)."""
-    if not PERIOD.match(period):
-        raise ValueError(f"period must be YYYY-MM, got {period!r}")
+    check_period(period)
     counts: dict[str, int] = {}
     with transaction(con):
         for module in TABLES:
-            con.execute(module.DDL)
+            for month in sorted(set(_prepare(con, module)) - {period}):
+                _replace(con, module.TABLE, module.COLUMNS, module.compute(con, month), month)
             rows = module.compute(con, period)
             counts[module.TABLE.split(".", 1)[1]] = _replace(con, module.TABLE, module.COLUMNS, rows, period)
         comments.apply_comments(con)

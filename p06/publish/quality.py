@@ -16,16 +16,16 @@ import duckdb
 import pandas as pd
 
 from p06 import catalog
-from p06.publish.files import indicator_catalog, indicator_definitions, published_tables, table_query
+from p06.publish.files import published_tables, table_query
+from p06.publish.indicator_catalog import Indicator, PublicServices, load
+from p06.reconcile.rules import SEVERITIES
 
 os.environ["GX_ANALYTICS_ENABLED"] = "false"    # before great_expectations is imported anywhere
 
 SITE = "p06_data_docs"
 DATASOURCE = "p06_published"
 INDICATOR_KEY = ["period", "unit_level", "unit_code", "indicator_code"]
-UNIT_LEVELS = ["province", "district", "tax_office", "service"]
 QUALITY_FLAGS = ["ok", "warning", "error"]
-SEVERITIES = ["error", "warning", "info"]
 OBSERVED = ("observed_value", "unexpected_count", "partial_unexpected_list", "missing_count", "partial_missing_list")
 
 
@@ -65,35 +65,9 @@ def gx_context(warehouse_dir: Path):
 
 # ------------------------------------------------------------------ what to expect
 
-def _measures(value) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else [str(v) for v in value]
-
-
-def indicator_sources(definition: dict) -> set[str]:
-    """Sources an indicator is computed from: declared (`source`), or found from its measures."""
-    declared = definition.get("sources") or definition.get("source")
-    if declared:
-        return {declared} if isinstance(declared, str) else set(declared)
-    owners = {m.id: s.id for s in catalog.sources().values() for m in s.measures}
-    measures = _measures(definition.get("numerator")) + _measures(definition.get("denominator"))
-    return {owners[m] for m in measures if m in owners}
-
-
-def may_exceed_factor(definition: dict) -> bool:
-    """Attainment of a target may pass 100%; a share of a whole may not."""
-    if definition.get("may_exceed") is not None:
-        return bool(definition["may_exceed"])
-    if definition.get("denominator") == "target":
-        return True
-    natures = {m.id: m.nature for s in catalog.sources().values() for m in s.measures}
-    return any(natures.get(m) == "target" for m in _measures(definition.get("denominator")))
-
-
-def at_province_level(definition: dict) -> bool:
-    levels = definition.get("levels")
-    return levels is None or "province" in levels
+def unit_levels() -> list[str]:
+    """Levels a published row may have: the province and the unit kind of every source."""
+    return sorted({"province"} | {s.unit_kind for s in catalog.sources().values()})
 
 
 def delivered_sources(con: duckdb.DuckDBPyConnection, period: str) -> set[str]:
@@ -104,12 +78,12 @@ def delivered_sources(con: duckdb.DuckDBPyConnection, period: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def expected_province_indicators(definitions: dict[str, dict], delivered: set[str]) -> list[str]:
-    return sorted(code for code, d in definitions.items()
-                  if at_province_level(d) and indicator_sources(d) and indicator_sources(d) <= delivered)
+def expected_province_indicators(indicators: dict[str, Indicator], delivered: set[str]) -> list[str]:
+    """Indicators published at province level whose source was delivered."""
+    return sorted(code for code, ind in indicators.items() if "province" in ind.levels and ind.source in delivered)
 
 
-def indicator_expectations(period: str, definitions: dict[str, dict], expected: list[str], columns: list[str]) -> list:
+def indicator_expectations(period: str, indicators: dict[str, Indicator], expected: list[str]) -> list:
     import great_expectations.expectations as gxe
     from great_expectations.expectations.row_conditions import Column
 
@@ -117,20 +91,19 @@ def indicator_expectations(period: str, definitions: dict[str, dict], expected: 
         gxe.ExpectTableRowCountToBeBetween(min_value=1),
         gxe.ExpectCompoundColumnsToBeUnique(column_list=INDICATOR_KEY),
         gxe.ExpectColumnValuesToBeInSet(column="period", value_set=[period]),
-        gxe.ExpectColumnValuesToBeInSet(column="unit_level", value_set=UNIT_LEVELS),
+        gxe.ExpectColumnValuesToBeInSet(column="unit_level", value_set=unit_levels()),
         gxe.ExpectColumnValuesToBeInSet(column="quality", value_set=QUALITY_FLAGS),
-        gxe.ExpectColumnValuesToBeInSet(column="indicator_code", value_set=sorted(definitions)),
+        gxe.ExpectColumnValuesToBeInSet(column="indicator_code", value_set=sorted(indicators)),
     ]
     found += [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in INDICATOR_KEY]
-    found += [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0)
-              for c in ("numerator", "denominator") if c in columns]
+    found += [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0) for c in ("numerator", "denominator")]
     if expected:
         found.append(gxe.ExpectColumnDistinctValuesToContainSet(
             column="indicator_code", value_set=expected, row_condition=Column("unit_level") == "province"))
     bounded: dict[float, list[str]] = {}
-    for code, d in definitions.items():
-        if d.get("denominator") and not may_exceed_factor(d):
-            bounded.setdefault(float(d.get("factor") or 100), []).append(code)
+    for code, ind in indicators.items():
+        if ind.is_ratio and not ind.may_exceed_factor:
+            bounded.setdefault(ind.factor, []).append(code)
     for top, codes in sorted(bounded.items()):
         found.append(gxe.ExpectColumnValuesToBeBetween(
             column="value", min_value=0, max_value=top, row_condition=Column("indicator_code").is_in(sorted(codes))))
@@ -138,31 +111,27 @@ def indicator_expectations(period: str, definitions: dict[str, dict], expected: 
     return found
 
 
-def services_expectations(period: str, definitions: dict[str, dict]) -> list:
+def services_expectations(period: str, layout: PublicServices) -> list:
     import great_expectations.expectations as gxe
 
-    ratio = definitions.get(indicator_catalog().get("public_services", {}).get("online_ratio_indicator"), {})
     found = [gxe.ExpectCompoundColumnsToBeUnique(column_list=["period", "service_code"]),
              gxe.ExpectColumnValuesToBeInSet(column="period", value_set=[period]),
-             gxe.ExpectColumnValuesToBeInSet(column="appendix", value_set=["II", "III"]),
-             gxe.ExpectColumnValuesToBeBetween(column="online_ratio", min_value=0,
-                                               max_value=float(ratio.get("factor", 100)))]
+             gxe.ExpectColumnValuesToBeInSet(column="appendix", value_set=[a.numeral for a in layout.appendices]),
+             gxe.ExpectColumnValuesToBeBetween(column="online_ratio", min_value=0, max_value=layout.online_ratio.factor)]
     found += [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0)
               for c in ("dossiers_total", "dossiers_online", "on_time", "overdue")]
     return found
 
 
-def findings_expectations(period: str, columns: list[str]) -> list:
+def findings_expectations(period: str) -> list:
     import great_expectations.expectations as gxe
 
-    found = [gxe.ExpectColumnValuesToBeInSet(column="period", value_set=[period]),
-             gxe.ExpectColumnValuesToNotBeNull(column="rule_id")]
-    if "severity" in columns:
-        found.append(gxe.ExpectColumnValuesToBeInSet(column="severity", value_set=SEVERITIES))
-    return found
+    return [gxe.ExpectColumnValuesToBeInSet(column="period", value_set=[period]),
+            gxe.ExpectColumnValuesToNotBeNull(column="rule_id"),
+            gxe.ExpectColumnValuesToBeInSet(column="severity", value_set=sorted(SEVERITIES))]
 
 
-def completeness_expectations(period: str, columns: list[str]) -> list:
+def completeness_expectations(period: str) -> list:
     import great_expectations.expectations as gxe
 
     return [gxe.ExpectCompoundColumnsToBeUnique(column_list=["period", "source"]),
@@ -178,15 +147,15 @@ def _frame(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], perio
 
 
 def _suites(con: duckdb.DuckDBPyConnection, period: str, tables: dict[str, list[str]]) -> dict[str, list]:
-    definitions = indicator_definitions()
+    cat = load()
     builders = {
-        "indicator_monthly": lambda cols: indicator_expectations(
-            period, definitions, expected_province_indicators(definitions, delivered_sources(con, period)), cols),
-        "public_services_monthly": lambda cols: services_expectations(period, definitions),
-        "reconciliation_findings": lambda cols: findings_expectations(period, cols),
-        "source_completeness": lambda cols: completeness_expectations(period, cols),
+        "indicator_monthly": lambda: indicator_expectations(
+            period, cat.indicators, expected_province_indicators(cat.indicators, delivered_sources(con, period))),
+        "public_services_monthly": lambda: services_expectations(period, cat.public_services),
+        "reconciliation_findings": lambda: findings_expectations(period),
+        "source_completeness": lambda: completeness_expectations(period),
     }
-    return {t: build(tables[t]) for t, build in builders.items() if t in tables}
+    return {t: build() for t, build in builders.items() if t in tables}
 
 
 def _failed(result) -> list[dict]:

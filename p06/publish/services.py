@@ -13,7 +13,8 @@ import duckdb
 import polars as pl
 
 from p06 import catalog
-from p06.publish import indicators, inputs
+from p06.publish import inputs
+from p06.publish.indicator_catalog import CATALOG_FILE, PublicServices, load
 
 TABLE = "marts.public_services_monthly"
 DDL = """
@@ -41,20 +42,11 @@ COLUMNS = ["period", "as_of_date", "appendix", "appendix_name_vi", "service_no",
            "difficulties", "quality"]
 
 
-def _layout(path: Path) -> tuple[dict, indicators.Indicator, catalog.Source]:
-    layout = indicators.catalog_document(path)["public_services"]
-    source = catalog.sources()[layout["source"]]
-    ratio = indicators.indicators(path)[layout["online_ratio_indicator"]]
-    measures = set(layout["columns"].values())
-    if ratio.source != source.id or not {*ratio.numerator, *ratio.denominator} <= measures:
-        raise ValueError("public_services: the online ratio indicator must use measures of the table's columns")
-    return layout, ratio, source
-
-
-def _pivot(layout: dict, ratio: indicators.Indicator, source: catalog.Source) -> str:
+def _pivot(layout: PublicServices, source: catalog.Source) -> str:
+    """One column per declared table column (text measures from value_text), then the online ratio."""
     kinds = {m.id: m.kind for m in source.measures}
     cols = []
-    for column, measure in layout["columns"].items():
+    for column, measure in layout.columns.items():
         field = "value_text" if kinds[measure] == "text" else "value"
         cols.append(f"max({field}) FILTER (WHERE measure = '{measure}') AS {column}")
 
@@ -62,21 +54,22 @@ def _pivot(layout: dict, ratio: indicators.Indicator, source: catalog.Source) ->
         listed = ", ".join(f"'{m}'" for m in ms)
         return (f"CASE WHEN count(value) FILTER (WHERE measure IN ({listed})) = {len(ms)} "
                 f"THEN sum(value) FILTER (WHERE measure IN ({listed})) END")
+    ratio = layout.online_ratio
     cols.append(f"{total(ratio.numerator)} / nullif({total(ratio.denominator)}, 0) * {ratio.factor} AS online_ratio")
     return ",\n       ".join(cols)
 
 
-def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = indicators.CATALOG_FILE) -> pl.DataFrame:
+def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = CATALOG_FILE) -> pl.DataFrame:
     """The rows of marts.public_services_monthly for one period (not written)."""
-    layout, ratio, source = _layout(path)
-    units = pl.DataFrame([{"unit_code": u.unit_code, "name_vi": u.name_vi, "group_vi": u.group_vi or None}
-                          for u in catalog.units() if u.unit_kind == "service"])
-    appendices = pl.DataFrame(layout["appendices"])
+    layout = load(path).public_services
+    source = catalog.sources()[layout.source]
+    appendices = pl.DataFrame([{"prefix": a.prefix, "appendix": a.numeral, "name_vi": a.name_vi}
+                               for a in layout.appendices])
     sql = f"""
     WITH services AS (
         SELECT period, unit_code, max(as_of_date) AS as_of_date, any_value(unit_name) AS delivered_name,
                any_value(group_label) AS delivered_group,
-               {_pivot(layout, ratio, source)}
+               {_pivot(layout, source)}
         FROM ({inputs.ACCEPTED_OBSERVATIONS}) o
         WHERE period = $period AND source = $source AND unit_kind = 'service' AND NOT stated
         GROUP BY period, unit_code
@@ -94,16 +87,17 @@ def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = indicators
            s.* EXCLUDE (period, unit_code, as_of_date, delivered_name, delivered_group), q.quality
     FROM services s
     JOIN quality q USING (unit_code)
-    LEFT JOIN _p06_service_units u USING (unit_code)
+    LEFT JOIN _p06_units u ON u.unit_kind = 'service' AND u.unit_code = s.unit_code
+     AND {inputs.valid_on("u", "coalesce(s.as_of_date, $period_end)")}
     LEFT JOIN _p06_appendices a ON starts_with(s.unit_code, a.prefix)
     ORDER BY a.appendix, service_no, s.unit_code
     """
-    con.register("_p06_service_units", units.to_arrow())
+    con.register("_p06_units", inputs.unit_names().to_arrow())
     con.register("_p06_appendices", appendices.to_arrow())
     try:
-        rows = pl.from_arrow(con.sql(sql, params={"period": period, "source": source.id}).to_arrow_table())
+        params = {"period": period, "source": source.id, "period_end": inputs.period_end(period)}
+        rows = pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
     finally:
-        con.unregister("_p06_service_units")
+        con.unregister("_p06_units")
         con.unregister("_p06_appendices")
     return rows.select(COLUMNS)
-

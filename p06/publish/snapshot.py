@@ -14,23 +14,16 @@ from typing import Any
 import duckdb
 
 from p06 import config, warehouse
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+from p06.publish.files import quote_identifier, sql_string
 
 
 def _copy_database(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     source_db = con.execute("SELECT current_database()").fetchone()[0]
-    con.execute(f"ATTACH {_sql_string(str(tmp_path))} AS p06_snapshot (READ_WRITE)")
+    con.execute(f"ATTACH {sql_string(str(tmp_path))} AS p06_snapshot (READ_WRITE)")
     try:
-        con.execute(f"COPY FROM DATABASE {_quote(source_db)} TO p06_snapshot")
+        con.execute(f"COPY FROM DATABASE {quote_identifier(source_db)} TO p06_snapshot")
     finally:
         con.execute("DETACH p06_snapshot")
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def publish_copy(src_path: Path | None = None, dest_path: Path | None = None,
