@@ -77,7 +77,8 @@ def cmd_run(args) -> int:
     job = defs.resolve_job_def("monthly_job")
     instance = _instance()
     exit_code = 0
-    outputs = {}
+    outputs: dict[str, dict] = {}
+    changed: list[str] = []
     print(f"landing zone {raw}\nwarehouse    {config.warehouse_path()}")
     for period in periods:
         if period not in valid:
@@ -90,23 +91,51 @@ def cmd_run(args) -> int:
         lines = _staging_lines(result)
         for _, text in lines:
             print(text)
+        if any(status == "loaded" for status, _ in lines):
+            changed.append(period)
         if any(status == "rejected" for status, _ in lines):
             exit_code = max(exit_code, 1)
         print("\n".join(_findings_summary(period)))
-        for event in result.get_asset_materialization_events():
-            if event.materialization.asset_key.path == ["exports", "monthly_report"]:
-                outputs[period] = {k: v.value for k, v in event.materialization.metadata.items()}
+        if _exports_of(result):
+            outputs[period] = _exports_of(result)
         if not result.success:
             exit_code = 1
             for event in result.all_events:
                 if event.is_step_failure:
                     print(f"  step failed: {event.step_key}: {event.event_specific_data.error.message.strip()}", file=sys.stderr)
+    exit_code = max(exit_code, _republish_later_months(job, instance, changed, periods, outputs))
     for period, paths in outputs.items():
         print(f"\n{period} outputs:")
         for name, path in paths.items():
             print(f"  {name:<12} {path}")
     if outputs:
         print(f"\nanalysts' copy: {config.analyst_copy_path()}  (p06 sql \"SELECT ...\")")
+    return exit_code
+
+
+def _exports_of(result) -> dict | None:
+    for event in result.get_asset_materialization_events():
+        if event.materialization.asset_key.path == ["exports", "monthly_report"]:
+            return {k: v.value for k, v in event.materialization.metadata.items()}
+    return None
+
+
+def _republish_later_months(job, instance, changed: list[str], ran: list[str], outputs: dict) -> int:
+    """Months after a changed one compare with it (last month's values, stocks): publish them again."""
+    from p06 import warehouse
+    from pipelines.jobs import DOWNSTREAM_KEYS
+    if not changed:
+        return 0
+    with warehouse.connect() as con:
+        staged = [r[0] for r in con.execute("SELECT DISTINCT period FROM staging.observations ORDER BY 1").fetchall()]
+    exit_code = 0
+    for later in (p for p in staged if p > min(changed) and p not in ran):
+        result = job.execute_in_process(partition_key=later, instance=instance, raise_on_error=False,
+                                        asset_selection=DOWNSTREAM_KEYS, run_config=QUIET)
+        print(f"\n{later}  republished: it compares with {min(changed)}, which changed")
+        print("\n".join(_findings_summary(later)))
+        outputs[later] = _exports_of(result) or {}
+        exit_code = max(exit_code, 0 if result.success else 1)
     return exit_code
 
 

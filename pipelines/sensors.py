@@ -1,4 +1,4 @@
-"""A run for a source-month whenever a file in its landing folder is new or changed."""
+"""Runs for the source-months whose landing folders have new or changed files, and for the months after them."""
 
 import hashlib
 import json
@@ -6,19 +6,10 @@ import json
 import dagster as dg
 
 from p06 import catalog
-from p06.ingest.load import PERIOD, landing_periods
-from pipelines.jobs import monthly_job
+from p06.ingest.load import landing_periods
+from pipelines.jobs import DOWNSTREAM_KEYS, monthly_job
 from pipelines.partitions import monthly_partitions
 from pipelines.resources import LandingZone
-
-DOWNSTREAM = [
-    dg.AssetKey(["marts", "reconciliation_findings"]),
-    dg.AssetKey(["marts", "indicator_monthly"]),
-    dg.AssetKey(["marts", "public_services_monthly"]),
-    dg.AssetKey(["marts", "source_completeness"]),
-    dg.AssetKey(["exports", "monthly_report"]),
-    dg.AssetKey(["exports", "analyst_copy"]),
-]
 
 
 def folder_signature(landing_zone: LandingZone, period: str, source: str) -> str | None:
@@ -32,23 +23,37 @@ def folder_signature(landing_zone: LandingZone, period: str, source: str) -> str
 
 
 @dg.sensor(job=monthly_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
-           description="Watches raw/<month>/<source>/ and loads a source-month when its files change.")
+           description="Watches raw/<month>/<source>/; loads the changed source-months of a month in one run, "
+                       "then republishes later months, which compare with it.")
 def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZone) -> dg.SensorResult:
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     valid = set(monthly_partitions.get_partition_keys())
-    requests = []
+    periods = []
     for period in landing_periods(landing_zone.root):
-        if not PERIOD.match(period) or period not in valid:
+        if period in valid:
+            periods.append(period)
+        else:
             context.log.warning(f"raw/{period}/ is not a report month the pipeline knows; skipped")
-            continue
+    changed: dict[str, dict[str, str]] = {}
+    for period in periods:
         for source in catalog.sources():
             signature = folder_signature(landing_zone, period, source)
-            key = f"{period}/{source}"
-            if signature is None or seen.get(key) == signature:
-                continue
-            seen[key] = signature
+            if signature is not None and seen.get(f"{period}/{source}") != signature:
+                changed.setdefault(period, {})[source] = signature
+                seen[f"{period}/{source}"] = signature
+    requests = []
+    for period, sources in changed.items():
+        run_key = period + ":" + hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest()[:16]
+        requests.append(dg.RunRequest(
+            run_key=run_key, partition_key=period,
+            asset_selection=[*(dg.AssetKey(["staging", s]) for s in sources), *DOWNSTREAM_KEYS],
+            tags={"trigger": "landing_zone", "sources": ",".join(sorted(sources))}))
+    if changed:
+        # Later months compare with the changed ones (last month's values, stocks): republish them
+        # too, after it; runs queue one at a time (dagster.yaml).
+        earliest = min(changed)
+        for later in (p for p in periods if p > earliest and p not in changed):
             requests.append(dg.RunRequest(
-                run_key=f"{key}:{signature}", partition_key=period,
-                asset_selection=[dg.AssetKey(["staging", source]), *DOWNSTREAM],
-                tags={"trigger": "landing_zone", "source": source}))
+                run_key=f"{later}/after/{requests[0].run_key}", partition_key=later, asset_selection=DOWNSTREAM_KEYS,
+                tags={"trigger": "previous_month_changed", "after": earliest}))
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))

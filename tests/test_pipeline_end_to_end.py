@@ -131,3 +131,32 @@ def test_rule_checks_carry_the_failing_cases_as_a_table(september_run):
     rows = [r.data for r in table.records]
     assert {(r["unit_code"], r["expected"], r["actual"]) for r in rows} == {("38", 5078.0, 5123.0)}
     assert all(r["cell"].startswith("E33") for r in rows)
+
+
+def test_a_corrected_earlier_month_republishes_the_months_after_it(env, first_run, capsys):
+    """September compares with August: a corrected August file must change September's findings and changes."""
+    import openpyxl
+    original = sample_file(env["raw"], "2023-08", "bhxh")
+    corrected = original.with_name("BHXH_bao_cao_DA06_T8.2023_sua.xlsx")
+    wb = openpyxl.load_workbook(original)
+    sheet = wb["Xác thực CSDL"]
+    assert sheet["B9"].value == "Mường Lát" and sheet["D9"].value == "32.674"
+    sheet["D9"] = "32.600"                       # below September's 32.637: the stock no longer falls
+    wb.save(corrected)
+    make_newer(corrected, original)
+    september = ("SELECT count(*) FROM marts.reconciliation_findings "
+                 "WHERE period = '2023-09' AND source = 'bhxh' AND unit_code = '384'")
+    assert query(env, september) == [(1,)]
+    try:
+        assert cli.main(["run", "--period", "2023-08"]) == 0
+        assert "2023-09  republished: it compares with 2023-08" in capsys.readouterr().out
+        assert query(env, september) == [(0,)]
+        (participants,), = query(env, "SELECT value FROM staging.observations WHERE period = '2023-08' "
+                                      "AND unit_code = '384' AND measure = 'participants'")
+        (previous,), = query(env, "SELECT previous_value FROM marts.indicator_monthly WHERE period = '2023-09' "
+                                  "AND unit_code = '384' AND indicator_code = 'BHXH_VERIFIED_SHARE'")
+        assert previous == pytest.approx(100 * 32600 / participants)
+    finally:
+        corrected.unlink()
+        cli.main(["run", "--period", "2023-08"])
+    assert query(env, september) == [(1,)]
