@@ -266,7 +266,7 @@ def test_stock_rising_passes_and_falling_fails():
     assert run(bhxh_months(32600, 32674), rule(**STOCK)).findings.is_empty()
     f = run(bhxh_months(32674, 32637), rule(**STOCK)).findings.row(0, named=True)
     assert (f["unit_code"], f["expected"], f["actual"], f["difference"]) == ("384", 32674.0, 32637.0, -37.0)
-    assert "T8.xlsx" in f["message_vi"] and "2023-08" in f["message_vi"] and f["file"] == "T9.xlsx"
+    assert "T8.xlsx" in f["message_vi"] and "tháng 8/2023" in f["message_vi"] and "2023-08" in f["message_en"] and f["file"] == "T9.xlsx"
 
 
 def test_stock_unchanged_is_the_boundary():

@@ -88,7 +88,7 @@ def test_appendix_iii_service_1_on_time_above_online_is_the_only_error(reconcile
 def test_bhxh_verified_fell_in_muong_lat(reconciled):
     row = finding(results_of(reconciled), "bhxh", "384", "stock_not_falling", "participants_verified")
     assert (row["expected"], row["actual"], row["difference"]) == (32674, 32637, -37)
-    assert row["severity"] == "warning" and "2023-08" in row["message_vi"]
+    assert row["severity"] == "warning" and "tháng 8/2023" in row["message_vi"]
 
 
 def test_ho_tich_entered_total_of_hoang_hoa_and_the_province(reconciled):

@@ -15,6 +15,12 @@ from p06.vntext import format_number, format_percent
 MINUS = "\u2212"
 
 
+def month_vi(period: str) -> str:
+    """'2023-08' as Vietnamese reports write it: '8/2023'."""
+    year, month = period.split("-")
+    return f"{int(month)}/{year}"
+
+
 def number(x) -> str:
     """A count as the departments write it; blank for a missing value."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -118,7 +124,7 @@ def _stock(row: Mapping) -> tuple[str, str]:
     prev_at = ", ".join(x for x in (f"ô {row['ref_cell']}" if row.get("ref_cell") else "", f"tệp {row['ref_file']}" if row.get("ref_file") else "") if x)
     prev_at_en = ", ".join(x for x in (f"cell {row['ref_cell']}" if row.get("ref_cell") else "", f"file {row['ref_file']}" if row.get("ref_file") else "") if x)
     fall = row["expected"] - row["actual"]
-    vi = (f"Số lũy kế giảm: tháng {row['ref_period']} là {number(row['expected'])} ({prev_at}); "
+    vi = (f"Số lũy kế giảm: tháng {month_vi(row['ref_period'])} là {number(row['expected'])} ({prev_at}); "
           f"{where_vi[0].lower()}{where_vi[1:]} ghi {number(row['actual'])} (giảm {number(fall)}).")
     en = (f"A cumulative figure fell: {number(row['expected'])} in {row['ref_period']} ({prev_at_en}); "
           f"{where_en[0].lower()}{where_en[1:]} states {number(row['actual'])} (down {number(fall)}).")
@@ -135,7 +141,7 @@ def _outlier(rule: Rule, row: Mapping) -> tuple[str, str]:
         en = (f"{where_en} states {number(row['actual'])}; modified z-score {score} above {limit} "
               f"(typical {number(row['expected'])}).")
     else:
-        vi = (f"{where_vi} ghi {number(row['actual'])}; tháng {row['ref_period']} là {number(row['expected'])} "
+        vi = (f"{where_vi} ghi {number(row['actual'])}; tháng {month_vi(row['ref_period'])} là {number(row['expected'])} "
               f"(thay đổi {score} lần, quá ngưỡng {limit} lần; chênh lệch {number(row['actual'] - row['expected'])}).")
         en = (f"{where_en} states {number(row['actual'])}; {number(row['expected'])} in {row['ref_period']} "
               f"(a {score}-fold change, above {limit}; difference {number(row['actual'] - row['expected'])}).")
@@ -157,7 +163,7 @@ def _completeness_units(row: Mapping) -> tuple[str, str]:
 def _completeness_sources(row: Mapping, source: catalog.Source | None) -> tuple[str, str]:
     dept_vi = source.department_vi if source else row["source"]
     dept_en = source.department_en if source else row["source"]
-    return (f"Chưa nhận được số liệu của {dept_vi} (nguồn {row['source']}) cho tháng {row['period']}.",
+    return (f"Chưa nhận được số liệu của {dept_vi} (nguồn {row['source']}) cho tháng {month_vi(row['period'])}.",
             f"No delivery from the {dept_en} (source {row['source']}) for {row['period']}.")
 
 
