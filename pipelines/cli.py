@@ -158,6 +158,7 @@ def _history(source_id: str, period: str):
 
 def cmd_check(args) -> int:
     import polars as pl
+
     from p06.ingest.load import PERIOD, read_delivery
     from p06.reconcile.engine import check_delivery
 
@@ -227,7 +228,11 @@ def cmd_sql(args) -> int:
 def cmd_docs(args) -> int:
     """Regenerate docs/data_dictionary.md from the comments of the warehouse's tables."""
     from p06 import warehouse
-    from p06.publish.comments import apply_comments, missing_comments, write_data_dictionary
+    from p06.publish.comments import (
+        apply_comments,
+        missing_comments,
+        write_data_dictionary,
+    )
     with warehouse.connect() as con:
         apply_comments(con)
         missing = missing_comments(con)

@@ -13,10 +13,10 @@ from typing import Callable
 
 import openpyxl
 import pytest
+from conftest import SAMPLE_RAW, copy_samples, make_newer, sample_file, staging_rows
 
 from p06 import catalog, warehouse
 from p06.ingest.load import ingest_period, ingest_source_month
-from conftest import SAMPLE_RAW, copy_samples, make_newer, sample_file, staging_rows
 
 PERIOD = "2023-09"
 SOURCES = catalog.sources()

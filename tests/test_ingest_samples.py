@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from conftest import SAMPLE_MONTHS, copy_samples
 
 from p06 import catalog, warehouse
 from p06.ingest.load import ingest_period
 from p06.vntext import match_key, parse_number
-from conftest import SAMPLE_MONTHS, copy_samples
 
 # Known inconsistencies of the samples (samples/MANIFEST.json): a reconciliation must report
 # them, so the loader must keep them exactly as delivered.

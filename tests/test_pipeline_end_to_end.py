@@ -6,9 +6,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from conftest import copy_samples, make_newer, sample_file
 from openpyxl import Workbook
 
-from conftest import copy_samples, make_newer, sample_file
 from p06.publish.comments import missing_comments, write_data_dictionary
 from pipelines import cli
 from pipelines.definitions import defs

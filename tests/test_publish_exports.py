@@ -12,12 +12,12 @@ from pathlib import Path
 import duckdb
 import pytest
 from openpyxl import load_workbook
+from test_publish_marts import REPORT_SEPTEMBER
 
 from p06 import config, warehouse
 from p06.publish import exports, indicator_catalog, quality, report, snapshot
 from p06.publish.marts import publish_period
 from p06.reconcile.store import reconcile_period
-from test_publish_marts import REPORT_SEPTEMBER
 
 PERIOD = "2023-09"
 

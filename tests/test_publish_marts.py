@@ -10,8 +10,8 @@ from datetime import date, datetime
 
 import pytest
 
-from p06 import catalog, warehouse
-from p06.publish import comments, indicator_catalog, inputs, marts
+from p06 import catalog, periods, warehouse
+from p06.publish import comments, indicator_catalog, marts
 from p06.reconcile import store
 
 OBS_COLUMNS = ["period", "as_of_date", "source", "unit_kind", "unit_code", "unit_name", "group_label", "measure",
@@ -261,9 +261,9 @@ def test_the_catalog_rejects_declarations_that_do_not_fit(tmp_path, old, new, me
 
 
 def test_period_arithmetic():
-    assert inputs.previous_period("2024-01") == "2023-12"
-    assert inputs.previous_period("2023-09") == "2023-08"
-    assert inputs.period_end("2024-02") == date(2024, 2, 29)
+    assert periods.previous_period("2024-01") == "2023-12"
+    assert periods.previous_period("2023-09") == "2023-08"
+    assert periods.period_end("2024-02") == date(2024, 2, 29)
 
 
 # ----------------------------------------------------------------------------- the samples and the report

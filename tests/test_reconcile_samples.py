@@ -10,10 +10,11 @@ import shutil
 
 import polars as pl
 import pytest
+from conftest import SAMPLE_MONTHS as PERIODS
+from conftest import SAMPLE_RAW
 
 from p06 import warehouse
 from p06.reconcile import engine, store
-from conftest import SAMPLE_MONTHS as PERIODS, SAMPLE_RAW
 
 MANIFEST = next(p for p in (SAMPLE_RAW / "MANIFEST.json", SAMPLE_RAW.parent / "MANIFEST.json") if p.exists())
 

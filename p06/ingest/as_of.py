@@ -2,7 +2,6 @@
 declared in catalog/common.yaml."""
 from __future__ import annotations
 
-import calendar
 import re
 from datetime import date
 from functools import lru_cache
@@ -11,6 +10,7 @@ from typing import Any
 from p06 import catalog
 from p06.ingest.problems import Problem
 from p06.ingest.workbook import Grid, cell_ref, column_letter
+from p06.periods import period_end
 from p06.vntext import match_key
 
 _FIELDS = {"d": r"(?P<d>\d{1,2})", "m": r"(?P<m>\d{1,2})", "y": r"(?P<y>\d{4})"}
@@ -56,10 +56,7 @@ def find_as_of(grid: Grid, rows: range, max_col: int | None = None) -> tuple[dat
 def default_as_of(period: str | None) -> date | None:
     """The day a delivery of `period` (YYYY-MM) that states no cut-off date is taken to be as of (for
     which units it must list): the month's last day, as the published completeness table takes it."""
-    if not period:
-        return None
-    year, month = (int(x) for x in period.split("-"))
-    return date(year, month, calendar.monthrange(year, month)[1])
+    return period_end(period) if period else None
 
 
 def date_problems(file: str, dates: dict[str, tuple[date, int, int]], period: str | None) -> list[Problem]:

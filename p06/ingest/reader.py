@@ -18,7 +18,13 @@ from p06.ingest.headers import Column, Layout, find_layout
 from p06.ingest.problems import Problem
 from p06.ingest.ratios import scale_ratios
 from p06.ingest.units import UnitMatcher, code_key
-from p06.ingest.workbook import Grid, UnreadableFile, cell_ref, column_letter, open_grids
+from p06.ingest.workbook import (
+    Grid,
+    UnreadableFile,
+    cell_ref,
+    column_letter,
+    open_grids,
+)
 from p06.vntext import NumberFormatError, canonical_text, match_key, parse_number
 
 COLUMN_LABEL = re.compile(r"^\(?(\d{1,2}|[A-Z])\)?(\s*=.*)?$")     # (1), 2, A, 3=2/1, (4) = (3)/(2)

@@ -12,7 +12,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from p06 import catalog
+from p06 import catalog, periods
 from p06.publish import inputs
 
 TABLE = "marts.source_completeness"
@@ -81,7 +81,7 @@ def compute(con: duckdb.DuckDBPyConnection, period: str) -> pl.DataFrame:
         file, as_of, received, loaded, rejected, messages = facts["deliveries"].get(source.id, (None, None, None, 0, 0, None))
         present, province_rows = facts["units"].get(source.id, ([], 0))
         present = set(present or [])
-        day: date = as_of or inputs.period_end(period)
+        day: date = as_of or periods.period_end(period)
         expected = {u.unit_code for u in catalog.expected_units(source.unit_kind, day)}
         errors, warnings = facts["findings"].get(source.id, (0, 0))
         rows.append({

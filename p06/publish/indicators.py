@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from p06 import catalog
+from p06 import catalog, periods
 from p06.publish import inputs
 from p06.publish.indicator_catalog import CATALOG_FILE, Indicator, indicators
 
@@ -172,7 +172,7 @@ ORDER BY c.utility_group, c.indicator_code, c.unit_level <> 'province', c.unit_c
 
 def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = CATALOG_FILE) -> pl.DataFrame:
     """The rows of marts.indicator_monthly for one period (not written)."""
-    previous = inputs.previous_period(period)
+    previous = periods.previous_period(period)
     inputs.check_unique_figures(con, [period, previous])
     parts, info = _frames(indicators(path))
     common = catalog.common()
@@ -186,7 +186,7 @@ def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = CATALOG_FI
         sql = _PUBLISH_SQL.format(quality=inputs.QUALITY, findings=inputs.findings_sql(con),
                                   valid=inputs.valid_on("n", "coalesce(c.as_of_date, $period_end)"))
         names = {"period": period, "previous": previous, "province_name": common["province_name_vi"],
-                 "period_end": inputs.period_end(period)}
+                 "period_end": periods.period_end(period)}
         result = pl.from_arrow(con.sql(sql, params=names).to_arrow_table())
     finally:
         for name in [*frames, "_p06_figures"]:

@@ -5,7 +5,6 @@ superseded deliveries that may linger in staging are ignored.
 """
 from __future__ import annotations
 
-import calendar
 from datetime import date
 
 import duckdb
@@ -16,18 +15,6 @@ from p06.publish.files import sql_string
 from p06.reconcile.rules import load_rules
 
 FINDINGS_TABLE = ("marts", "reconciliation_findings")
-
-
-def previous_period(period: str) -> str:
-    """'2023-09' -> '2023-08'; '2024-01' -> '2023-12'."""
-    year, month = int(period[:4]), int(period[5:7])
-    year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return f"{year:04d}-{month:02d}"
-
-
-def period_end(period: str) -> date:
-    year, month = int(period[:4]), int(period[5:7])
-    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 ACCEPTED_OBSERVATIONS = """

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from p06 import catalog
+from p06 import catalog, periods
 from p06.publish import inputs
 from p06.publish.indicator_catalog import CATALOG_FILE, PublicServices, load
 
@@ -95,7 +95,7 @@ def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = CATALOG_FI
     con.register("_p06_units", inputs.unit_names().to_arrow())
     con.register("_p06_appendices", appendices.to_arrow())
     try:
-        params = {"period": period, "source": source.id, "period_end": inputs.period_end(period)}
+        params = {"period": period, "source": source.id, "period_end": periods.period_end(period)}
         rows = pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
     finally:
         con.unregister("_p06_units")

@@ -17,13 +17,25 @@ import polars as pl
 
 from p06 import catalog
 from p06.reconcile import messages
-from p06.reconcile.frames import FINDING_SCHEMA, OBSERVATION_SCHEMA, SUMMARY_SCHEMA, conform, no_items
+from p06.reconcile.frames import (
+    FINDING_SCHEMA,
+    OBSERVATION_SCHEMA,
+    SUMMARY_SCHEMA,
+    conform,
+    no_items,
+)
 from p06.reconcile.kinds import BUILDERS
 from p06.reconcile.kinds.history import modified_z
 from p06.reconcile.month import Month
 from p06.reconcile.pandera_checks import failing_rows, item_schema
 from p06.reconcile.rules import HISTORY_KINDS, KINDS, Rule, load_rules
-from p06.reconcile.views import SourceCheck, format_summary, source_check, source_findings, source_summary
+from p06.reconcile.views import (
+    SourceCheck,
+    format_summary,
+    source_check,
+    source_findings,
+    source_summary,
+)
 
 __all__ = [
     "OBSERVATION_SCHEMA", "Reconciliation", "SourceCheck", "check_delivery", "failing_rows", "format_summary",

@@ -5,7 +5,15 @@ from __future__ import annotations
 import polars as pl
 
 from p06 import catalog
-from p06.reconcile.frames import PROVINCE, cell_range, items, joined, no_items, rule_fields, select_items
+from p06.reconcile.frames import (
+    PROVINCE,
+    cell_range,
+    items,
+    joined,
+    no_items,
+    rule_fields,
+    select_items,
+)
 from p06.reconcile.month import Month, province_of, rows_for
 from p06.reconcile.rules import LAST_SHOWN_DECIMAL, Rule
 

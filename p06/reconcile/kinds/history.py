@@ -8,7 +8,14 @@ from typing import Mapping, Sequence
 import polars as pl
 
 from p06 import catalog
-from p06.reconcile.frames import PROVINCE, cell_range, first, items, no_items, rule_fields
+from p06.reconcile.frames import (
+    PROVINCE,
+    cell_range,
+    first,
+    items,
+    no_items,
+    rule_fields,
+)
 from p06.reconcile.month import Month, province_of
 from p06.reconcile.rules import Rule
 
