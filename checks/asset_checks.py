@@ -11,6 +11,7 @@ Per source, on marts/reconciliation_findings:
 import dagster as dg
 import polars as pl
 
+from assets.ingest import staging_key
 from checks.schemas import schema_problems
 from p06 import catalog
 from p06.catalog import Source
@@ -20,9 +21,6 @@ from pipelines.resources import Warehouse
 
 FINDINGS_KEY = dg.AssetKey(["marts", "reconciliation_findings"])
 
-
-def _staging_key(source_id: str) -> dg.AssetKey:
-    return dg.AssetKey(["staging", source_id])
 
 
 def _table(frame: pl.DataFrame, limit: int = 100) -> dg.MetadataValue:
@@ -34,7 +32,7 @@ def _table(frame: pl.DataFrame, limit: int = 100) -> dg.MetadataValue:
 
 
 def build_schema_check(source: Source) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=_staging_key(source.id), name="schema", blocking=True, partitions_def=monthly_partitions,
+    @dg.asset_check(asset=staging_key(source.id), name="schema", blocking=True, partitions_def=monthly_partitions,
                     description="The figures in use pass the source's schema: types, declared and required measures, "
                                 "non-negative figures, each unit once.")
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
@@ -54,7 +52,7 @@ def build_schema_check(source: Source) -> dg.AssetChecksDefinition:
 
 
 def build_delivery_check(source: Source) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=_staging_key(source.id), name="delivery_accepted", blocking=False, partitions_def=monthly_partitions,
+    @dg.asset_check(asset=staging_key(source.id), name="delivery_accepted", blocking=False, partitions_def=monthly_partitions,
                     description="The newest delivery of the month was loaded; a rejected one is listed with its problems.")
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
         period = context.partition_key

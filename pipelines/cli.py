@@ -96,8 +96,9 @@ def cmd_run(args) -> int:
         if any(status == "rejected" for status, _ in lines):
             exit_code = max(exit_code, 1)
         print("\n".join(_findings_summary(period)))
-        if _exports_of(result):
-            outputs[period] = _exports_of(result)
+        exported = _exports_of(result)
+        if exported:
+            outputs[period] = exported
         if not result.success:
             exit_code = 1
             for event in result.all_events:

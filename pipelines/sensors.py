@@ -6,7 +6,7 @@ import json
 import dagster as dg
 
 from p06 import catalog
-from p06.ingest.load import landing_periods
+from p06.ingest.load import is_delivery_file, landing_periods
 from pipelines.jobs import DOWNSTREAM_KEYS, monthly_job
 from pipelines.partitions import monthly_partitions
 from pipelines.resources import LandingZone
@@ -18,7 +18,7 @@ def folder_signature(landing_zone: LandingZone, period: str, source: str) -> str
     if not folder.is_dir():
         return None
     entries = sorted(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in folder.iterdir()
-                     if p.is_file() and not p.name.startswith((".", "~$")))
+                     if is_delivery_file(p))
     return hashlib.sha256("|".join(entries).encode()).hexdigest()[:16] if entries else None
 
 

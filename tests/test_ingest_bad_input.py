@@ -227,17 +227,24 @@ def test_unreadable_resend_blames_only_itself(month_loaded):
     assert "truncated" not in messages[good.name] and "another file" in messages[good.name]
 
 
+def resend_first_bhxh_sheet(good: Path, **cells) -> Path:
+    """A later e-mail carrying only the first sheet of the BHXH workbook, with some cells changed."""
+    resend = good.with_name("BHXH_xac_thuc_gui_lai.xlsx")
+    wb = openpyxl.load_workbook(good)
+    del wb["KCB bằng CCCD"]
+    for ref, value in cells.items():
+        wb["Xác thực CSDL"][ref] = value
+    wb.save(resend)
+    make_newer(resend, good)
+    return resend
+
+
 def test_a_partial_resend_never_mixes_two_versions_of_a_table(month_loaded):
     """A re-send of the first sheet only, lacking a required column, must not borrow that column from the old file."""
     raw, db, load = month_loaded
     load("bhxh")
     good = sample_file(raw, PERIOD, "bhxh")
-    resend = good.with_name("BHXH_xac_thuc_gui_lai.xlsx")
-    wb = openpyxl.load_workbook(good)
-    del wb["KCB bằng CCCD"]
-    wb["Xác thực CSDL"]["D5"] = "Ghi chú"          # the 'verified' header lost
-    wb.save(resend)
-    make_newer(resend, good)
+    resend = resend_first_bhxh_sheet(good, D5="Ghi chú")          # the 'verified' header lost
     with warehouse.connect(db) as con:
         before = staging_rows(con, "bhxh", PERIOD)
         result = ingest_source_month(con, raw, SOURCES["bhxh"], PERIOD)
@@ -253,12 +260,7 @@ def test_a_resend_of_one_sheet_keeps_the_other_sheet_of_the_older_file(month_loa
     raw, db, load = month_loaded
     load("bhxh")
     good = sample_file(raw, PERIOD, "bhxh")
-    resend = good.with_name("BHXH_xac_thuc_gui_lai.xlsx")
-    wb = openpyxl.load_workbook(good)
-    del wb["KCB bằng CCCD"]
-    wb["Xác thực CSDL"]["C6"] = "406.609"
-    wb.save(resend)
-    make_newer(resend, good)
+    resend = resend_first_bhxh_sheet(good, C6="406.609")
     with warehouse.connect(db) as con:
         result = ingest_source_month(con, raw, SOURCES["bhxh"], PERIOD)
         by_sheet = dict(con.execute(

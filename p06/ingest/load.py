@@ -79,6 +79,11 @@ def landing_periods(raw_dir: Path) -> list[str]:
     return sorted(p.name for p in raw_dir.iterdir() if p.is_dir() and PERIOD.match(p.name))
 
 
+def is_delivery_file(path: Path) -> bool:
+    """A file a department sent: not hidden, not an Office lock file (~$), not a README."""
+    return path.is_file() and not path.name.startswith((".", "~$")) and not path.name.lower().startswith("readme")
+
+
 def delivery_files(raw_dir: Path, source_id: str, period: str) -> list[DeliveryFile]:
     """Files of a source-month, newest first (lock files and hidden files ignored)."""
     folder = raw_dir / period / source_id
@@ -86,7 +91,7 @@ def delivery_files(raw_dir: Path, source_id: str, period: str) -> list[DeliveryF
         return []
     found = []
     for path in folder.iterdir():
-        if not path.is_file() or path.name.startswith((".", "~$")) or path.name.lower().startswith("readme"):
+        if not is_delivery_file(path):
             continue
         stat = path.stat()
         found.append(DeliveryFile(path, path.relative_to(raw_dir).as_posix(), hashlib.sha256(path.read_bytes()).hexdigest(),

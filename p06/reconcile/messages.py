@@ -112,22 +112,32 @@ def _stated_total(row: Mapping) -> tuple[str, str]:
     where_vi, where_en = _where(row, total_cell)
     units = row.get("detail") or ""
     diff = row["actual"] - row["expected"]
-    vi = (f"Dòng tổng cộng: {where_vi[0].lower()}{where_vi[1:]} ghi {number(row['actual'])}; tổng các dòng đơn vị "
+    vi = (f"Dòng tổng cộng: {_mid(where_vi)} ghi {number(row['actual'])}; tổng các dòng đơn vị "
           f"{units} = {number(row['expected'])} (chênh lệch {number(diff)}).")
-    en = (f"Total row: {where_en[0].lower()}{where_en[1:]} states {number(row['actual'])}; the unit rows {units} "
+    en = (f"Total row: {_mid(where_en)} states {number(row['actual'])}; the unit rows {units} "
           f"add up to {number(row['expected'])} (difference {number(diff)}).")
     return vi, en
 
 
+def _mid(where: str) -> str:
+    """'Ô E33 (...)' placed inside a sentence: 'ô E33 (...)'."""
+    return where[:1].lower() + where[1:]
+
+
+def _earlier(row: Mapping, cell_word: str, file_word: str) -> str:
+    """Where the earlier month's figure is: 'ô D9, tệp T8.xlsx'."""
+    parts = [f"{cell_word} {row['ref_cell']}" if row.get("ref_cell") else "", f"{file_word} {row['ref_file']}" if row.get("ref_file") else ""]
+    return ", ".join(x for x in parts if x)
+
+
 def _stock(row: Mapping) -> tuple[str, str]:
     where_vi, where_en = _where(row)
-    prev_at = ", ".join(x for x in (f"ô {row['ref_cell']}" if row.get("ref_cell") else "", f"tệp {row['ref_file']}" if row.get("ref_file") else "") if x)
-    prev_at_en = ", ".join(x for x in (f"cell {row['ref_cell']}" if row.get("ref_cell") else "", f"file {row['ref_file']}" if row.get("ref_file") else "") if x)
+    prev_at, prev_at_en = _earlier(row, "ô", "tệp"), _earlier(row, "cell", "file")
     fall = row["expected"] - row["actual"]
     vi = (f"Số lũy kế giảm: tháng {month_vi(row['ref_period'])} là {number(row['expected'])} ({prev_at}); "
-          f"{where_vi[0].lower()}{where_vi[1:]} ghi {number(row['actual'])} (giảm {number(fall)}).")
+          f"{_mid(where_vi)} ghi {number(row['actual'])} (giảm {number(fall)}).")
     en = (f"A cumulative figure fell: {number(row['expected'])} in {row['ref_period']} ({prev_at_en}); "
-          f"{where_en[0].lower()}{where_en[1:]} states {number(row['actual'])} (down {number(fall)}).")
+          f"{_mid(where_en)} states {number(row['actual'])} (down {number(fall)}).")
     return vi, en
 
 
