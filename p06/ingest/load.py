@@ -245,7 +245,8 @@ def ingest_source_month(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: S
                     [source.id, period])
         ids = {}
         for read in active:
-            ids[read.file] = _record(con, by_name[read.file], source.id, period, "loaded", None, read.as_of_date, fp, now)
+            notes = "\n".join(read.all_notes()) or None        # what was seen and not read, for the record
+            ids[read.file] = _record(con, by_name[read.file], source.id, period, "loaded", notes, read.as_of_date, fp, now)
             _insert_cells(con, read, ids[read.file])
         for read in superseded:
             _record(con, by_name[read.file], source.id, period, "superseded", "a newer file covers its measures", read.as_of_date, fp, now)

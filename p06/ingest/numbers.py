@@ -123,9 +123,9 @@ def column_style(cells: list[tuple[int, object]], kind: str) -> ColumnStyle:
         if not fitting:
             a, b = _disagreeing(cells, first_of)
             return ColumnStyle(None, conflict=(a, b))
-    if not fitting:
-        return ColumnStyle(None)
     texts = [(row, raw) for row, raw in cells if styles_of(raw)]
+    if not fitting or not texts:
+        return ColumnStyle(None)
     readings = {s: [parse_in_style(raw, s).value for _, raw in texts] for s in fitting}
     distinct = {tuple(v): s for s, v in reversed(list(readings.items()))}
     if len(distinct) <= 1:

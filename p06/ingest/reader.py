@@ -74,6 +74,10 @@ class FileRead:
         """Measures found in its headers."""
         return {m for t in self.tables for m in t.measures}
 
+    def all_notes(self) -> list[str]:
+        """What was seen and not read (hidden rows, columns, sheets; rows after the table; no as-of date)."""
+        return self.notes + [f"sheet '{t.sheet}': {n}" for t in self.readings for n in t.notes]
+
 
 def _text(value: Any) -> str | None:
     if value is None:
@@ -223,7 +227,40 @@ class SheetReader:
             self.reading.add_row("unit", r)
         if end is not None:
             self._after_the_table(end, last)
+        self._fit_block_headings(rows)
         return rows
+
+    def _fit_block_headings(self, rows: list[Row]) -> None:
+        """A block heading ('Khối miền núi' above its units) covers the units below it up to the next block;
+        where a shorter run of them adds up to the heading's figures and the whole run does not, the block
+        ends there (a careful reader checks the sums): the rest are no longer labelled with it."""
+        counts = [col for mid, col in self.layout.measures.items() if self.source.measure(mid).kind == "count"]
+
+        def value(r: int, col: Column) -> float:
+            try:
+                return parse_number(self.grid.value(r, col.index)).value or 0.0
+            except NumberFormatError:
+                return 0.0
+
+        for i, head in enumerate(rows):
+            if head.kind != SUBTOTAL or match_key(head.group).startswith(("cong", "tong")):
+                continue
+            block = []
+            for row in rows[i + 1:]:
+                if row.kind != "unit" or row.group != head.group:
+                    break
+                block.append(row)
+            if not block or not counts:
+                continue
+            target = [value(head.r, col) for col in counts]
+            sums, best = [0.0] * len(counts), (0, len(block))
+            for k, row in enumerate(block, start=1):
+                sums = [s + value(row.r, col) for s, col in zip(sums, counts)]
+                hits = sum(abs(s - t) < 1e-9 for s, t in zip(sums, target))
+                if hits and hits >= best[0]:
+                    best = (hits, k)
+            for row in block[best[1]:]:
+                row.group = None
 
     def _covered(self, r: int, label: str, before: list[Row]) -> list[Row]:
         """The unit rows a subtotal covers: those above it since the last block ('Cộng khối ...'), or, for
@@ -425,8 +462,7 @@ def read_file(path: Path, source: Source, period: str | None = None) -> FileRead
         sheet = SheetReader(grid, layout, source, UnitMatcher(source.unit_kind, on), province)
         sheet.layout_problems()
         rows = sheet.observations()
-        unit_col = layout.name_col or layout.code_col
-        sheet.reading.unit_column = unit_col.describe() if unit_col else None
+        sheet.reading.unit_column = "; codes in ".join(c.describe() for c in (layout.name_col, layout.code_col) if c)
         table = Table(grid.sheet, layout.header_row + 1,
                       frozenset(layout.measures) | frozenset(c.measure for c in layout.conflicts))
         if not rows and not sheet.problems:

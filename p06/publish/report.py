@@ -168,6 +168,7 @@ class Draft:
         """(format values or None if a figure is missing, (name, source) of the missing ones, marked?)."""
         values: dict[str, Any] = {"as_of": self.as_of, "month": month_text(self.period)}
         missing, marked = [], False
+        self._partial: tuple[int, int] | None = None
         for root in roots - FIXED_FIELDS:
             if root in self.services:
                 appendix, rows = self.services[root]
@@ -184,6 +185,9 @@ class Draft:
                 continue
             values[root] = IndicatorFigures(row, indicator)
             marked |= row["quality"] in self.t["mark_quality"]
+            if row.get("units_expected") and (row.get("units_reporting") or 0) < row["units_expected"]:
+                counts = (row["units_reporting"] or 0, row["units_expected"])
+                self._partial = min(self._partial or counts, counts)
         return (None if missing else values), missing, marked
 
     def sentence(self, entry: dict) -> tuple[str | None, list[tuple[str, str]], bool]:
@@ -202,6 +206,8 @@ class Draft:
                     if isinstance(figures, IndicatorFigures):
                         figures.no_previous = self.t["no_previous"]
                 out = text.format_map(values)
+        if self._partial:
+            out = out.rstrip(".") + self.t["partial_figure"].format(reporting=self._partial[0], expected=self._partial[1])
         return (_marked(out, self.t["mark"]) if marked else out), [], marked
 
     def group_paragraph(self, group: int) -> str:

@@ -36,7 +36,7 @@ KIND_FIELDS = {
     "compare": {"left", "op", "right"},
     "stated_ratio": _SELECTION, "stated_total": _SELECTION, "stock_not_falling": _SELECTION,
     "outlier": _SELECTION | set(OUTLIER_DEFAULTS),
-    "completeness_units": set(), "completeness_sources": set(),
+    "completeness_units": set(), "completeness_sources": set(), "completeness_figures": _SELECTION,
 }
 KINDS = set(KIND_FIELDS)
 HISTORY_KINDS = {"stock_not_falling", "outlier"}   # need earlier months
