@@ -88,7 +88,9 @@ class UnitKindPeriod(Declared):
         return self
 
     def __str__(self) -> str:
-        return f"{self.unit_kind} ({self.from_ or '…'} to {self.until or '…'})"
+        """'district until 2025-06', 'commune from 2025-07', 'service'."""
+        return " ".join([self.unit_kind, *([f"from {self.from_}"] if self.from_ else []),
+                         *([f"until {self.until}"] if self.until else [])])
 
 
 class Source(Declared):
