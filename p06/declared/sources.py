@@ -154,6 +154,9 @@ class Source(Declared):
         spans = self.unit_kinds
         if not spans:
             raise ValueError("unit_kinds: at least one span")
+        starts = [s.from_ or "" for s in spans]
+        if starts != sorted(starts):
+            raise ValueError(f"unit_kinds: list the spans earliest first ({', '.join(str(s) for s in spans)})")
         for before, after in zip(spans, spans[1:]):
             if before.until is None or after.from_ is None:
                 raise ValueError(f"unit_kinds: {before} and {after}: every span but the last needs `until`, "
