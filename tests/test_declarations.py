@@ -57,7 +57,7 @@ def test_a_ratio_of_an_undeclared_measure_is_refused(tmp_path):
 
 
 def test_a_bad_scope_is_refused(tmp_path):
-    root = edited_catalog(tmp_path, "dvc", "scope: month ", "scope: monthly ")
+    root = edited_catalog(tmp_path, "dvc", "    scope: month ", "    scope: monthly ")
     message = refusal(root)
     assert re.search(r"sources/dvc\.yaml: measures\[3\] \(dvc_online_ratio\)\.scope: Input should be 'month' or "
                      r"'cumulative'", message), message
@@ -304,3 +304,12 @@ def test_duckdb_accepts_the_derived_ddl_alone():
     con.execute("CREATE SCHEMA staging")
     con.execute(staging.ddl())
     assert [r[0] for r in con.execute("DESCRIBE staging.observations").fetchall()] == staging.NAMES
+
+
+def test_the_declarations_doc_is_generated_from_the_models(tmp_path):
+    from p06.declared.docs import write_declarations_doc
+    generated = write_declarations_doc(tmp_path).read_text(encoding="utf-8")
+    assert "| `expected_until` | YYYY-MM or null | — | Last month the source is expected" in generated
+    assert "| `kind` | count \\| ratio \\| text | required |" in generated
+    assert generated == (config.REPO_DIR / "docs" / "declarations.md").read_text(encoding="utf-8"), \
+        "docs/declarations.md is stale: regenerate it with `p06 docs`"

@@ -30,11 +30,11 @@ class Measure(Declared):
     """English name."""
     kind: MeasureKind
     """count (a number of things), ratio (a stated share of two counts) or text."""
-    headers: tuple[tuple[str, ...], ...]
+    headers: tuple[tuple[str, ...], ...] = Field(json_schema_extra={"yaml_type": "list of text"})
     """Header texts that identify the column, each a header path: 'Group > Leaf' for a leaf under a merged group."""
     nature: Nature | None = None
     """stock (cumulative, must not fall), flow (of the month), level (a state) or target (set by a document)."""
-    scope: Scope
+    scope: Scope = Field(json_schema_extra={"default": "by nature"})
     """Whether the column holds the month's figure ('Trong tháng') or the cumulative one ('Lũy kế').
     Default: month for a flow, cumulative otherwise."""
     required: bool = False
@@ -106,11 +106,11 @@ class Source(Declared):
     """First month the source is expected ('YYYY-MM'); absent: from the first month on record."""
     expected_until: YearMonth | None = None
     """Last month the source is expected ('YYYY-MM'), e.g. when a campaign ended; absent: still expected."""
-    unit_kinds: tuple[UnitKindPeriod, ...]
+    unit_kinds: tuple[UnitKindPeriod, ...] = Field(json_schema_extra={"default": "or `unit_kind: X`"})
     """Unit kind of the rows by period, earliest first, contiguous; `unit_kind: X` is shorthand for one open span."""
     measures: tuple[Measure, ...]
     """The figures the source delivers."""
-    declaration_sha: str = ""
+    declaration_sha: str = Field("", exclude=True)
     """sha256 of the declaration file (set by the loader: a change makes unchanged files be read again)."""
 
     @model_validator(mode="before")

@@ -27,7 +27,9 @@ class TargetReference(Declared):
     measure: str
     """The source's target measure."""
     assigned_by_vi: str
+    """Who assigned it, in Vietnamese."""
     assigned_by_en: str
+    """Who assigned it, in English."""
     document: str | None = None
     """The document that set the figure, when known."""
     plan: str | None = None
@@ -42,7 +44,9 @@ class Indicator(Declared):
     code: str = Field(min_length=1)
     """Stable identifier."""
     name_vi: str
+    """Name as published, in Vietnamese."""
     name_en: str
+    """Name as published, in English."""
     group: int
     """Project 06 utility group (a key of utility_groups)."""
     source: str
@@ -126,8 +130,12 @@ class Indicator(Declared):
 
 
 class UtilityGroup(Declared):
+    """A Project 06 utility group."""
+
     name_vi: str
+    """Name, in Vietnamese."""
     name_en: str
+    """Name, in English."""
 
 
 class Appendix(Declared):
@@ -142,19 +150,23 @@ class Appendix(Declared):
     by_department: bool
     """Services listed under their department (group_label)."""
     name_vi: str
+    """Title, in Vietnamese."""
     name_en: str
+    """Title, in English."""
 
 
 class PublicServices(Declared):
     """marts.public_services_monthly as declared: its appendices, columns and online ratio."""
 
     source: str
+    """The source of the services' figures (dvc)."""
     connected_statuses: tuple[str, ...]
     """Connection statuses that count as connected (matched on normalised text, at the start)."""
     appendices: tuple[Appendix, ...]
+    """The report's appendices of services."""
     columns: dict[str, str]
     """Table column -> measure of the source."""
-    online_ratio: Indicator = Field(alias="online_ratio_indicator")
+    online_ratio: Indicator = Field(alias="online_ratio_indicator", json_schema_extra={"yaml_type": "indicator code"})
     """The indicator computing the online ratio (YAML: its code, `online_ratio_indicator`)."""
 
     def is_connected(self, status: str | None) -> bool:
@@ -168,9 +180,11 @@ class IndicatorCatalog(Declared):
     anchors: dict[str, Any] = {}
     """YAML anchors reused by the entries below (&name ... *name); not read otherwise."""
     utility_groups: dict[int, UtilityGroup]
+    """Utility group number -> its names."""
     indicators: dict[str, Indicator]
     """In file order (a list in the file, keyed by code here)."""
     public_services: PublicServices
+    """marts.public_services_monthly."""
 
     @model_validator(mode="before")
     @classmethod

@@ -90,7 +90,9 @@ class Rule(Declared):
     id: str = Field(min_length=1)
     """Unique, stable: findings and summaries carry it."""
     description_vi: str = Field(min_length=1)
+    """What the rule checks, in Vietnamese (finding messages use it)."""
     description_en: str = Field(min_length=1)
+    """What the rule checks, in English."""
     kind: str
     """The kind of test (the models below)."""
     sources: tuple[str, ...] = Field(min_length=1)
@@ -150,10 +152,13 @@ class CompareRule(Rule):
     """left op right, per unit row and/or total row: "remaining == to review - cleaned"."""
 
     kind: Literal["compare"]
-    left: Expr
+    """The rule kind."""
+    left: Expr = Field(json_schema_extra={"yaml_type": "expression"})
     """A measure id, a list of measure ids (summed), or "a + b - c"."""
     op: Op
-    right: Expr
+    """How left compares with right."""
+    right: Expr = Field(json_schema_extra={"yaml_type": "expression"})
+    """Like left."""
 
     def named_measures(self) -> tuple[str, ...]:
         return self.left.measures + self.right.measures
@@ -192,6 +197,7 @@ class StatedRatioRule(_SelectionRule):
     """A delivered ratio column agrees with its parts (ratio_of)."""
 
     kind: Literal["stated_ratio"]
+    """The rule kind."""
     tolerance: Tolerance | Literal["last_shown_decimal"] = 0.0
     """Absolute (a fraction), or "last_shown_decimal": one unit of the last decimal the delivery shows."""
 
@@ -205,18 +211,21 @@ class StatedTotalRule(_SelectionRule):
     """The delivery's own total row equals the sum of its unit rows."""
 
     kind: Literal["stated_total"]
+    """The rule kind."""
 
 
 class StockNotFallingRule(_SelectionRule):
     """A stock does not fall from one month to the next."""
 
     kind: Literal["stock_not_falling"]
+    """The rule kind."""
 
 
 class OutlierRule(_SelectionRule):
     """A figure far from the unit's own history (modified z-score, or a jump test with little history)."""
 
     kind: Literal["outlier"]
+    """The rule kind."""
     series: Literal["value", "change"] = "value"
     """value (the figure itself) or change (its month-over-month change)."""
     min_history: int = Field(6, ge=1)
@@ -238,12 +247,14 @@ class CompletenessUnitsRule(Rule):
     """Every unit expected in the month is listed once, and no other."""
 
     kind: Literal["completeness_units"]
+    """The rule kind."""
 
 
 class CompletenessSourcesRule(Rule):
     """Every source expected in the month is delivered."""
 
     kind: Literal["completeness_sources"]
+    """The rule kind."""
 
 
 AnyRule = Annotated[Union[CompareRule, StatedRatioRule, StatedTotalRule, StockNotFallingRule, OutlierRule,
