@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal, Mapping, Union, get_args
+from typing import Annotated, ClassVar, Literal, Mapping, Union, get_args
 
 from pydantic import Field, PlainValidator, ValidationInfo, field_validator, model_validator
 
@@ -105,6 +105,14 @@ class Rule(Declared):
     """skip: a case with a blank figure is counted as missing; zero: blanks count as 0."""
     applies_to: AppliesTo = "both"
     """unit_rows, total_row (the delivery's own total row) or both."""
+    _takes_last_shown_decimal: ClassVar[bool] = False
+
+    @field_validator("tolerance", mode="before")
+    @classmethod
+    def _last_shown_decimal_is_for_ratios(cls, value):
+        if value == LAST_SHOWN_DECIMAL and not cls._takes_last_shown_decimal:
+            raise ValueError(f"{LAST_SHOWN_DECIMAL!r} is for stated_ratio rules only; give a number")
+        return value
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -198,6 +206,7 @@ class StatedRatioRule(_SelectionRule):
 
     kind: Literal["stated_ratio"]
     """The rule kind."""
+    _takes_last_shown_decimal: ClassVar[bool] = True
     tolerance: Tolerance | Literal["last_shown_decimal"] = 0.0
     """Absolute (a fraction), or "last_shown_decimal": one unit of the last decimal the delivery shows."""
 
