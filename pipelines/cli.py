@@ -16,7 +16,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 USAGE = """p06 run [--period YYYY-MM ...]     load, reconcile and publish months of the landing zone
 p06 check PATH [--source S] [--period YYYY-MM]   read one delivery as the pipeline would; load nothing
 p06 sql "SELECT ..." [--csv]        query the analysts' copy of the warehouse
-p06 docs                            regenerate docs/data_dictionary.md from the warehouse's comments"""
+p06 docs                            regenerate docs/data_dictionary.md (warehouse comments) and docs/declarations.md"""
 
 
 def _instance():
@@ -266,8 +266,10 @@ def cmd_sql(args) -> int:
 
 
 def cmd_docs(args) -> int:
-    """Regenerate docs/data_dictionary.md from the comments of the warehouse's tables."""
+    """Regenerate docs/data_dictionary.md from the comments of the warehouse's tables, and
+    docs/declarations.md from the declaration models."""
     from p06 import warehouse
+    from p06.declared.docs import write_declarations_doc
     from p06.publish.comments import (
         apply_comments,
         missing_comments,
@@ -278,6 +280,7 @@ def cmd_docs(args) -> int:
         missing = missing_comments(con)
         path = write_data_dictionary(con, config.REPO_DIR / "docs")
     print(f"wrote {path}")
+    print(f"wrote {write_declarations_doc(config.REPO_DIR / 'docs')}")
     if missing:
         print("no comment yet (add them to catalog/dictionary.yaml): " + ", ".join(missing), file=sys.stderr)
         return 1
@@ -303,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     sql = sub.add_parser("sql", help="query the analysts' copy of the warehouse")
     sql.add_argument("query")
     sql.add_argument("--csv", action="store_true", help="print CSV")
-    sub.add_parser("docs", help="regenerate docs/data_dictionary.md from the warehouse's table comments")
+    sub.add_parser("docs", help="regenerate docs/data_dictionary.md (warehouse comments) and docs/declarations.md (models)")
     args = parser.parse_args(argv)
     return {"run": cmd_run, "check": cmd_check, "sql": cmd_sql, "docs": cmd_docs}[args.command](args)
 

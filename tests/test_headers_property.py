@@ -88,7 +88,7 @@ def header_grid(source_id: str, draw) -> tuple[Grid, dict[str, int], int]:
     """A sheet with a title, a (one- or two-row) header of every measure respelled, and one unit row.
     Returns the grid, measure -> column, and the unit-name column."""
     source = SOURCES[source_id]
-    name_header = catalog.common()["unit_name_headers"][source.unit_kind][0]
+    name_header = catalog.common()["unit_name_headers"][source.unit_kinds[0].unit_kind][0]
     top, bottom, merged, where = ["STT", draw(respelled(name_header))], [None, None], [], {}
     previous_group = None
     for m in source.measures:
@@ -112,7 +112,7 @@ def header_grid(source_id: str, draw) -> tuple[Grid, dict[str, int], int]:
             merged.append((3, c, 4, c))
             previous_group = None
     two_rows = any(b is not None for b in bottom)
-    unit = catalog.expected_units(source.unit_kind, None)[0].name_vi
+    unit = catalog.expected_units(source.unit_kinds[0].unit_kind, None)[0].name_vi
     rows = [["BÁO CÁO"], ["(Số liệu tính đến ngày 15/9/2023)"], [], top, *([bottom] if two_rows else []),
             [1, unit, *[1] * len(source.measures)]]
     merged = [(3, 0, 4, 0), (3, 1, 4, 1), *merged] if two_rows else []

@@ -216,18 +216,13 @@ def _strong(col: Column, alias: tuple[str, ...]) -> bool:
     return any(r == alias or (len(alias) > 1 and r[-len(alias):] == alias) for r in col.readings)
 
 
-def measure_scope(measure: Measure) -> str:
-    """Whether a measure is the month's figure or the cumulative one (declared `scope`, else by nature)."""
-    return getattr(measure, "scope", None) or ("month" if measure.nature == "flow" else "cumulative")
-
-
 def _fits_scope(col: Column, measure: Measure) -> bool:
-    return col.scope is None or col.scope == measure_scope(measure)
+    return col.scope is None or col.scope == measure.scope
 
 
 def _choose(candidates: list[Column], measure: Measure) -> tuple[Column | None, Conflict | None]:
     """One column for the measure, or the conflict that stops a careful reader from choosing."""
-    scoped = [c for c in candidates if c.scope == measure_scope(measure)]
+    scoped = [c for c in candidates if c.scope == measure.scope]
     candidates = scoped or candidates
     if len(candidates) == 1:
         col = candidates[0]
@@ -293,7 +288,7 @@ def find_layout(grid: Grid, source: Source, unit_kind: str | None = None) -> Lay
     """The best-scoring header position in the sheet, or None when no row names a count of the source.
 
     A layout without a unit column (`has_units` false) is no table: its header is not understood."""
-    unit_kind = unit_kind or source.unit_kind
+    unit_kind = unit_kind or source.unit_kinds[0].unit_kind
     scopes = {s: [match_key(w) for w in words] for s, words in catalog.common().get("scope_headers", {}).items()}
     unit_words = _unit_words()
     best: Layout | None = None

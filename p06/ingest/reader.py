@@ -445,21 +445,22 @@ def read_file(path: Path, source: Source, period: str | None = None) -> FileRead
     dates: dict[str, tuple[date, int, int]] = {}      # sheet -> (as-of date, row, column)
     unheaded: list[Problem] = []       # measure headers without a unit column
     for grid in grids:
+        unit_kind = _unit_kind(source, period, grid)
         if getattr(grid, "hidden", False):
-            if find_layout(grid, source) is not None:
+            if find_layout(grid, source, unit_kind) is not None:
                 result.notes.append(f"hidden sheet '{grid.sheet}' holds a table of {source.id}: not read "
                                     "(a hidden sheet is never the data sheet)")
             continue
-        layout = find_layout(grid, source)
+        layout = find_layout(grid, source, unit_kind)
         if layout is None:
             continue
         if not layout.has_units:
-            unheaded.append(_no_unit_column(grid, layout, source))
+            unheaded.append(_no_unit_column(grid, layout, unit_kind))
             continue
         found = (find_as_of(grid, range(layout.header_row))
                  or find_as_of(grid, range(layout.first_data_row, grid.n_rows), max_col=2))
         on = found[0] if found else default_as_of(period)
-        sheet = SheetReader(grid, layout, source, UnitMatcher(source.unit_kind, on), province)
+        sheet = SheetReader(grid, layout, source, UnitMatcher(unit_kind, on), province)
         sheet.layout_problems()
         rows = sheet.observations()
         sheet.reading.unit_column = "; codes in ".join(c.describe() for c in (layout.name_col, layout.code_col) if c)
@@ -498,9 +499,23 @@ def _no_rows(grid: Grid, layout: Layout, source: Source) -> Problem:
                    sheet=grid.sheet, row=layout.first_data_row + 1, expected="one row per unit below the header")
 
 
-def _no_unit_column(grid: Grid, layout: Layout, source: Source) -> Problem:
+def _unit_kind(source: Source, period: str | None, grid: Grid) -> str:
+    """The kind of unit the source's rows are in that month (districts until 2025-06, communes after); without
+    a folder month, the month of the sheet's as-of date; without either, the source's first kind."""
+    if period is None:
+        found = find_as_of(grid, range(min(grid.n_rows, 40)))
+        period = found[0].strftime("%Y-%m") if found else None
+    if period is None:
+        return source.unit_kinds[0].unit_kind
+    try:
+        return source.unit_kind_in(period)
+    except ValueError:          # a month outside every declared span: the nearest span's kind
+        return (source.unit_kinds[0] if period < (source.unit_kinds[0].from_ or "") else source.unit_kinds[-1]).unit_kind
+
+
+def _no_unit_column(grid: Grid, layout: Layout, unit_kind: str) -> Problem:
     """Measure headers found on a sheet, but no header of the unit column the source's rows need."""
-    names = catalog.common()["unit_name_headers"].get(source.unit_kind, [])
+    names = catalog.common()["unit_name_headers"].get(unit_kind, [])
     found = ", ".join(f"'{col.label}'" for col in layout.measures.values())
     return Problem(grid.file, f"the header names {found} but no column of unit names or codes", sheet=grid.sheet,
                    row=layout.header_row + 1, expected=f"a unit column headed such as '{names[0]}' (or another header "

@@ -142,7 +142,8 @@ class Draft:
         self.services = {a.key: (a, [r for r in services if r["appendix"] == a.numeral])
                          for a in self.cat.public_services.appendices}
         completeness = {r["source"]: r for r in read_table(con, "source_completeness", period)}
-        self.delivery = {s: completeness.get(s) for s in catalog.sources()}   # None: nothing published
+        self.delivery = {s: completeness.get(s) for s, src in catalog.sources().items()   # None: nothing published
+                         if src.expected_in(period) or s in completeness}
         self.findings = read_table(con, "reconciliation_findings", period)
         dates = [r["as_of_date"] for r in completeness.values() if r["as_of_date"]]
         self.as_of = as_of_text(max(dates) if dates else None)

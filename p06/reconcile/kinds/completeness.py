@@ -25,7 +25,8 @@ def completeness_units(rule: Rule, source: catalog.Source, month: Month) -> pl.D
                        sheet="; ".join(delivered["sheet"].unique(maintain_order=True).to_list()),
                        delivery_id=delivered["delivery_id"].max())
     out = []
-    expected = month.expected_units(source.unit_kind, as_of)
+    unit_kind = source.unit_kind_in(month.period)
+    expected = month.expected_units(unit_kind, as_of)
     for unit in expected:
         hit = found.get(unit.unit_code)
         n = hit["n"] if hit else 0
@@ -35,7 +36,7 @@ def completeness_units(rule: Rule, source: catalog.Source, month: Month) -> pl.D
     known = {u.unit_code for u in expected}
     for code, hit in found.items():
         if code not in known:
-            out.append(dict(base, unit_kind=source.unit_kind, unit_code=code, unit_name=hit["unit_name"],
+            out.append(dict(base, unit_kind=unit_kind, unit_code=code, unit_name=hit["unit_name"],
                             lhs=hit["n"], rhs=0, actual=hit["n"], expected=0, cell="; ".join(hit["cell"]),
                             detail="unexpected"))
     return items(out)
@@ -59,8 +60,10 @@ def completeness_figures(rule: Rule, source: catalog.Source, month: Month) -> pl
 
 
 def completeness_sources(rule: Rule, source: catalog.Source, month: Month) -> pl.DataFrame:
-    """One item per source: delivered for the month or not."""
+    """One item per source expected in the month: delivered or not (a source not expected is not missing)."""
     delivered = month.of(source.id)
+    if not source.expected_in(month.period) and delivered.is_empty():
+        return no_items()
     got = 1.0 if delivered.height else 0.0
     code, name = province_of(None)
     return items([rule_fields(
