@@ -16,7 +16,7 @@ from p06 import config
 from p06.publish.files import quote_identifier, sql_string
 
 DICTIONARY_FILE = config.CATALOG_DIR / "dictionary.yaml"
-SCHEMAS = ("raw", "staging", "marts")
+SCHEMAS = ("raw", "staging", "marts", "ref")
 
 
 @cache
