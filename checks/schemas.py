@@ -11,7 +11,7 @@ import re
 import pandera.polars as pa
 import polars as pl
 
-from p06 import catalog
+from p06 import reference
 from p06.catalog import Source
 from p06.ingest.problems import Problem
 from p06.vntext import format_number
@@ -28,7 +28,7 @@ def _required_unfilled(frame: pl.DataFrame | pl.LazyFrame, source: Source) -> li
 def observation_schema(source: Source) -> pa.DataFrameSchema:
     measure_ids = [m.id for m in source.measures]
     numeric = [m.id for m in source.measures if m.kind != "text"]
-    unit_kinds = sorted({u.unit_kind for u in catalog.units()})
+    unit_kinds = sorted({"province", *reference.ADMIN_KINDS, *reference.declared_kinds()})
 
     def required_present(data: pa.PolarsData) -> pl.LazyFrame:
         """Every row passes when each required measure has a figure somewhere in the delivery."""

@@ -204,13 +204,21 @@ def all_units(kind: str | None = None, on: date | None = None) -> list[Unit]:
     return [u for u in _admin()[0] if (kind is None or u.unit_kind == kind) and u.valid_on(on)]
 
 
+@cache
+def _by_code(province: str, kind: str) -> dict[str, tuple[Unit, ...]]:
+    try:
+        found = units(kind, province)
+    except UndeclaredUnitKind:
+        return {}
+    out: dict[str, list[Unit]] = defaultdict(list)
+    for u in found:
+        out[u.unit_code].append(u)
+    return {code: tuple(us) for code, us in out.items()}
+
+
 def unit_at(kind: str, code: str, on: date | None, province: str | None = None) -> Unit | None:
     """The unit with this kind and code valid on the day, in the province; None when there is none."""
-    try:
-        candidates = units(kind, province, on)
-    except UndeclaredUnitKind:
-        return None
-    return next((u for u in candidates if u.unit_code == code), None)
+    return next((u for u in _by_code(province or province_code(), kind).get(code, ()) if u.valid_on(on)), None)
 
 
 def same_unit(kind: str, code: str, day: date, other_day: date, province: str | None = None) -> bool:
