@@ -114,6 +114,7 @@ class UnitMatcher:
         self._by_code = {u.unit_code.upper(): u for u in self.units}
         self._widths = sorted({len(c) for c in self._by_code if c.isdigit()})
         self._names = _Names(self.units, self._prefixes)
+        self._all_times: _Names | None = None
 
     def by_code(self, code) -> Unit | None:
         if code is None:
@@ -189,10 +190,12 @@ class UnitMatcher:
 
     def _any_time(self) -> _Names:
         """The province's administrative units (and units of this kind) of any time."""
-        units = [u for k in ADMIN_KINDS if k != "province" for u in reference.units(k, self.province)]
-        if self.unit_kind not in ADMIN_KINDS:
-            units += reference.units(self.unit_kind, self.province)
-        return _Names(units, self._prefixes)
+        if self._all_times is None:
+            units = [u for k in ADMIN_KINDS if k != "province" for u in reference.units(k, self.province)]
+            if self.unit_kind not in ADMIN_KINDS:
+                units += reference.units(self.unit_kind, self.province)
+            self._all_times = _Names(units, self._prefixes)
+        return self._all_times
 
     def _other_time_or_kind(self, units: list[Unit]) -> str:
         on = self.on
