@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import pytest
 
-from p06 import catalog, periods, warehouse
+from p06 import periods, reference, warehouse
 from p06.publish import comments, indicator_catalog, marts
 from p06.reconcile import store
 
@@ -204,9 +204,10 @@ def test_a_stated_total_finding_touches_only_its_measure(con):
 
 def test_unit_names_are_those_valid_on_the_as_of_date(con, monkeypatch):
     """A code may be reused by another unit after a reform: the name is the one valid on the figures' date."""
-    reused = catalog.Unit("district", "380", "Phường Hạc Thành", "Hac Thanh ward", "38", "", date(2025, 7, 1), None)
-    declared = catalog.units()
-    monkeypatch.setattr(catalog, "units", lambda *a: (*declared, reused))
+    reused = reference.Unit("district", "380", "Phường Hạc Thành", "38", "38", date(2025, 7, 1), None)
+    real = reference.units
+    monkeypatch.setattr(reference, "units", lambda kind, province=None, on=None: [
+        *real(kind, province, on), *([reused] if kind == "district" and reused.valid_on(on) else [])])
     deliver(con, "2023-09", "vneid", [("district", "380", "chip_id_applications", 100.0)])
     marts.publish_period(con, "2023-09")
     assert one(con, "2023-09", "CCCD_CHIP_APPLICATIONS", "380")["unit_name"] == "Thành phố Thanh Hóa"
