@@ -136,3 +136,17 @@ def test_previous_value_only_where_the_unit_existed_the_month_before(tmp_path, c
     assert rows["14758"]["unit_name"] == "Phường Hàm Rồng"
     assert rows["14758"]["previous_value"] is None and rows["14758"]["change"] is None  # same code, another unit
     assert rows["14797"]["previous_value"] is None
+
+
+def test_outliers_never_measure_a_change_across_a_gap_in_deliveries():
+    # 2023-09 then 2025-06: 21 months apart, so a hundred-fold rise is not a month's change.
+    sept = obs("2023-09", date(2023, 9, 15), "bhxh", [("district", "381", "hi_facilities_chip", 10)])
+    aug = obs("2023-08", date(2023, 8, 15), "bhxh", [("district", "381", "hi_facilities_chip", 9)])
+    june = obs("2025-06", JUN, "bhxh", [("district", "381", "hi_facilities_chip", 1000)])
+    result = run([aug, sept, june], "2025-06")
+    items = result.items.filter(pl.col("rule_id") == "outlier.stock_change")
+    assert items["is_missing"].to_list() == [True] and result.findings.height == 0
+    # The same rise from the month before is one.
+    may = obs("2025-05", date(2025, 5, 15), "bhxh", [("district", "381", "hi_facilities_chip", 10)])
+    found = run([aug, sept, may, june], "2025-06").findings
+    assert found.filter(pl.col("rule_id") == "outlier.stock_change")["unit_code"].to_list() == ["381"]

@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 import polars as pl
 
 from p06 import catalog, reference
-from p06.periods import period_end
+from p06.periods import period_end, previous_period
 from p06.reconcile.frames import (
     PROVINCE,
     cell_range,
@@ -56,6 +56,18 @@ def comparable_past(month: Month, source: str, measure: str, unit: dict) -> list
     day = period_end(month.period)
     return [p for p in month.earlier(source, measure, unit["unit_code"], unit["unit_kind"])
             if _same_unit(unit["unit_kind"], unit["unit_code"], day, period_end(p["period"]))]
+
+
+def consecutive(past: list[dict], period: str) -> list[dict]:
+    """The figures of the months right before `period`, back to the first missing month (oldest first): a
+    month's change is measured against the month before, never across a gap (2023-09 to 2025-06)."""
+    run, month = [], previous_period(period)
+    for figure in reversed(past):
+        if figure["period"] != month:
+            break
+        run.append(figure)
+        month = previous_period(month)
+    return run[::-1]
 
 
 def not_comparable(month: Month, source: str, measure: str, units: list[dict]) -> str | None:
@@ -139,8 +151,8 @@ def _outlier_test(values: list[float], p: Mapping) -> tuple[str, float, float, f
 
 
 def outlier(rule: Rule, source: catalog.Source, month: Month) -> pl.DataFrame:
-    """Each unit's figure against its own earlier months (a warning when unusual); the province figure
-    against the province's earlier months when the units changed."""
+    """Each unit's figure against its own earlier months, consecutive up to the month before (a warning when
+    unusual); the province figure against the province's earlier months when the units changed."""
     total, units = month.total_and_units(source)
     base = rule_fields(rule, source.id, month.period, op="<=", tolerance=rule.tolerance)
     out = []
@@ -151,7 +163,7 @@ def outlier(rule: Rule, source: catalog.Source, month: Month) -> pl.DataFrame:
             out.append(_province_outlier(rule, base, source, month, m, total, why))
             continue
         for u in reported:
-            past = comparable_past(month, source.id, m, u)
+            past = consecutive(comparable_past(month, source.id, m, u), month.period)
             test = _outlier_test([r["value"] for r in past] + [u[m]], rule.params)
             prev = past[-1] if past else {}
             method, score, limit, expected = test or (None, None, None, None)
@@ -168,11 +180,11 @@ def _province_outlier(rule: Rule, base: dict, source: catalog.Source, month: Mon
     """The outlier test on the province's series (total rows, or sums of unit rows), for a month whose units
     cannot be compared with earlier ones. The detail is the method, then why: 'jump; unit level not ...'."""
     figures = _province_figures(month, source.id, m)
-    series = [figures[p] for p in sorted(figures) if p <= month.period]
     now = figures.get(month.period)
-    test = _outlier_test([f["value"] for f in series], rule.params) if now else None
-    before = [p for p in sorted(figures) if p < month.period]
-    prev = figures[before[-1]] if before else {}
+    past = consecutive([dict(f, period=p) for p, f in sorted(figures.items()) if p < month.period], month.period)
+    test = _outlier_test([f["value"] for f in past] + [now["value"]], rule.params) if now else None
+    before = [f["period"] for f in past]
+    prev = past[-1] if past else {}
     method, score, limit, expected = test or (None, None, None, None)
     code, name = province_of(total)
     now = now or {}
