@@ -140,7 +140,7 @@ def _declared(province: str, catalog_dir: Path = config.CATALOG_DIR) -> tuple[Un
 def _index(catalog_dir: Path = config.CATALOG_DIR) -> dict[tuple[str, str], list[Unit]]:
     """(province code, kind) -> administrative units, oldest first."""
     out: dict[tuple[str, str], list[Unit]] = defaultdict(list)
-    for u in _admin(catalog_dir)[0]:
+    for u in _admin()[0] if catalog_dir == config.CATALOG_DIR else _admin(catalog_dir)[0]:
         out[(u.province_code, u.unit_kind)].append(u)
     for units in out.values():
         units.sort(key=lambda u: (u.valid_from or date.min, u.unit_code))
@@ -269,8 +269,15 @@ def files(catalog_dir: Path = config.CATALOG_DIR) -> list[Path]:
 
 def fingerprint(catalog_dir: Path = config.CATALOG_DIR) -> str:
     """SHA-256 over the reference files: a change reloads the warehouse's ref tables."""
+    paths = files(catalog_dir)
+    return _fingerprint(catalog_dir, tuple((p, p.stat().st_mtime_ns, p.stat().st_size) for p in paths))
+
+
+@cache
+def _fingerprint(catalog_dir: Path, stats: tuple) -> str:
+    """The hash of the files, computed again only when one's modification time or size changes."""
     h = hashlib.sha256()
-    for path in files(catalog_dir):
+    for path, _, _ in stats:
         h.update(path.relative_to(catalog_dir).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
