@@ -144,3 +144,12 @@ def test_a_second_province_built_from_the_unit_list(monkeypatch):
     assert nghe_an.explain("Xã Mường Lát") == "Xã Mường Lát (14845) is a unit of Tỉnh Thanh Hóa, not of Tỉnh Nghệ An"
     with pytest.raises(reference.UndeclaredUnitKind, match="catalog/provinces/40/units.csv"):
         UnitMatcher("tax_unit", JUL_2025)
+
+
+def test_a_district_matcher_after_the_reform_says_districts_are_gone():
+    matcher = UnitMatcher("district", JUL_2025, "38")
+    assert matcher.units == []
+    assert matcher.describe() == ("units of a kind that exists in 2025-07 (there are no district units of Tỉnh Thanh Hóa "
+                                  "in 2025-07; districts were abolished on 01/07/2025)")
+    assert matcher.explain("Phường Hàm Rồng").startswith(
+        "Phường Hàm Rồng (14758) is a commune unit, but this delivery's rows are expected to be district units")

@@ -154,8 +154,8 @@ class UnitMatcher:
         province = reference.province_name(self.province, self.on)
         if not self.units:
             ended = reference.kind_ended(self.unit_kind, self.province) if self.unit_kind in ADMIN_KINDS else None
-            why = f": {_plural(self.unit_kind)} were abolished on {_day(ended)}" if ended and self.on and ended <= self.on else ""
-            return f"a unit of a kind that exists{when}; there are no {kind} units of {province}{when}{why}"
+            why = f"; {_plural(self.unit_kind)} were abolished on {_day(ended)}" if ended and self.on and ended <= self.on else ""
+            return f"units of a kind that exists{when} (there are no {kind} units of {province}{when}{why})"
         names = ", ".join(u.name_vi for u in self.units[:limit])
         return f"one of the {len(self.units)} {kind} units of {province}{when} ({names}, ...)"
 
