@@ -1,0 +1,12 @@
+"""The file layer of the reader: what a delivery file really is, and its sheets as Grids.
+
+What each format gives (see each module):
+
+| format | values | number formats | merged ranges | hidden sheets | hidden rows / columns |
+|---|---|---|---|---|---|
+| .xlsx / .xlsm (`ooxml`, our expat reader) | yes | yes | yes | yes | yes |
+| .ods (`ods` pass + calamine values) | yes | no | yes | yes | yes |
+| .xls (BIFF, calamine) / .xlsb (calamine) | yes | no | yes | yes | no |
+| HTML table saved as .xls (`html`) | text (Excel's x:num as numbers) | no | yes (colspan/rowspan) | no | rows with display:none |
+| .csv (`text`) | text | no | no | no | no |
+"""

@@ -1,0 +1,74 @@
+"""Read .xls, .xlsb and .ods values with python-calamine (and .xlsx that our own reader cannot parse).
+
+calamine sizes its grid from the cells the file holds and aborts the process when that is absurd, so
+it is only called once the sheet's extent is known to be within the limits: from the ODS pass, from a
+light scan of .xlsx parts, or (BIFF .xls) from the format itself, which cannot exceed 65.536 rows x 256
+columns (checked again on the sheet's reported extent before any value is converted).
+
+Gives values (integral numbers as int, dates as date/datetime), hidden sheets and, for .xls / .xlsx,
+merged ranges; no number formats and no hidden rows or columns (except from the ODS pass).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+from p06.ingest.formats.grid import Grid, dense
+from p06.ingest.formats.limits import Limits
+from p06.ingest.formats.ods import SheetFacts
+
+
+def _value(v: Any) -> Any:
+    if v == "" or v is None:
+        return None
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        return int(v)
+    if isinstance(v, (date, datetime, time, timedelta, bool, int, float)):
+        return v
+    return str(v)
+
+
+def read(path: Path, file: str, fmt: str, limits: Limits, facts: list[SheetFacts] | None = None) -> list[Grid]:
+    wb = CalamineWorkbook.from_path(str(path))
+    by_name = {f.name: f for f in facts or []}
+    grids = []
+    try:
+        for meta in wb.sheets_metadata:
+            if meta.typ != SheetTypeEnum.WorkSheet:
+                continue
+            sheet = wb.get_sheet_by_name(meta.name)
+            cells: dict[tuple[int, int], Any] = {}
+            end = sheet.end
+            if end is not None:
+                if not _within(end, limits):     # the extent reaches a cell with a value beyond the limits
+                    limits.check_cell(file, meta.name, *end)
+                start = sheet.start or (0, 0)
+                for r, row in enumerate(sheet.iter_rows()):
+                    for c, v in enumerate(row):
+                        value = _value(v)
+                        if value is not None:
+                            limits.check_cell(file, meta.name, start[0] + r, start[1] + c)
+                            cells[(start[0] + r, start[1] + c)] = value
+            fact = by_name.get(meta.name)
+            merged = fact.merged if fact else [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in (_merged(sheet) or [])]
+            grids.append(dense(file, meta.name, cells, merged=merged,
+                               hidden=meta.visible != SheetVisibleEnum.Visible or bool(fact and fact.hidden),
+                               hidden_rows=fact.hidden_rows if fact else (), hidden_cols=fact.hidden_cols if fact else (),
+                               format=fmt))
+    finally:
+        wb.close()
+    return grids
+
+
+def _within(end: tuple[int, int], limits: Limits) -> bool:
+    return end[0] < limits.max_rows and end[1] < limits.max_columns
+
+
+def _merged(sheet) -> list | None:
+    try:
+        return sheet.merged_cell_ranges
+    except Exception:  # noqa: BLE001 (a format without merged ranges: none)
+        return None

@@ -1,0 +1,43 @@
+"""How much a delivery may hold (catalog/common.yaml `reader_limits`), and the refusals that name them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from p06 import catalog
+from p06.ingest.formats.grid import UnreadableFile, cell_ref, column_letter
+from p06.ingest.problems import Problem
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_rows: int
+    max_columns: int
+    max_file_bytes: int
+    max_part_bytes: int
+
+    @classmethod
+    def declared(cls) -> Limits:
+        d = catalog.common()["reader_limits"]
+        return cls(int(d["max_rows"]), int(d["max_columns"]), int(d["max_file_megabytes"]) * 2**20,
+                   int(d["max_part_megabytes"]) * 2**20)
+
+    def check_cell(self, file: str, sheet: str, r: int, c: int) -> None:
+        """Refuse a value at 0-based (r, c) beyond the declared rows or columns."""
+        if r < self.max_rows and c < self.max_columns:
+            return
+        beyond = f"column {column_letter(self.max_columns - 1)}" if c >= self.max_columns else f"row {self.max_rows}"
+        raise UnreadableFile(Problem(
+            file, f"cell {cell_ref(r, c)} holds a value beyond {beyond}: a delivery holds at most "
+                  f"{self.max_rows:,} rows and {self.max_columns} columns".replace(",", "."),
+            sheet=sheet, row=r + 1, column=column_letter(c),
+            expected=f"the table within A1:{cell_ref(self.max_rows - 1, self.max_columns - 1)}; "
+                     "delete what lies beyond it (or send the table alone)"))
+
+    def check_size(self, file: str, size: int, what: str) -> None:
+        """Refuse a file or a compressed part larger than declared, before reading it."""
+        limit = self.max_file_bytes if what == "the file" else self.max_part_bytes
+        if size > limit:
+            raise UnreadableFile(Problem(
+                file, f"{what} is {size / 2**20:,.0f} MB{' once decompressed' if what != 'the file' else ''}, "
+                      f"more than the {limit // 2**20} MB a delivery can hold",
+                expected="a workbook of the month's table only (a few thousand rows at most)"))
