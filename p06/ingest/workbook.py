@@ -80,7 +80,8 @@ def _zip(path: Path, limits: Limits) -> list[Grid]:
     try:
         z = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise _damaged(name, f"its zip directory is missing or broken: {exc}") from exc
+        raise _damaged(name, "the file is cut short: the directory a workbook ends with is missing" if "not a zip" in str(exc)
+                       else f"its zip directory is broken: {exc}") from exc
     with z:
         names = {n.replace("\\", "/").lstrip("/").lower() for n in z.namelist()}
         pkg = ooxml.Package(z, limits)
@@ -88,8 +89,7 @@ def _zip(path: Path, limits: Limits) -> list[Grid]:
             if "mimetype" in names or "content.xml" in names:
                 mimetype = _small(z, "mimetype")
                 if mimetype.strip() == _ODS or ("content.xml" in names and not mimetype):
-                    facts = ods.facts(pkg, name, limits)
-                    return calamine.read(path, name, "ods", limits, facts)
+                    return ods.read(pkg, name, limits)
                 raise UnreadableFile(Problem(name, f"the file is an OpenDocument file but not a spreadsheet "
                                                    f"({mimetype.decode('ascii', 'replace') or 'no type'})", expected=ANY_DELIVERY))
             if "xl/workbook.bin" in names:

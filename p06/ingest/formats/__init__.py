@@ -5,7 +5,7 @@ What each format gives (see each module):
 | format | values | number formats | merged ranges | hidden sheets | hidden rows / columns |
 |---|---|---|---|---|---|
 | .xlsx / .xlsm (`ooxml`, our expat reader) | yes | yes | yes | yes | yes |
-| .ods (`ods` pass + calamine values) | yes | no | yes | yes | yes |
+| .ods (`ods`, our expat reader) | yes | no | yes | yes | yes |
 | .xls (BIFF, calamine) / .xlsb (calamine) | yes | no | yes | yes | no |
 | HTML table saved as .xls (`html`) | text (Excel's x:num as numbers) | no | yes (colspan/rowspan) | no | rows with display:none |
 | .csv (`text`) | text | no | no | no | no |

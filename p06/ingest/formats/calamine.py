@@ -1,12 +1,11 @@
-"""Read .xls, .xlsb and .ods values with python-calamine (and .xlsx that our own reader cannot parse).
+"""Read .xls and .xlsb values with python-calamine (and .xlsx that our own reader cannot parse).
 
 calamine sizes its grid from the cells the file holds and aborts the process when that is absurd, so
-it is only called once the sheet's extent is known to be within the limits: from the ODS pass, from a
-light scan of .xlsx parts, or (BIFF .xls) from the format itself, which cannot exceed 65.536 rows x 256
+it is only called once the sheet's extent is known to be within the limits: from a light scan of .xlsx parts, or (BIFF .xls) from the format itself, which cannot exceed 65.536 rows x 256
 columns (checked again on the sheet's reported extent before any value is converted).
 
 Gives values (integral numbers as int, dates as date/datetime), hidden sheets and, for .xls / .xlsx,
-merged ranges; no number formats and no hidden rows or columns (except from the ODS pass).
+merged ranges; no number formats and no hidden rows or columns.
 """
 from __future__ import annotations
 
@@ -18,7 +17,6 @@ from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from p06.ingest.formats.grid import Grid, dense
 from p06.ingest.formats.limits import Limits
-from p06.ingest.formats.ods import SheetFacts
 
 
 def _value(v: Any) -> Any:
@@ -31,9 +29,8 @@ def _value(v: Any) -> Any:
     return str(v)
 
 
-def read(path: Path, file: str, fmt: str, limits: Limits, facts: list[SheetFacts] | None = None) -> list[Grid]:
+def read(path: Path, file: str, fmt: str, limits: Limits) -> list[Grid]:
     wb = CalamineWorkbook.from_path(str(path))
-    by_name = {f.name: f for f in facts or []}
     grids = []
     try:
         for meta in wb.sheets_metadata:
@@ -52,11 +49,10 @@ def read(path: Path, file: str, fmt: str, limits: Limits, facts: list[SheetFacts
                         if value is not None:
                             limits.check_cell(file, meta.name, start[0] + r, start[1] + c)
                             cells[(start[0] + r, start[1] + c)] = value
-            fact = by_name.get(meta.name)
-            merged = fact.merged if fact else [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in (_merged(sheet) or [])]
-            grids.append(dense(file, meta.name, cells, merged=merged,
-                               hidden=meta.visible != SheetVisibleEnum.Visible or bool(fact and fact.hidden),
-                               hidden_rows=fact.hidden_rows if fact else (), hidden_cols=fact.hidden_cols if fact else (),
+                            if len(cells) > limits.max_cells:
+                                limits.refuse_count(file, meta.name, start[0] + r, start[1] + c)
+            merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in (_merged(sheet) or [])]
+            grids.append(dense(file, meta.name, cells, merged=merged, hidden=meta.visible != SheetVisibleEnum.Visible,
                                format=fmt))
     finally:
         wb.close()

@@ -102,6 +102,8 @@ class _Tables(HTMLParser):
         if value is not None:
             self.limits.check_cell(self.file, f"table {len(self.grids) + 1}", cell["r"], cell["c"])
             self.cells[(cell["r"], cell["c"])] = value
+            if len(self.cells) > self.limits.max_cells:
+                self.limits.refuse_count(self.file, f"table {len(self.grids) + 1}", cell["r"], cell["c"])
 
 
 def _span(text: str | None) -> int:

@@ -12,13 +12,14 @@ from p06.ingest.problems import Problem
 class Limits:
     max_rows: int
     max_columns: int
+    max_cells: int
     max_file_bytes: int
     max_part_bytes: int
 
     @classmethod
     def declared(cls) -> Limits:
         d = catalog.common()["reader_limits"]
-        return cls(int(d["max_rows"]), int(d["max_columns"]), int(d["max_file_megabytes"]) * 2**20,
+        return cls(int(d["max_rows"]), int(d["max_columns"]), int(d["max_cells"]), int(d["max_file_megabytes"]) * 2**20,
                    int(d["max_part_megabytes"]) * 2**20)
 
     def check_cell(self, file: str, sheet: str, r: int, c: int) -> None:
@@ -32,6 +33,13 @@ class Limits:
             sheet=sheet, row=r + 1, column=column_letter(c),
             expected=f"the table within A1:{cell_ref(self.max_rows - 1, self.max_columns - 1)}; "
                      "delete what lies beyond it (or send the table alone)"))
+
+    def refuse_count(self, file: str, sheet: str, r: int, c: int) -> None:
+        """Refuse a sheet holding more values than declared (met at 0-based (r, c))."""
+        raise UnreadableFile(Problem(
+            file, f"the sheet holds more than {self.max_cells:,} values (reached at cell {cell_ref(r, c)})".replace(",", "."),
+            sheet=sheet, row=r + 1, column=column_letter(c),
+            expected="the month's table only (one row per unit, a few dozen columns)"))
 
     def check_size(self, file: str, size: int, what: str) -> None:
         """Refuse a file or a compressed part larger than declared, before reading it."""

@@ -1,83 +1,133 @@
-"""A light pass over an .ods content.xml (expat): where the values are, hidden rows / columns /
-sheets and merged ranges. Values themselves come from calamine, once this pass found them within
-the limits (calamine sizes its grid from what the file declares, which can be far beyond any delivery).
+"""Read an .ods workbook by streaming its content.xml (expat), as ooxml does for .xlsx.
+
+Repeated rows and cells (`number-rows-repeated`, `number-columns-repeated`) cost nothing unless they
+hold a value, so a sheet formatted out to column XFD and row 1.048.576 reads like any other.
+(calamine was tried first: it fails on some valid files, e.g. KSpread's, and sizes its grid from the
+declared repeats.) Gives values (numbers, text, booleans, dates), merged ranges (spanned cells),
+hidden sheets (table style display:false), hidden rows and columns (visibility collapse/filter);
+no number formats.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
 
+from p06.ingest.formats.grid import Grid, dense
 from p06.ingest.formats.limits import Limits
-from p06.ingest.formats.ooxml import Package, _parse
+from p06.ingest.formats.ooxml import NS_SEP, Package, _parse
 
-
-@dataclass
-class SheetFacts:
-    name: str
-    hidden: bool = False
-    hidden_rows: set[int] = field(default_factory=set)
-    hidden_cols: set[int] = field(default_factory=set)
-    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+_DURATION = re.compile(r"P(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?$")
 
 
 class _Pass:
     def __init__(self, file: str, limits: Limits):
         self.file, self.limits = file, limits
-        self.sheets: list[SheetFacts] = []
+        self.grids: list[Grid] = []
         self.hidden_styles: set[str] = set()
         self.style: str | None = None
-        self.sheet: SheetFacts | None = None
-        self.row = self.col = 0
-        self.row_repeat = 1
-        self.cell: tuple[int, int, int] | None = None     # (row, col, repeat) of the open cell
-        self.has_text = False
+        self.name: str | None = None
+        self.text: list[str] | None = None     # text of the open cell
+        self.paragraphs = 0
 
     def start(self, tag: str, a: dict) -> None:
-        get = lambda name: next((v for k, v in a.items() if k.endswith("\x01" + name) or k == name), None)  # noqa: E731
+        get = lambda name: next((v for k, v in a.items() if k.rsplit(NS_SEP, 1)[-1] == name), None)  # noqa: E731
         if tag == "style":
             self.style = get("name")
         elif tag == "table-properties" and get("display") == "false" and self.style:
             self.hidden_styles.add(self.style)
         elif tag == "table":
-            self.sheet = SheetFacts(get("name") or f"Sheet{len(self.sheets) + 1}", hidden=get("style-name") in self.hidden_styles)
-            self.sheets.append(self.sheet)
-            self.row = self.col = 0
-            self.columns = 0
-        elif self.sheet is None:
+            self.name = get("name") or f"Sheet{len(self.grids) + 1}"
+            self.sheet_hidden = get("style-name") in self.hidden_styles
+            self.cells: dict[tuple[int, int], Any] = {}
+            self.merged: list[tuple[int, int, int, int]] = []
+            self.hidden_rows: set[int] = set()
+            self.hidden_cols: set[int] = set()
+            self.row = self.columns = 0
+        elif self.name is None:
             return
         elif tag == "table-column":
             n = _count(get("number-columns-repeated"))
             if get("visibility") in ("collapse", "filter"):
-                self.sheet.hidden_cols.update(range(self.columns, min(self.columns + n, self.limits.max_columns)))
+                self.hidden_cols.update(range(self.columns, min(self.columns + n, self.limits.max_columns)))
             self.columns += n
         elif tag == "table-row":
             self.row_repeat = _count(get("number-rows-repeated"))
+            self.row_cells: dict[int, Any] = {}
             self.col = 0
             if get("visibility") in ("collapse", "filter"):
-                self.sheet.hidden_rows.update(range(self.row, min(self.row + self.row_repeat, self.limits.max_rows)))
+                self.hidden_rows.update(range(self.row, min(self.row + self.row_repeat, self.limits.max_rows)))
         elif tag in ("table-cell", "covered-table-cell"):
-            repeat = _count(get("number-columns-repeated"))
-            self.cell = (self.row, self.col, repeat)
-            self.has_text = get("value-type") is not None
+            self.repeat = _count(get("number-columns-repeated"))
+            self.value = _typed(get("value-type") or get("value-type"), get)
+            self.text, self.paragraphs = [], 0
             span_r, span_c = _count(get("number-rows-spanned")), _count(get("number-columns-spanned"))
-            if tag == "table-cell" and (span_r > 1 or span_c > 1) and self.row < self.limits.max_rows and self.col < self.limits.max_columns:
-                self.sheet.merged.append((self.row, self.col, self.row + span_r - 1, self.col + span_c - 1))
-            self.col += repeat
+            if tag == "table-cell" and (span_r > 1 or span_c > 1) and self.row < self.limits.max_rows \
+                    and self.col < self.limits.max_columns:
+                self.merged.append((self.row, self.col, self.row + span_r - 1, self.col + span_c - 1))
+        elif self.text is not None:
+            if tag == "p":
+                if self.paragraphs:
+                    self.text.append("\n")
+                self.paragraphs += 1
+            elif tag == "s":
+                self.text.append(" " * _count(get("c")))
+            elif tag == "tab":
+                self.text.append("\t")
+            elif tag == "line-break":
+                self.text.append("\n")
 
-    def text(self, data: str) -> None:
-        if self.cell is not None and data.strip():
-            self.has_text = True
+    def chars(self, data: str) -> None:
+        if self.text is not None:
+            self.text.append(data)
 
     def end(self, tag: str) -> None:
-        if tag in ("table-cell", "covered-table-cell") and self.cell is not None:
-            if self.has_text and self.sheet is not None:
-                r, c, repeat = self.cell
-                self.limits.check_cell(self.file, self.sheet.name, r + self.row_repeat - 1, c + repeat - 1)
-            self.cell = None
-        elif tag == "table-row":
+        if tag in ("table-cell", "covered-table-cell") and self.text is not None:
+            value = self.value
+            if value is None:
+                value = "".join(self.text).strip() or None
+            if value is not None:
+                self.limits.check_cell(self.file, self.name, self.row, self.col + self.repeat - 1)
+                for c in range(self.col, self.col + self.repeat):
+                    self.row_cells[c] = value
+            self.col += self.repeat
+            self.text = None
+        elif tag == "table-row" and self.name is not None:
+            if self.row_cells:
+                self.limits.check_cell(self.file, self.name, self.row + self.row_repeat - 1, max(self.row_cells))
+                for r in range(self.row, self.row + self.row_repeat):
+                    for c, v in self.row_cells.items():
+                        self.cells[(r, c)] = v
+                    if len(self.cells) > self.limits.max_cells:
+                        self.limits.refuse_count(self.file, self.name, r, max(self.row_cells))
             self.row += self.row_repeat
-            self.row_repeat = 1
-        elif tag == "table":
-            self.sheet = None
+        elif tag == "table" and self.name is not None:
+            self.grids.append(dense(self.file, self.name, self.cells, merged=self.merged, hidden=self.sheet_hidden,
+                                    hidden_rows=self.hidden_rows, hidden_cols=self.hidden_cols, format="ods"))
+            self.name = None
+
+
+def _typed(kind: str | None, get) -> Any:
+    """The value a typed cell stores in its attributes (text cells: None, their text is read instead)."""
+    try:
+        if kind in ("float", "percentage", "currency"):
+            raw = get("value")
+            return None if raw is None else (float(raw) if any(ch in raw for ch in ".eE") else int(raw))
+        if kind == "boolean":
+            return get("boolean-value") in ("true", "1")
+        if kind == "date":
+            raw = get("date-value") or ""
+            return datetime.fromisoformat(raw) if "T" in raw else date.fromisoformat(raw)
+        if kind == "time":
+            m = _DURATION.match(get("time-value") or "")
+            if m:
+                d, h, mi, s = (float(x) if x else 0.0 for x in m.groups())
+                return timedelta(days=d, hours=h, minutes=mi, seconds=s)
+        if kind == "string" and get("string-value") is not None:
+            return get("string-value")
+    except ValueError:
+        return None
+    return None
 
 
 def _count(text: str | None) -> int:
@@ -87,9 +137,9 @@ def _count(text: str | None) -> int:
         return 1
 
 
-def facts(pkg: Package, file: str, limits: Limits) -> list[SheetFacts]:
-    """Per sheet, in order: hidden state, hidden rows and columns, merged ranges (refuses values beyond the limits)."""
+def read(pkg: Package, file: str, limits: Limits) -> list[Grid]:
+    """Every sheet of the workbook as a Grid (refuses a value beyond the limits as soon as it is met)."""
     p = _Pass(file, limits)
     with pkg.open("content.xml") as f:
-        _parse(f, p.start, p.end, p.text)
-    return p.sheets
+        _parse(f, p.start, p.end, p.chars)
+    return p.grids

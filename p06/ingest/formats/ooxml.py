@@ -71,6 +71,40 @@ def _parse(stream: IO[bytes], start: Callable, end: Callable | None = None, text
     parser.ParseFile(stream)
 
 
+# A cell element with nothing inside (a styled empty cell): dropped before expat sees it, so a row
+# formatted out to column XFD costs a regex match instead of a Python call per cell.
+_EMPTY_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\b[^<>]*?(?:/>|>\s*</(?:[A-Za-z_][\w.-]*:)?c>)")
+# A row element left empty, numbered and not hidden: nothing to read in it either.
+_EMPTY_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b(?=[^<>]*\br=)(?![^<>]*\b(?:hidden|ht)=)[^<>]*?"
+                        rb"(?:/>|>\s*</(?:[A-Za-z_][\w.-]*:)?row>)")
+
+
+def _drop_empty(data: bytes) -> bytes:
+    return _EMPTY_ROW.sub(b"", _EMPTY_CELL.sub(b"", data))
+
+
+def _parse_sheet(stream: IO[bytes], start: Callable, end: Callable, text: Callable) -> None:
+    """_parse for a worksheet (the hot path): empty cell elements removed from the stream in C first
+    (chunk by chunk), no namespace processing (tags are compared by local name, cached)."""
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    local: dict[str, str] = {}
+
+    def on_start(tag, attrs):
+        start(local.get(tag) or local.setdefault(tag, tag.rpartition(":")[2]), attrs)
+
+    def on_end(tag):
+        end(local.get(tag) or local.setdefault(tag, tag.rpartition(":")[2]))
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = on_start, on_end, text
+    tail = b""
+    while chunk := stream.read(1 << 20):
+        data = tail + chunk
+        cut = data.rfind(b"<")          # keep an element that may continue in the next chunk
+        data, tail = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
+        parser.Parse(_drop_empty(data), False)
+    parser.Parse(_drop_empty(tail), True)
+
+
 def _attr(attrs: dict, name: str) -> str | None:
     """An attribute by local name, namespaced or not."""
     if name in attrs:
@@ -188,6 +222,7 @@ class _SheetReader:
         self.visible_rows: set[int] = set()
         self.hidden_cols: set[int] = set()
         self.zero_height = False
+        self.elements = 0
         self.row = -1
         self.col = -1
         self.cell: dict | None = None
@@ -195,7 +230,9 @@ class _SheetReader:
         self.in_is = False
 
     def start(self, tag: str, attrs: dict) -> None:
-        if tag == "c":
+        if tag == "v":
+            self.text = []
+        elif tag == "c":
             ref = attrs.get("r")
             m = _REF.match(ref) if ref else None
             if m:
@@ -211,6 +248,7 @@ class _SheetReader:
         elif self.in_is and tag == "t":
             self.text = []
         elif tag == "row":
+            self._count()
             r = attrs.get("r")
             self.row = int(r) - 1 if r and r.isdigit() else self.row + 1
             self.col = -1
@@ -252,7 +290,14 @@ class _SheetReader:
             self._cell(cell)
             self.cell = None
 
+    def _count(self) -> None:
+        """Bound the work on elements that hold no value (empty text, hidden empty rows)."""
+        self.elements += 1
+        if self.elements > 3 * self.limits.max_cells:
+            self.limits.refuse_count(self.file, self.sheet, max(self.row, 0), max(self.col, 0))
+
     def _cell(self, cell: dict) -> None:
+        self._count()
         t, v, r, c = cell["t"], cell["v"], self.row, self.col
         if t == "inlineStr":
             value: Any = "".join(cell["is"] or []) or None
@@ -275,6 +320,8 @@ class _SheetReader:
             return
         self.limits.check_cell(self.file, self.sheet, r, c)
         self.cells[(r, c)] = value
+        if len(self.cells) > self.limits.max_cells:
+            self.limits.refuse_count(self.file, self.sheet, r, c)
         s = _int(cell["s"]) or 0
         self.cell_formats[(r, c)] = self.formats[s] if s < len(self.formats) else "General"
 
@@ -360,6 +407,6 @@ def read(z: zipfile.ZipFile, file: str, fmt: str, limits: Limits) -> list[Grid]:
         reader = _SheetReader(file, name, strings, formats, epoch, limits)
         if pkg.find(part) is not None:
             with pkg.open(part) as f:
-                _parse(f, reader.start, reader.end, reader.chars)
+                _parse_sheet(f, reader.start, reader.end, reader.chars)
         grids.append(reader.grid(hidden, fmt))
     return grids

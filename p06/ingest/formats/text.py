@@ -95,6 +95,8 @@ def read(data: bytes, file: str, sheet: str, limits: Limits) -> Grid:
                 if value:
                     limits.check_cell(file, sheet, r, c)
                     cells[(r, c)] = value
+                    if len(cells) > limits.max_cells:
+                        limits.refuse_count(file, sheet, r, c)
     except csv.Error as exc:
         raise UnreadableFile(Problem(file, f"cannot read the CSV: {exc}",
                                      expected=f"one line per row, fields separated by '{delimiter}'")) from exc
