@@ -107,9 +107,16 @@ def zip_bomb(folder: Path, megabytes: int = 300) -> Path:
     return path
 
 
+def _td(v) -> str:
+    """A cell as Excel's HTML export writes it: numbers carry their value in x:num beside the shown text."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        shown = f"{v:,}".replace(",", "\0").replace(".", ",").replace("\0", ".")
+        return f'<td x:num="{v!r}">{shown}</td>'
+    return f"<td>{html.escape(str(v)) if v is not None else ''}</td>"
+
+
 def grid_html(path: Path, rows: list[list], title: str = "") -> Path:
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v)) if v is not None else ''}</td>" for v in row) + "</tr>\n"
-                   for row in rows)
+    body = "".join("<tr>" + "".join(_td(v) for v in row) + "</tr>\n" for row in rows)
     path.write_text(f"<html><head><meta charset='utf-8'><title>{title}</title></head><body><table border=1>\n{body}"
                     "</table></body></html>", encoding="utf-8")
     return path

@@ -30,7 +30,8 @@ def _value(v: Any) -> Any:
 
 
 def read(path: Path, file: str, fmt: str, limits: Limits) -> list[Grid]:
-    wb = CalamineWorkbook.from_path(str(path))
+    with open(path, "rb") as fh:        # by content: from_path would choose the format by the file's name
+        wb = CalamineWorkbook.from_filelike(fh)
     grids = []
     try:
         for meta in wb.sheets_metadata:
