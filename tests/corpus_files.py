@@ -180,6 +180,27 @@ def password_protected(folder: Path) -> Path:
     return path
 
 
+def _record(kind: int, data: bytes) -> bytes:
+    return struct.pack("<HH", kind, len(data)) + data
+
+
+def biff_workbook(cells: list[tuple[int, int, float]], sheet: str = "S1") -> bytes:
+    """A minimal BIFF8 workbook stream: globals (BOF, CODEPAGE, BOUNDSHEET, EOF), one sheet of NUMBER records."""
+    bof = lambda kind: _record(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0x0DBB, 0x07CC, 0, 6))  # noqa: E731
+    name = sheet.encode("latin-1")
+    globals_ = lambda at: (bof(0x0005) + _record(0x0042, struct.pack("<H", 1200))  # noqa: E731
+                           + _record(0x0085, struct.pack("<IBBBB", at, 0, 0, len(name), 0) + name) + _record(0x000A, b""))
+    body = bof(0x0010) + b"".join(_record(0x0203, struct.pack("<HHHd", r, c, 15, v)) for r, c, v in cells)
+    return globals_(len(globals_(0))) + body + _record(0x000A, b"")
+
+
+def far_xls(folder: Path) -> Path:
+    """An old .xls with values at A1 and IV65536: calamine alone would allocate the 16.7 million cells between (> 1 GB)."""
+    path = folder / "far.xls"
+    path.write_bytes(cfb({"Workbook": biff_workbook([(0, c, float(c)) for c in range(6)] + [(65535, 255, 7.0)] * 300)}))
+    return path
+
+
 def word_doc_as_xls(folder: Path) -> Path:
     path = folder / "bao_cao.xls"
     path.write_bytes(cfb({"WordDocument": b"\0" * 600, "1Table": b"\0" * 600}))
@@ -305,6 +326,6 @@ def pdf(folder: Path) -> Path:
     return path
 
 
-ADVERSARIAL = [far_cells, styled_empty_to_xfd, many_rows_csv, zip_bomb, html_as_xlsx, html_without_table,
+ADVERSARIAL = [far_cells, far_xls, styled_empty_to_xfd, many_rows_csv, zip_bomb, html_as_xlsx, html_without_table,
                password_protected, word_doc_as_xls, truncated_cfb, csv_utf16_no_bom, csv_cp1258, csv_latin1, empty_file,
                noise, zip_as_csv, xlsx_as_csv, truncated_xlsx, broken_xml, ods_far, xml_spreadsheet_2003, pdf]

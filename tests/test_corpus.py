@@ -99,6 +99,7 @@ def assert_bounded_and_clear(path: Path, res: dict) -> None:
 # (generator, source to check it as, text the output must contain)
 ADVERSARIAL = [
     (cf.far_cells, "vneid", "cell XFD1 holds a value beyond column GR"),
+    (cf.far_xls, "vneid", "cell IV65536 holds a value beyond column GR"),
     (cf.styled_empty_to_xfd, "vneid", "accepted"),
     (cf.many_rows_csv, "thue", "beyond row 20000"),
     (cf.zip_bomb, "vneid", "300 MB once decompressed"),

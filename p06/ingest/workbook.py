@@ -17,7 +17,7 @@ from xml.parsers import expat
 
 from python_calamine import CalamineError, PasswordError
 
-from p06.ingest.formats import calamine, cfb, html, ods, ooxml, sniff, text
+from p06.ingest.formats import biff, calamine, cfb, html, ods, ooxml, sniff, text
 from p06.ingest.formats.grid import Grid, UnreadableFile, cell_ref, column_letter
 from p06.ingest.formats.limits import Limits
 from p06.ingest.problems import Problem
@@ -185,13 +185,18 @@ def _cfb(path: Path, limits: Limits) -> list[Grid]:
         raise _protected(name)
     if "workbook" in streams or "book" in streams:
         try:
-            grids = calamine.read(path, name, "xls", limits)
-        except PasswordError as exc:
+            grids = calamine.read(path, name, "xls", limits, biff.facts(path, name, limits))
+        except (PasswordError, biff.Encrypted) as exc:
             raise _protected(name) from exc
-        except (CalamineError, OSError, ValueError) as exc:
+        except BaseException as exc:      # calamine's own failures include pyo3 panics (BaseException)
+            if not isinstance(exc, (CalamineError, OSError, ValueError)) and type(exc).__name__ != "PanicException":
+                raise
             if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
                 raise _protected(name) from exc
-            raise _damaged(name, f"the old .xls (BIFF) workbook cannot be read: {exc}", ".xls") from exc
+            raise UnreadableFile(Problem(name, f"cannot read this old .xls (BIFF) workbook: it is damaged or written "
+                                               f"by a program calamine cannot follow ({type(exc).__name__}: {exc})",
+                                         expected="the workbook saved as .xlsx (open it in Excel, Save As 'Excel "
+                                                  "Workbook'), or sent again if it is damaged")) from exc
         if path.suffix.lower() != ".xls":
             for grid in grids:
                 grid.notes.append(f"an old .xls (BIFF) workbook under a {path.suffix} name")

@@ -6,7 +6,8 @@ What each format gives (see each module):
 |---|---|---|---|---|---|
 | .xlsx / .xlsm (`ooxml`, our expat reader) | yes | yes | yes | yes | yes |
 | .ods (`ods`, our expat reader) | yes | no | yes | yes | yes |
-| .xls (BIFF, calamine) / .xlsb (calamine) | yes | no | yes | yes | no |
+| .xls (BIFF: calamine values, `biff` pass) | yes | no | yes | yes | yes |
+| .xlsb (calamine) | yes | no | yes | yes | no |
 | HTML table saved as .xls (`html`) | text (Excel's x:num as numbers) | no | yes (colspan/rowspan) | no | rows with display:none |
 | .csv (`text`) | text | no | no | no | no |
 """

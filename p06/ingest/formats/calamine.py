@@ -2,13 +2,17 @@
 
 calamine sizes its grid from the cells the file holds and aborts the process when that is absurd, so
 it is only called once the sheet's extent is known to be within the limits: from a light scan of .xlsx parts, or (BIFF .xls) from the format itself, which cannot exceed 65.536 rows x 256
-columns (checked again on the sheet's reported extent before any value is converted).
+columns: the cell records are walked first (`biff`), which also gives hidden rows and columns.
 
-Gives values (integral numbers as int, dates as date/datetime), hidden sheets and, for .xls / .xlsx,
-merged ranges; no number formats and no hidden rows or columns.
+Gives values (integral numbers as int, dates as date/datetime), hidden sheets, merged ranges and, for
+.xls, hidden rows and columns; no number formats.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import tempfile
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,15 +33,32 @@ def _value(v: Any) -> Any:
     return str(v)
 
 
-def read(path: Path, file: str, fmt: str, limits: Limits) -> list[Grid]:
-    with open(path, "rb") as fh:        # by content: from_path would choose the format by the file's name
+@contextlib.contextmanager
+def _quiet_stderr():
+    """calamine's Rust panics print to file descriptor 2 (with a backtrace): keep that off the terminal."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def read(path: Path, file: str, fmt: str, limits: Limits,
+         hidden: dict[str, tuple[set[int], set[int]]] | None = None) -> list[Grid]:
+    """Every worksheet; `hidden` gives hidden rows and columns by sheet name when a pass found them (.xls)."""
+    with open(path, "rb") as fh, _quiet_stderr():    # by content: from_path would choose by the file's name
         wb = CalamineWorkbook.from_filelike(fh)
     grids = []
     try:
         for meta in wb.sheets_metadata:
             if meta.typ != SheetTypeEnum.WorkSheet:
                 continue
-            sheet = wb.get_sheet_by_name(meta.name)
+            with _quiet_stderr():
+                sheet = wb.get_sheet_by_name(meta.name)
             cells: dict[tuple[int, int], Any] = {}
             end = sheet.end
             if end is not None:
@@ -53,8 +74,9 @@ def read(path: Path, file: str, fmt: str, limits: Limits) -> list[Grid]:
                             if len(cells) > limits.max_cells:
                                 limits.refuse_count(file, meta.name, start[0] + r, start[1] + c)
             merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in (_merged(sheet) or [])]
+            rows, cols = (hidden or {}).get(meta.name, ((), ()))
             grids.append(dense(file, meta.name, cells, merged=merged, hidden=meta.visible != SheetVisibleEnum.Visible,
-                               format=fmt))
+                               hidden_rows=rows, hidden_cols=cols, format=fmt))
     finally:
         wb.close()
     return grids
