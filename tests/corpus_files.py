@@ -79,6 +79,24 @@ def styled_empty_to_xfd(folder: Path) -> Path:
     return path
 
 
+def max_values(folder: Path) -> Path:
+    """5.000 rows x 60 columns of values: the most a sheet may hold (reader_limits max_cells), read in full."""
+    from openpyxl.utils import get_column_letter
+    cols = [get_column_letter(c + 1) for c in range(60)]
+    head = '<row r="1">' + "".join(f'<c r="{cols[c]}1" t="inlineStr"><is><t>Cột {c}</t></is></c>' for c in range(60))
+    rows = "".join(f'<row r="{r}">' + "".join(f'<c r="{cols[c]}{r}"><v>{r * c}</v></c>' for c in range(60)) + "</row>"
+                   for r in range(2, 5001))
+    return raw_xlsx(folder / "max_values.xlsx", SHEET_HEAD + "<sheetData>" + head + "</row>" + rows + "</sheetData></worksheet>")
+
+
+def styled_part_near_limit(folder: Path) -> Path:
+    """One value and 99 MB of styled empty cells (just under max_part_megabytes): read quickly."""
+    cell = b'<c r="XFD1" s="1"/>'
+    sheet = (SHEET_HEAD.encode() + b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c>'
+             + cell * (99 * 2**20 // len(cell)) + b"</row></sheetData></worksheet>")
+    return raw_xlsx(folder / "styled_99mb.xlsx", sheet, compresslevel=1)
+
+
 def many_rows_csv(folder: Path, rows: int = 200_000) -> Path:
     """The thue sample with its unit rows repeated to 200.000 lines."""
     lines = THUE.read_text(encoding="utf-8-sig").splitlines()
@@ -326,6 +344,6 @@ def pdf(folder: Path) -> Path:
     return path
 
 
-ADVERSARIAL = [far_cells, far_xls, styled_empty_to_xfd, many_rows_csv, zip_bomb, html_as_xlsx, html_without_table,
+ADVERSARIAL = [far_cells, far_xls, max_values, styled_part_near_limit, styled_empty_to_xfd, many_rows_csv, zip_bomb, html_as_xlsx, html_without_table,
                password_protected, word_doc_as_xls, truncated_cfb, csv_utf16_no_bom, csv_cp1258, csv_latin1, empty_file,
                noise, zip_as_csv, xlsx_as_csv, truncated_xlsx, broken_xml, ods_far, xml_spreadsheet_2003, pdf]

@@ -101,6 +101,8 @@ ADVERSARIAL = [
     (cf.far_cells, "vneid", "cell XFD1 holds a value beyond column GR"),
     (cf.far_xls, "vneid", "cell IV65536 holds a value beyond column GR"),
     (cf.styled_empty_to_xfd, "vneid", "accepted"),
+    (cf.max_values, "vneid", "no sheet has a table of vneid"),          # read in full, then not a vneid table
+    (cf.styled_part_near_limit, "vneid", "no sheet has a table of vneid"),
     (cf.many_rows_csv, "thue", "beyond row 20000"),
     (cf.zip_bomb, "vneid", "300 MB once decompressed"),
     (cf.html_as_xlsx, "vneid", "accepted"),

@@ -135,13 +135,14 @@ def _ooxml(path: Path, z: zipfile.ZipFile, pkg: ooxml.Package, names: set[str], 
         raise UnreadableFile(_not_a_workbook(name, names)) from None
     except (expat.ExpatError, KeyError, ValueError, IndexError) as exc:
         ours = f"{type(exc).__name__}: {exc}"
+        what = "its XML is damaged" if isinstance(exc, expat.ExpatError) else "a part is missing or inconsistent"
     # A workbook our reader cannot parse: calamine is more lenient; its extent is checked first.
     _scan_extent(pkg, name, limits)
     try:
         grids = calamine.read(path, name, fmt, limits)
     except (CalamineError, OSError, ValueError) as exc:
-        raise UnreadableFile(Problem(name, f"cannot open the workbook: it is not a valid .xlsx file, its XML is "
-                                           f"damaged ({ours}; calamine: {exc})",
+        raise UnreadableFile(Problem(name, f"cannot open the workbook: it is not a valid .xlsx file, {what} "
+                                           f"({ours}; calamine: {exc})",
                                      expected="a complete .xlsx workbook; ask the department to send the file again, "
                                               "or to open it in Excel and save it again")) from exc
     for grid in grids:

@@ -396,8 +396,15 @@ def read(z: zipfile.ZipFile, file: str, fmt: str, limits: Limits) -> list[Grid]:
                 sheets.append((attrs.get("name", ""), target, attrs.get("state", "visible") in ("hidden", "veryHidden")))
         elif tag == "workbookPr":
             props["date1904"] = attrs.get("date1904") in ("1", "true")
+    declared = {"n": 0}
+
+    def count(tag, attrs):
+        declared["n"] += tag == "sheet"
+        start(tag, attrs)
     with pkg.open(book) as f:
-        _parse(f, start)
+        _parse(f, count)
+    if declared["n"] and not sheets and not any(kind == "chartsheet" for kind, _ in rels.values()):
+        raise KeyError(f"none of the {declared['n']} sheets of {book} has its part named in the relationships")
     by_kind = {kind: target for kind, target in rels.values()}
     strings = _shared_strings(pkg, by_kind.get("sharedStrings"))
     formats = _styles(pkg, by_kind.get("styles"))
