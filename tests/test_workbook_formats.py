@@ -222,3 +222,29 @@ def test_old_xls_under_an_xlsx_name_is_read_as_xls(tmp_path):
     as_xls, as_xlsx = open_grids(source), open_grids(renamed)
     assert [g.rows for g in as_xls] == [g.rows for g in as_xlsx] and as_xlsx[0].format == "xls"
     assert "old .xls (BIFF) workbook under a .xlsx name" in as_xlsx[0].notes[0]
+
+
+@pytest.mark.parametrize("seed", [cf.VNEID, cf.THUE, "ods", "html"], ids=["xlsx", "csv", "ods", "html"])
+def test_damaged_bytes_are_refused_or_read_never_a_crash(seed, tmp_path):
+    """Bytes flipped, zeroed or cut at random in a good file: open_grids reads it or raises UnreadableFile, nothing else."""
+    if seed == "ods":
+        seed = cf.ods(tmp_path / "s.ods", '<table:table table:name="S"><table:table-row><table:table-cell '
+                      'office:value-type="float" office:value="3"><text:p>3</text:p></table:table-cell></table:table-row>'
+                      "</table:table>")
+    elif seed == "html":
+        seed = cf.html_as_xlsx(tmp_path)
+    good = Path(seed).read_bytes()
+    rng = random.Random(6)
+    for i in range(60):
+        data = bytearray(good)
+        if i % 3 == 0:
+            data = data[: rng.randrange(1, len(data))]
+        else:
+            for _ in range(rng.randint(1, 12)):
+                data[rng.randrange(len(data))] = rng.randrange(256) if i % 3 == 1 else 0
+        path = tmp_path / f"m{i}{Path(seed).suffix}"
+        path.write_bytes(bytes(data))
+        try:
+            open_grids(path)
+        except UnreadableFile as exc:
+            assert exc.problem.message and exc.problem.expected

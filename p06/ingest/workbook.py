@@ -26,6 +26,8 @@ __all__ = ["Grid", "UnreadableFile", "cell_ref", "column_letter", "open_grids"]
 
 ANY_DELIVERY = "an .xlsx workbook (or .xls, .ods) or a .csv file"
 _ODS = b"application/vnd.oasis.opendocument.spreadsheet"
+# What the zip module raises on damaged bytes (a bad CRC, a cut stream, a garbled name or offset).
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError, NotImplementedError, OSError)
 
 
 def open_grids(path: Path) -> list[Grid]:
@@ -82,6 +84,8 @@ def _zip(path: Path, limits: Limits) -> list[Grid]:
     except zipfile.BadZipFile as exc:
         raise _damaged(name, "the file is cut short: the directory a workbook ends with is missing" if "not a zip" in str(exc)
                        else f"its zip directory is broken: {exc}") from exc
+    except _ZIP_ERRORS as exc:
+        raise _damaged(name, f"its zip directory is broken: {type(exc).__name__}: {exc}") from exc
     with z:
         names = {n.replace("\\", "/").lstrip("/").lower() for n in z.namelist()}
         pkg = ooxml.Package(z, limits)
@@ -89,7 +93,10 @@ def _zip(path: Path, limits: Limits) -> list[Grid]:
             if "mimetype" in names or "content.xml" in names:
                 mimetype = _small(z, "mimetype")
                 if mimetype.strip() == _ODS or ("content.xml" in names and not mimetype):
-                    return ods.read(pkg, name, limits)
+                    try:
+                        return ods.read(pkg, name, limits)
+                    except (expat.ExpatError, KeyError) as exc:
+                        raise _damaged(name, f"its content.xml is missing or not valid XML: {exc}", ".ods") from exc
                 raise UnreadableFile(Problem(name, f"the file is an OpenDocument file but not a spreadsheet "
                                                    f"({mimetype.decode('ascii', 'replace') or 'no type'})", expected=ANY_DELIVERY))
             if "xl/workbook.bin" in names:
@@ -101,8 +108,8 @@ def _zip(path: Path, limits: Limits) -> list[Grid]:
             raise UnreadableFile(Problem(name, f"the part {exc.name} is {exc.size / 2**20:,.0f} MB once decompressed, "
                                                f"more than the {limits.max_part_bytes // 2**20} MB a delivery can hold",
                                          expected="a workbook of the month's table only")) from exc
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise _damaged(name, f"a compressed part cannot be read: {exc}") from exc
+        except _ZIP_ERRORS as exc:
+            raise _damaged(name, f"a compressed part cannot be read: {type(exc).__name__}: {exc}") from exc
     raise UnreadableFile(_not_a_workbook(name, names))
 
 
@@ -160,7 +167,7 @@ def _scan_extent(pkg: ooxml.Package, name: str, limits: Limits, binary: bool = F
     only size-checked, and their grid is bounded by calamine's own cell limit.
     """
     from openpyxl.utils.cell import column_index_from_string
-    for part in [n for n in pkg.names if n.lower().startswith("xl/worksheets/")]:
+    for part in [n for n in pkg.names if n.lower().startswith("xl/worksheets/") and not n.endswith("/")]:
         with pkg.open(part) as f:
             if binary:
                 continue
