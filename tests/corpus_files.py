@@ -330,11 +330,44 @@ def ods(path: Path, body: str, styles: str = "") -> Path:
     return path
 
 
-def xml_spreadsheet_2003(folder: Path) -> Path:
+def xml_spreadsheet_2003(folder: Path, source: Path = VNEID) -> Path:
+    """A workbook as Excel saves it in 'XML Spreadsheet 2003' (portals export these as .xls): cells, merges, formats."""
+    wb = openpyxl.load_workbook(source, data_only=True)
+    styles: dict[str, str] = {}
+    sheets = []
+    for ws in wb.worksheets:
+        merges = {(m.min_row, m.min_col): m for m in ws.merged_cells.ranges}
+        covered = {(r, c) for m in ws.merged_cells.ranges for r in range(m.min_row, m.max_row + 1)
+                   for c in range(m.min_col, m.max_col + 1)} - set(merges)
+        rows = []
+        for row in ws.iter_rows():
+            cells = []
+            for cell in row:
+                if (cell.row, cell.column) in covered or (cell.value is None and (cell.row, cell.column) not in merges):
+                    continue
+                attrs = f' ss:Index="{cell.column}"'
+                if (cell.row, cell.column) in merges:
+                    m = merges[(cell.row, cell.column)]
+                    attrs += f' ss:MergeAcross="{m.max_col - m.min_col}" ss:MergeDown="{m.max_row - m.min_row}"'
+                if cell.number_format != "General":
+                    style = styles.setdefault(cell.number_format, f"s{len(styles) + 1}")
+                    attrs += f' ss:StyleID="{style}"'
+                data = ""
+                if isinstance(cell.value, bool):
+                    data = f'<Data ss:Type="Boolean">{int(cell.value)}</Data>'
+                elif isinstance(cell.value, (int, float)):
+                    data = f'<Data ss:Type="Number">{cell.value!r}</Data>'
+                elif cell.value is not None:
+                    data = f'<Data ss:Type="String">{html.escape(str(cell.value))}</Data>'
+                cells.append(f"<Cell{attrs}>{data}</Cell>")
+            rows.append(f'<Row ss:Index="{row[0].row}">{"".join(cells)}</Row>')
+        sheets.append(f'<Worksheet ss:Name="{html.escape(ws.title)}"><Table>{"".join(rows)}</Table></Worksheet>')
+    style_xml = "".join(f'<Style ss:ID="{sid}"><NumberFormat ss:Format="{html.escape(fmt)}"/></Style>'
+                        for fmt, sid in styles.items())
     path = folder / "export.xls"
-    path.write_text('<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?><Workbook xmlns="urn:schemas-'
-                    'microsoft-com:office:spreadsheet"><Worksheet ss:Name="S"><Table><Row><Cell><Data ss:Type="String">'
-                    'x</Data></Cell></Row></Table></Worksheet></Workbook>', encoding="utf-8")
+    path.write_text('<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n<Workbook xmlns="urn:schemas-'
+                    'microsoft-com:office:spreadsheet" xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">'
+                    f'<Styles>{style_xml}</Styles>{"".join(sheets)}</Workbook>', encoding="utf-8")
     return path
 
 

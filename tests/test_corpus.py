@@ -120,7 +120,7 @@ ADVERSARIAL = [
     (cf.truncated_xlsx, "vneid", "cut short"),
     (cf.broken_xml, "vneid", "XML is damaged"),
     (cf.ods_far, "vneid", "cell A1048576 holds a value beyond row 20000"),
-    (cf.xml_spreadsheet_2003, "vneid", "XML Spreadsheet 2003"),
+    (cf.xml_spreadsheet_2003, "vneid", "accepted"),
     (cf.pdf, "vneid", "PDF document"),
 ]
 

@@ -17,7 +17,7 @@ from xml.parsers import expat
 
 from python_calamine import CalamineError, PasswordError
 
-from p06.ingest.formats import biff, calamine, cfb, html, ods, ooxml, sniff, text
+from p06.ingest.formats import biff, calamine, cfb, html, ods, ooxml, sniff, spreadsheetml, text
 from p06.ingest.formats.grid import Grid, UnreadableFile, cell_ref, column_letter
 from p06.ingest.formats.limits import Limits
 from p06.ingest.problems import Problem
@@ -66,8 +66,13 @@ def _read(path: Path, kind: str, limits: Limits) -> list[Grid]:
                                                "and it holds no table", expected=ANY_DELIVERY))
         return grids
     if kind == "xml-spreadsheet":
-        raise UnreadableFile(Problem(name, "the file is an 'XML Spreadsheet 2003', which the pipeline does not read",
-                                     expected="the workbook saved as .xlsx (open it in Excel, Save As 'Excel Workbook')"))
+        try:
+            with open(path, "rb") as fh:
+                return spreadsheetml.read(fh, name, limits)
+        except expat.ExpatError as exc:
+            raise UnreadableFile(Problem(name, f"the file is an 'XML Spreadsheet 2003' whose XML is damaged ({exc})",
+                                         expected="the workbook saved as .xlsx (open it in Excel, Save As 'Excel "
+                                                  "Workbook'), or sent again")) from exc
     what = "neither a workbook nor a text file" if kind == "binary" else kind
     raise UnreadableFile(Problem(name, f"the file is {what}, not a delivery", expected=ANY_DELIVERY))
 

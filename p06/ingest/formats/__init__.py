@@ -8,6 +8,7 @@ What each format gives (see each module):
 | .ods (`ods`, our expat reader) | yes | no | yes | yes | yes |
 | .xls (BIFF: calamine values, `biff` pass) | yes | no | yes | yes | yes |
 | .xlsb (calamine) | yes | no | yes | yes | no |
+| XML Spreadsheet 2003 (`spreadsheetml`) | yes | yes | yes | yes | yes |
 | HTML table saved as .xls (`html`) | text (Excel's x:num as numbers) | no | yes (colspan/rowspan) | no | rows with display:none |
 | .csv (`text`) | text | no | no | no | no |
 """

@@ -25,7 +25,7 @@ class Grid:
     `merged` ranges are (r1, c1, r2, c2) inclusive, clipped to the grid. `hidden` is a hidden (or very
     hidden) sheet; `hidden_rows` / `hidden_cols` are 0-based indexes inside the grid (hidden, or of
     zero height / width). `format` is what the file really is: 'xlsx', 'xlsm', 'xlsb', 'xls', 'ods',
-    'csv' or 'html'. `notes` are remarks of the file layer (a part the reader skipped, a library warning).
+    'xml2003' (XML Spreadsheet 2003), 'csv' or 'html'. `notes` are remarks of the file layer (a part the reader skipped, a library warning).
     """
     file: str
     sheet: str
