@@ -156,3 +156,50 @@ def test_public_corpus(tmp_path):
     worst.sort(reverse=True)
     print(f"\n{len(files)} corpus files; slowest: " + "; ".join(f"{p} {s:.2f} s {m / 2**20:.0f} MB" for s, m, p in worst[:3]))
     assert not failures, "\n".join(failures)
+
+
+# Where calamine, read independently, shows something else than our readers, and why ours is what Excel shows.
+CALAMINE_DIFFERS = {
+    "formatted_inline_string.xlsx": "calamine drops the space ending a rich-text run ('Regular ' + 'Bold')",
+    "unknown_value_type.ods": "calamine skips the text of a cell whose value type it does not know",
+    "pythagoras-kspread.ods": "calamine fails on KSpread's whitespace between cells",
+}
+EXCEL_ERRORS = {"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"}
+
+
+@pytest.mark.skipif(not corpus_files(), reason="no .corpus/: run scripts/corpus")
+def test_public_workbooks_read_as_calamine_reads_them():
+    """A correct read, checked against an independent reader: every value of every .xlsx/.xlsm/.ods of the
+    corpus equals calamine's (dates and times may differ in type; errors are kept as their text)."""
+    from datetime import date, time, timedelta
+
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+    from p06.ingest.formats.calamine import _value
+    from p06.ingest.workbook import UnreadableFile, open_grids
+    compared, failures = 0, []
+    for path in corpus_files():
+        if path.suffix.lower() not in (".xlsx", ".xlsm", ".ods") or path.name in CALAMINE_DIFFERS:
+            continue
+        try:
+            grids = open_grids(path)
+        except UnreadableFile:
+            continue
+        if not grids or grids[0].format not in ("xlsx", "xlsm", "ods"):
+            continue
+        wb = CalamineWorkbook.from_path(str(path))
+        names = [m.name for m in wb.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        assert names == [g.sheet for g in grids], path
+        compared += 1
+        for g in grids:
+            rows = wb.get_sheet_by_name(g.sheet).to_python(skip_empty_area=False)
+            for r in range(max(len(rows), g.n_rows)):
+                for c in range(max(len(rows[r]) if r < len(rows) else 0, g.n_cols)):
+                    theirs = _value(rows[r][c]) if r < len(rows) and c < len(rows[r]) else None
+                    ours = g.value(r, c)
+                    if ours == theirs or (ours in EXCEL_ERRORS and theirs is None) or \
+                            any(isinstance(v, (date, time, timedelta)) for v in (ours, theirs)) or \
+                            (isinstance(ours, float) and isinstance(theirs, float) and abs(ours - theirs) < 1e-9):
+                        continue
+                    failures.append(f"{path.name} '{g.sheet}' ({r}, {c}): ours {ours!r}, calamine {theirs!r}")
+    assert compared >= 40 and not failures, failures[:20]
