@@ -274,3 +274,22 @@ def test_damaged_bytes_are_refused_or_read_never_a_crash(seed, tmp_path):
             open_grids(path)
         except UnreadableFile as exc:
             assert exc.problem.message and exc.problem.expected
+
+
+def test_library_warnings_become_notes_not_terminal_output(monkeypatch):
+    """A warning raised while reading (as openpyxl's 'Data Validation extension is not supported') is kept
+    on the grids as a note and never reaches the terminal."""
+    import warnings
+
+    from p06.ingest.formats import ooxml
+    original = ooxml.read
+
+    def noisy(*args, **kwargs):
+        warnings.warn("Data Validation extension is not supported and will be removed", UserWarning, stacklevel=1)
+        return original(*args, **kwargs)
+    monkeypatch.setattr(ooxml, "read", noisy)
+    with warnings.catch_warnings(record=True) as escaped:
+        warnings.simplefilter("always")
+        grids = open_grids(cf.VNEID)
+    assert escaped == []
+    assert grids[0].notes == ["UserWarning: Data Validation extension is not supported and will be removed"]
