@@ -62,8 +62,9 @@ def _read(path: Path, kind: str, limits: Limits) -> list[Grid]:
         page, _ = text.decode(path.read_bytes(), name)
         grids = html.read(page, name, limits)
         if not grids:
-            raise UnreadableFile(Problem(name, f"the file is a web page (HTML) saved under a {suffix or 'workbook'} name, "
-                                               "and it holds no table", expected=ANY_DELIVERY))
+            under = "" if suffix in (".htm", ".html") else f" saved under a {suffix or 'workbook'} name,"
+            raise UnreadableFile(Problem(name, f"the file is a web page (HTML){under} and it holds no table",
+                                         expected=ANY_DELIVERY))
         return grids
     if kind == "xml-spreadsheet":
         try:

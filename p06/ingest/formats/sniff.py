@@ -6,7 +6,9 @@ import re
 from p06.ingest.formats.cfb import MAGIC as CFB_MAGIC
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
-_HTML = re.compile(rb"<\s*(!doctype\s+html|html|table|head|body|meta|tr|td)\b", re.I)
+_HTML = re.compile(rb"<\s*(!doctype\s+html|html|table|head|body|meta|tr|td|th|div|p|span|h[1-6]|a|br|form|link|script|"
+                   rb"style|title|ul|li)\b", re.I)
+_PAGE = re.compile(rb"<\s*(!doctype\s+html|html|table)\b", re.I)        # a page, even after other text
 _XML_SPREADSHEET = re.compile(rb"urn:schemas-microsoft-com:office:spreadsheet|<\s*(ss:)?Workbook\b", re.I)
 OTHER = {b"%PDF": "a PDF document", b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image",
          b"{\\rtf": "an RTF document", b"Rar!": "a RAR archive", b"7z\xbc\xaf": "a 7-Zip archive",
@@ -29,6 +31,8 @@ def kind(head: bytes) -> str:
                 return "xml-spreadsheet"
             if _HTML.search(start[:4096]):
                 return "html"
+        if _PAGE.search(start[:4096]):
+            return "html"
         return "text"
     return "binary"
 
