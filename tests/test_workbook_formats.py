@@ -293,3 +293,20 @@ def test_library_warnings_become_notes_not_terminal_output(monkeypatch):
         grids = open_grids(cf.VNEID)
     assert escaped == []
     assert grids[0].notes == ["UserWarning: Data Validation extension is not supported and will be removed"]
+
+
+def test_xlsb_records_beyond_the_limits_are_refused_before_calamine():
+    """The .xlsb pass: a row header (record 0) then a real-number cell (record 5) in column XFD."""
+    import io
+    import struct
+
+    from p06.ingest.formats import xlsb
+    from p06.ingest.formats.limits import Limits
+
+    def record(kind: int, body: bytes) -> bytes:
+        return bytes([kind, len(body)]) + body
+    near = record(0, struct.pack("<I", 3) + b"\0" * 13) + record(5, struct.pack("<I", 2) + b"\0" * 12)
+    far = near + record(5, struct.pack("<I", 16383) + b"\0" * 12)
+    xlsb.check_extent(io.BytesIO(near), "f.xlsb", "sheet1.bin", Limits.declared())
+    with pytest.raises(UnreadableFile, match="cell XFD4 holds a value beyond column GR"):
+        xlsb.check_extent(io.BytesIO(far), "f.xlsb", "sheet1.bin", Limits.declared())

@@ -15,9 +15,7 @@ import zlib
 from pathlib import Path
 from xml.parsers import expat
 
-from python_calamine import CalamineError, PasswordError
-
-from p06.ingest.formats import biff, calamine, cfb, html, ods, ooxml, sniff, spreadsheetml, text
+from p06.ingest.formats import biff, calamine, cfb, html, ods, ooxml, sniff, spreadsheetml, text, xlsb
 from p06.ingest.formats.grid import Grid, UnreadableFile, cell_ref, column_letter
 from p06.ingest.formats.limits import Limits
 from p06.ingest.problems import Problem
@@ -107,7 +105,12 @@ def _zip(path: Path, limits: Limits) -> list[Grid]:
                                                    f"({mimetype.decode('ascii', 'replace') or 'no type'})", expected=ANY_DELIVERY))
             if "xl/workbook.bin" in names:
                 _scan_extent(pkg, name, limits, binary=True)
-                return calamine.read(path, name, "xlsb", limits)
+                try:
+                    return calamine.read(path, name, "xlsb", limits)
+                except calamine.Failed as exc:
+                    if exc.protected:
+                        raise _protected(name) from exc
+                    raise _damaged(name, f"the .xlsb workbook cannot be read: {exc}", ".xlsb") from exc
             if "xl/workbook.xml" in names or "[content_types].xml" in names:
                 return _ooxml(path, z, pkg, names, limits)
         except ooxml.PartTooLarge as exc:
@@ -153,7 +156,7 @@ def _ooxml(path: Path, z: zipfile.ZipFile, pkg: ooxml.Package, names: set[str], 
     _scan_extent(pkg, name, limits)
     try:
         grids = calamine.read(path, name, fmt, limits)
-    except (CalamineError, OSError, ValueError) as exc:
+    except calamine.Failed as exc:
         raise UnreadableFile(Problem(name, f"cannot open the workbook: it is not a valid .xlsx file, {what} "
                                            f"({ours}; calamine: {exc})",
                                      expected="a complete .xlsx workbook; ask the department to send the file again, "
@@ -170,12 +173,14 @@ def _scan_extent(pkg: ooxml.Package, name: str, limits: Limits, binary: bool = F
     """Before calamine sees an OOXML package: refuse it when a cell element lies beyond the limits.
 
     A light regex scan of every worksheet part (it needs no well-formed XML); binary (.xlsb) parts are
-    only size-checked, and their grid is bounded by calamine's own cell limit.
+    walked record by record (`xlsb`).
     """
     from openpyxl.utils.cell import column_index_from_string
     for part in [n for n in pkg.names if n.lower().startswith("xl/worksheets/") and not n.endswith("/")]:
         with pkg.open(part) as f:
             if binary:
+                if part.lower().endswith(".bin"):
+                    xlsb.check_extent(f, name, part.rsplit("/", 1)[-1], limits)
                 continue
             tail = b""
             while chunk := f.read(1 << 20):
@@ -200,15 +205,13 @@ def _cfb(path: Path, limits: Limits) -> list[Grid]:
     if "workbook" in streams or "book" in streams:
         try:
             grids = calamine.read(path, name, "xls", limits, biff.facts(path, name, limits))
-        except (PasswordError, biff.Encrypted) as exc:
+        except biff.Encrypted as exc:
             raise _protected(name) from exc
-        except BaseException as exc:      # calamine's own failures include pyo3 panics (BaseException)
-            if not isinstance(exc, (CalamineError, OSError, ValueError)) and type(exc).__name__ != "PanicException":
-                raise
-            if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
+        except (calamine.Failed, OSError) as exc:      # olefile raises OSError on a broken container
+            if getattr(exc, "protected", False):
                 raise _protected(name) from exc
             raise UnreadableFile(Problem(name, f"cannot read this old .xls (BIFF) workbook: it is damaged or written "
-                                               f"by a program calamine cannot follow ({type(exc).__name__}: {exc})",
+                                               f"by a program calamine cannot follow ({exc})",
                                          expected="the workbook saved as .xlsx (open it in Excel, Save As 'Excel "
                                                   "Workbook'), or sent again if it is damaged")) from exc
         if path.suffix.lower() != ".xls":

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from p06.ingest.formats.grid import Grid, dense
 from p06.ingest.formats.limits import Limits
@@ -28,9 +28,30 @@ def _value(v: Any) -> Any:
         return None
     if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
         return int(v)
+    if isinstance(v, date) and not isinstance(v, datetime):      # as openpyxl gives a date cell
+        return datetime(v.year, v.month, v.day)
     if isinstance(v, (date, datetime, time, timedelta, bool, int, float)):
         return v
     return str(v)
+
+
+class Failed(Exception):
+    """calamine could not read the file (its error, or a Rust panic); `protected` when it asks for a password."""
+
+    def __init__(self, exc: BaseException):
+        super().__init__(f"{type(exc).__name__}: {exc}")
+        self.protected = isinstance(exc, PasswordError) or any(w in str(exc).lower() for w in ("password", "encrypt"))
+
+
+@contextlib.contextmanager
+def _calamine_errors():
+    """calamine's failures as Failed: its own errors, I/O errors and pyo3 panics (a BaseException)."""
+    try:
+        yield
+    except BaseException as exc:
+        if isinstance(exc, (CalamineError, OSError, ValueError)) or type(exc).__name__ == "PanicException":
+            raise Failed(exc) from exc
+        raise
 
 
 @contextlib.contextmanager
@@ -50,14 +71,14 @@ def _quiet_stderr():
 def read(path: Path, file: str, fmt: str, limits: Limits,
          hidden: dict[str, tuple[set[int], set[int]]] | None = None) -> list[Grid]:
     """Every worksheet; `hidden` gives hidden rows and columns by sheet name when a pass found them (.xls)."""
-    with open(path, "rb") as fh, _quiet_stderr():    # by content: from_path would choose by the file's name
+    with open(path, "rb") as fh, _quiet_stderr(), _calamine_errors():   # by content (from_path goes by the name)
         wb = CalamineWorkbook.from_filelike(fh)
     grids = []
     try:
         for meta in wb.sheets_metadata:
             if meta.typ != SheetTypeEnum.WorkSheet:
                 continue
-            with _quiet_stderr():
+            with _quiet_stderr(), _calamine_errors():
                 sheet = wb.get_sheet_by_name(meta.name)
             cells: dict[tuple[int, int], Any] = {}
             end = sheet.end
@@ -65,7 +86,9 @@ def read(path: Path, file: str, fmt: str, limits: Limits,
                 if not _within(end, limits):     # the extent reaches a cell with a value beyond the limits
                     limits.check_cell(file, meta.name, *end)
                 start = sheet.start or (0, 0)
-                for r, row in enumerate(sheet.iter_rows()):
+                with _calamine_errors():
+                    rows = sheet.to_python(skip_empty_area=True)
+                for r, row in enumerate(rows):
                     for c, v in enumerate(row):
                         value = _value(v)
                         if value is not None:
