@@ -310,3 +310,50 @@ def test_xlsb_records_beyond_the_limits_are_refused_before_calamine():
     xlsb.check_extent(io.BytesIO(near), "f.xlsb", "sheet1.bin", Limits.declared())
     with pytest.raises(UnreadableFile, match="cell XFD4 holds a value beyond column GR"):
         xlsb.check_extent(io.BytesIO(far), "f.xlsb", "sheet1.bin", Limits.declared())
+
+
+def _tiny_limits(monkeypatch, **changes):
+    from dataclasses import replace
+
+    from p06.ingest.formats.limits import Limits
+    small = replace(Limits.declared(), **changes)
+    monkeypatch.setattr(Limits, "declared", classmethod(lambda cls: small))
+    return small
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods", "html", "xml2003", "csv"])
+def test_markup_without_values_is_bounded_too(fmt, tmp_path, monkeypatch):
+    """Rows and cells that hold nothing still cost time: past max_elements (3 x max_cells) the file is refused."""
+    _tiny_limits(monkeypatch, max_cells=100)
+    n = 400
+    if fmt == "xlsx":
+        path = cf.raw_xlsx(tmp_path / "e.xlsx", cf.SHEET_HEAD + "<sheetData>" + "".join(
+            f'<row r="{r}" hidden="1"><c r="A{r}" t="str"><v></v></c></row>' for r in range(1, n)) + "</sheetData></worksheet>")
+    elif fmt == "ods":
+        path = cf.ods(tmp_path / "e.ods", '<table:table table:name="S">' + "<table:table-row><table:table-cell/>"
+                      "</table:table-row>" * n + "</table:table>")
+    elif fmt == "html":
+        path = tmp_path / "e.html"
+        path.write_text("<table>" + "<tr><td></td></tr>" * n + "</table>")
+    elif fmt == "xml2003":
+        path = tmp_path / "e.xml"
+        path.write_text('<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+                        'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="S"><Table>'
+                        + "<Row><Cell/></Row>" * n + "</Table></Worksheet></Workbook>")
+    if fmt == "csv":        # a CSV line far longer than any table row
+        path = tmp_path / "e.csv"
+        path.write_text("a;1\n" + ";" * 200_000 + "\n")
+        says = "line 2 is 200.000 characters long"
+    else:
+        says = "far larger than a delivery: more than 300 cells, rows or tags"
+    with pytest.raises(UnreadableFile, match=says):
+        open_grids(path)
+
+
+def test_too_many_values_are_refused_naming_where(tmp_path, monkeypatch):
+    _tiny_limits(monkeypatch, max_cells=10)
+    path = tmp_path / "v.csv"
+    path.write_text("\n".join(f"{r};{r}" for r in range(20)))
+    with pytest.raises(UnreadableFile) as exc:
+        open_grids(path)
+    assert "more than 10 values (reached at cell A6)" in exc.value.problem.message and exc.value.problem.row == 6

@@ -83,11 +83,19 @@ class Grid:
 
 
 def cell_ref(r: int, c: int) -> str:
-    return f"{get_column_letter(c + 1)}{r + 1}"
+    return f"{column_letter(c)}{r + 1}"
 
 
 def column_letter(c: int) -> str:
-    return get_column_letter(c + 1)
+    """Letters of 0-based column c ('A', 'AA', ...), also past XFD (a CSV or HTML table may be that wide)."""
+    if c < 16384:
+        return get_column_letter(c + 1)
+    letters = ""
+    n = c + 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def dense(file: str, sheet: str, cells: dict[tuple[int, int], Any], formats: dict[tuple[int, int], str] | None = None,

@@ -22,6 +22,7 @@ class _Tables(HTMLParser):
         self.file, self.limits = file, limits
         self.grids: list[Grid] = []
         self.depth = 0          # nesting of <table>; only top-level tables make grids
+        self.elements = 0
         self.skip = 0           # inside <script>/<style>
         self._new_table()
 
@@ -35,6 +36,9 @@ class _Tables(HTMLParser):
         self.cell: dict | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements += 1          # every tag: bounds the time of any page
+        if self.elements > self.limits.max_elements:
+            self.limits.refuse_elements(self.file, f"table {len(self.grids) + 1}", max(self.row, 0), self.col)
         a = {k.lower(): (v or "") for k, v in attrs}
         if tag in ("script", "style"):
             self.skip += 1
@@ -60,7 +64,7 @@ class _Tables(HTMLParser):
             span_r = min(_span(a.get("rowspan")), self.limits.max_rows)
             span_c = min(_span(a.get("colspan")), self.limits.max_columns)
             self.cell = {"r": self.row, "c": self.col, "text": [], "num": a.get("x:num"), "span": (span_r, span_c)}
-            for dr in range(span_r):
+            for dr in range(1, span_r):             # rows below: this row's own columns advance past the span
                 for dc in range(span_c):
                     self.taken.add((self.row + dr, self.col + dc))
             if span_r > 1 or span_c > 1:

@@ -34,11 +34,23 @@ class Limits:
             expected=f"the table within A1:{cell_ref(self.max_rows - 1, self.max_columns - 1)}; "
                      "delete what lies beyond it (or send the table alone)"))
 
+    @property
+    def max_elements(self) -> int:
+        """Cells and rows a reader may walk in one sheet, values or not (bounds the time of any file)."""
+        return 3 * self.max_cells
+
     def refuse_count(self, file: str, sheet: str, r: int, c: int) -> None:
         """Refuse a sheet holding more values than declared (met at 0-based (r, c))."""
         raise UnreadableFile(Problem(
             file, f"the sheet holds more than {self.max_cells:,} values (reached at cell {cell_ref(r, c)})".replace(",", "."),
             sheet=sheet, row=r + 1, column=column_letter(c),
+            expected="the month's table only (one row per unit, a few dozen columns)"))
+
+    def refuse_elements(self, file: str, sheet: str, r: int, c: int) -> None:
+        """Refuse a sheet whose markup (cells, rows, tags, values or not) exceeds what a delivery needs."""
+        raise UnreadableFile(Problem(
+            file, f"the sheet is far larger than a delivery: more than {f'{self.max_elements:,}'.replace(',', '.')} "
+                  f"cells, rows or tags to read (reached near cell {cell_ref(r, c)})", sheet=sheet, row=r + 1,
             expected="the month's table only (one row per unit, a few dozen columns)"))
 
     def check_size(self, file: str, size: int, what: str) -> None:

@@ -29,6 +29,7 @@ class _Pass:
         self.name: str | None = None
         self.text: list[str] | None = None     # text of the open cell
         self.paragraphs = 0
+        self.elements = 0
 
     def start(self, tag: str, a: dict) -> None:
         get = lambda name: next((v for k, v in a.items() if k.rsplit(NS_SEP, 1)[-1] == name), None)  # noqa: E731
@@ -52,12 +53,18 @@ class _Pass:
                 self.hidden_cols.update(range(self.columns, min(self.columns + n, self.limits.max_columns)))
             self.columns += n
         elif tag == "table-row":
+            self.elements += 1
+            if self.elements > self.limits.max_elements:
+                self.limits.refuse_elements(self.file, self.name, self.row, 0)
             self.row_repeat = _count(get("number-rows-repeated"))
             self.row_cells: dict[int, Any] = {}
             self.col = 0
             if get("visibility") in ("collapse", "filter"):
                 self.hidden_rows.update(range(self.row, min(self.row + self.row_repeat, self.limits.max_rows)))
         elif tag in ("table-cell", "covered-table-cell"):
+            self.elements += 1
+            if self.elements > self.limits.max_elements:
+                self.limits.refuse_elements(self.file, self.name, self.row, self.col)
             self.repeat = _count(get("number-columns-repeated"))
             self.value = _typed(get("value-type") or get("value-type"), get)
             self.text, self.paragraphs = [], 0

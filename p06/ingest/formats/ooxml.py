@@ -293,8 +293,8 @@ class _SheetReader:
     def _count(self) -> None:
         """Bound the work on elements that hold no value (empty text, hidden empty rows)."""
         self.elements += 1
-        if self.elements > 3 * self.limits.max_cells:
-            self.limits.refuse_count(self.file, self.sheet, max(self.row, 0), max(self.col, 0))
+        if self.elements > self.limits.max_elements:
+            self.limits.refuse_elements(self.file, self.sheet, max(self.row, 0), max(self.col, 0))
 
     def _cell(self, cell: dict) -> None:
         self._count()

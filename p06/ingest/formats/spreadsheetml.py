@@ -30,6 +30,7 @@ class _Pass:
         self.text: list[str] | None = None
         self.in_options = False
         self.visible_text: list[str] | None = None
+        self.elements = 0
 
     def start(self, tag: str, a: dict) -> None:
         if tag == "Style":
@@ -55,12 +56,18 @@ class _Pass:
                 self.hidden_cols.update(range(col, min(col + span, self.limits.max_columns)))
             self.next_col = col + span
         elif tag == "Row":
+            self.elements += 1
+            if self.elements > self.limits.max_elements:
+                self.limits.refuse_elements(self.file, self.sheet, max(self.row, 0), 0)
             index = _int(_local(a, "Index"))
             self.row = index - 1 if index else self.row + 1
             self.col = -1
             if (_local(a, "Hidden") == "1" or _local(a, "Height") in ("0", "0.0")) and self.row < self.limits.max_rows:
                 self.hidden_rows.add(self.row)
         elif tag == "Cell":
+            self.elements += 1
+            if self.elements > self.limits.max_elements:
+                self.limits.refuse_elements(self.file, self.sheet, max(self.row, 0), max(self.col, 0))
             index = _int(_local(a, "Index"))
             self.col = index - 1 if index else self.col + 1
             across, down = _int(_local(a, "MergeAcross")) or 0, _int(_local(a, "MergeDown")) or 0

@@ -17,6 +17,7 @@ from p06.ingest.formats.sniff import utf16_order
 from p06.ingest.problems import Problem
 
 SAVE_AS = "a CSV saved as 'CSV UTF-8' (or the workbook itself)"
+MAX_LINE = 100_000      # characters: 200 columns of 500 characters; a longer line is not a table row
 # Letters of Vietnamese beyond ASCII, precomposed, and the combining tone marks Windows-1258 uses.
 _VI_BASE = "ăâđêôơưĂÂĐÊÔƠƯ"
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
@@ -76,13 +77,21 @@ def _delimiter(lines: list[str]) -> str:
     Counting characters would be fooled by decimal commas ("96,20") in a ';' file.
     """
     def score(d: str) -> tuple[int, int]:
-        widths = [len(row) for row in csv.reader(lines, delimiter=d)]
+        try:
+            widths = [len(row) for row in csv.reader(lines, delimiter=d)]
+        except csv.Error:
+            return (0, 0)
         return (max(widths.count(w) for w in set(widths)) if min(widths) > 1 else 0, max(widths))
     return max(";,\t", key=score)
 
 
 def read(data: bytes, file: str, sheet: str, limits: Limits) -> Grid:
     text, encoding = decode(data, file)
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) > MAX_LINE:
+            raise UnreadableFile(Problem(file, f"line {number} is {len(line):,} characters long".replace(",", "."),
+                                         row=number, expected=f"a table of at most {limits.max_columns} columns "
+                                                              f"(lines of at most {MAX_LINE:,} characters)".replace(",", ".")))
     lines = [ln for ln in text.splitlines()[:200] if ln.strip()][:10]
     if not lines:
         raise UnreadableFile(Problem(file, "the file holds no data", expected="a header line and one line per unit"))
