@@ -24,8 +24,9 @@ def facts(path, file: str, limits: Limits) -> dict[str, tuple[set[int], set[int]
     """Per sheet name: (hidden rows, hidden columns); refuses a value beyond the limits."""
     with olefile.OleFileIO(str(path)) as ole:
         name = next((n for n in ("Workbook", "Book") if ole.exists(n)), None)
-        if name is None or ole.get_size(name) > limits.max_part_bytes:
-            return {}
+        if name is None:
+            raise OSError("no Workbook stream")
+        limits.check_size(file, ole.get_size(name), "the workbook stream")
         data = ole.openstream(name).read()
     sheets: list[str] = []
     found: dict[str, tuple[set[int], set[int]]] = {}
