@@ -120,7 +120,7 @@ class SheetReader:
             f"{match_key(p)} {name}".strip() for p in common.get("total_row_prefixes", [""])}
         self.subtotal_labels = _keys(common.get("subtotal_row_labels", []))
         self.footer_markers = _keys(common.get("footer_markers", []))
-        self.hidden_rows = getattr(grid, "hidden_rows", frozenset())
+        self.hidden_rows = grid.hidden_rows
         self.problems: list[Problem] = []
         self.reading = TableReading(grid.sheet, (layout.header_row + 1, layout.header_row + layout.depth))
 
@@ -459,11 +459,12 @@ def read_file(path: Path, source: Source, period: str | None = None) -> FileRead
         result.unreadable = True
         return result
     result.grids = grids
+    result.notes += list(dict.fromkeys(n for g in grids for n in g.notes))   # the file layer's remarks
     dates: dict[str, tuple[date, int, int]] = {}      # sheet -> (as-of date, row, column)
     unheaded: list[Problem] = []       # measure headers without a unit column
     for grid in grids:
         unit_kind = _unit_kind(source, period, grid)
-        if getattr(grid, "hidden", False):
+        if grid.hidden:
             if find_layout(grid, source, unit_kind) is not None:
                 result.notes.append(f"hidden sheet '{grid.sheet}' holds a table of {source.id}: not read "
                                     "(a hidden sheet is never the data sheet)")
