@@ -201,9 +201,15 @@ def _print_summary(periods: list[str], started, ran: list[str]) -> int:
 def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
     exit_code = 0
     outputs = []
+    changed = None                   # the first month of this run with a new delivery
     for period in periods:
         lines, rejected = _source_lines(con, period, started)
-        print(f"\n{period}")
+        fresh = any(line.split()[1] in ("loaded", "rejected") for line in lines if line.startswith("  ") and len(line.split()) > 1)
+        changed = changed or (period if period in ran and fresh else None)
+        if period in ran and not fresh and changed:
+            print(f"\n{period}  republished: it compares with {changed}, which changed")
+        else:
+            print(f"\n{period}")
         print("\n".join(lines))
         print("\n".join(_findings_summary(con, period)))
         exit_code = max(exit_code, 1 if rejected else 0)
