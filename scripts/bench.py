@@ -46,14 +46,17 @@ def _tree_rss_kb(root: int) -> int:
 def run_p06(raw: Path, wh: Path, *args: str) -> dict:
     env = {**os.environ, "P06_RAW_DIR": str(raw), "P06_WAREHOUSE_DIR": str(wh)}
     env.pop("DAGSTER_HOME", None)
-    started = time.perf_counter()
-    proc = subprocess.Popen([P06, "run", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, _tree_rss_kb(proc.pid))
-        time.sleep(0.05)
-    wall = time.perf_counter() - started
-    out, err = proc.communicate()
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:   # files: a pipe could fill up
+        started = time.perf_counter()
+        proc = subprocess.Popen([P06, "run", *args], env=env, stdout=stdout, stderr=stderr, text=True)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        stdout.seek(0)
+        stderr.seek(0)
+        out, err = stdout.read(), stderr.read()
     last = next((line for line in reversed(out.splitlines()) if re.match(r"^(ran |nothing changed)", line)), "")
     return {"wall": wall, "peak_mb": peak / 1024, "code": proc.returncode, "layers": last.split(": ", 1)[-1],
             "what": last.split(";")[0], "out": out, "err": err}

@@ -24,18 +24,19 @@ from openpyxl.utils import column_index_from_string
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_DIRS = (REPO / "raw", Path("/work/shared/samples/raw"))
-TEMPLATES = ("2023-08", "2023-09", "2025-06", "2025-07")     # sample months, each a layout
+TEMPLATES = ("2023-09", "2025-06", "2025-07")     # sample months, each a layout (2023-08 has planted falls)
 GROWTH = 0.004                                                # per month, of every base figure
 TOTAL_LABELS = {"tổng cộng", "cộng", "toàn tỉnh"}
 TIEM_CHUNG_UNTIL = "2023-12"
 
 # Per source and sheet (by index): derived columns as sums/differences of others, and ratio columns
-# (numerator, denominator, style): pct = text "92,19%" (decimals as in the sample), fraction (0.9753),
+# (numerator, denominator, style), and caps (a column no larger than an expression of others); pct = text "92,19%" (decimals as in the sample), fraction (0.9753),
 # percent (86.8). The other numeric columns are base figures.
 DERIVED: dict[str, list[dict]] = {
-    "an_sinh": [{"sum": {"E": "C+D", "I": "G+H", "L": "J+K"}}],
+    "an_sinh": [{"sum": {"E": "C+D", "I": "G+H", "L": "J+K"}, "cap": {"F": "E"}}],
     "bhxh": [{"ratio": {"E": ("D", "C", "pct", 2)}}, {"ratio": {"G": ("F", "E", "pct", 2)}}],
-    "dvc": [{"ratio": {"F": ("E", "D", "pct", 2)}}, {"ratio": {"F": ("E", "D", "pct", 2)}}],
+    "dvc": [{"ratio": {"F": ("E", "D", "pct", 2)}, "cap": {"G": "E", "H": "E-G"}},
+            {"ratio": {"F": ("E", "D", "pct", 2)}, "cap": {"G": "E", "H": "E-G"}}],
     "ho_tich": [{"sum": {"I": "E+F+G+H"}, "ratio": {"J": ("I", "D", "fraction", 4)}, "skip": {"B"}}],
     "nguoi_co_cong": [{"sum": {"E": "C-D"}, "ratio": {"F": ("D", "C", "fraction", 4)}}],
     "tiem_chung": [{"sum": {"G": "D-E", "I": "G-H"}, "ratio": {"F": ("E", "D", "percent", 1)}}],
@@ -60,8 +61,6 @@ def sample_dir(template: str) -> Path:
 
 def template_of(period: str) -> str:
     """The sample month whose layout the period uses."""
-    if period < "2023-09":
-        return "2023-08"
     if period < "2025-01":
         return "2023-09"
     return "2025-06" if period < "2025-07" else "2025-07"
@@ -140,7 +139,7 @@ def _render_rows(rows: list[list], spec: dict, factor: float, stt_col: int = 0, 
             if n is not None:
                 vals[letter] = float(round(n * factor))
                 out[i][c] = _styled_int(int(vals[letter]), rows[i][c])
-        _derive(out[i], rows[i], vals, sums, ratios, letters)
+        _derive(out[i], rows[i], vals, sums, ratios, letters, spec.get("cap"))
         values.append(vals)
     if total_at is not None and units:
         vals = {}
@@ -151,11 +150,12 @@ def _render_rows(rows: list[list], spec: dict, factor: float, stt_col: int = 0, 
             if _number(rows[total_at][c]) is not None and any(x is not None for x in column):
                 vals[letter] = float(sum(x or 0 for x in column))
                 out[total_at][c] = _styled_int(int(vals[letter]), rows[total_at][c])
-        _derive(out[total_at], rows[total_at], vals, sums, ratios, letters)
+        _derive(out[total_at], rows[total_at], vals, sums, ratios, letters, spec.get("cap"))
     return out
 
 
-def _derive(out_row: list, like_row: list, vals: dict, sums: dict, ratios: dict, letters: list[str]) -> None:
+def _derive(out_row: list, like_row: list, vals: dict, sums: dict, ratios: dict, letters: list[str],
+            caps: dict | None = None) -> None:
     for letter, expr in sums.items():
         c = column_index_from_string(letter) - 1
         if c < len(out_row) and _number(like_row[c]) is not None:
@@ -163,6 +163,12 @@ def _derive(out_row: list, like_row: list, vals: dict, sums: dict, ratios: dict,
             if v is not None:
                 vals[letter] = v
                 out_row[c] = _styled_int(int(v), like_row[c])
+    for letter, expr in (caps or {}).items():
+        c = column_index_from_string(letter) - 1
+        limit = _formula(expr, vals)
+        if vals.get(letter) is not None and limit is not None and vals[letter] > limit:
+            vals[letter] = max(limit, 0.0)
+            out_row[c] = _styled_int(int(vals[letter]), like_row[c])
     for letter, (num, den, style, decimals) in ratios.items():
         c = column_index_from_string(letter) - 1
         if c < len(out_row) and like_row[c] is not None and vals.get(num) is not None and vals.get(den) is not None:
