@@ -11,7 +11,7 @@ from p06 import config
 from p06.landing import month_inputs
 from p06.publish import state
 from p06.publish.exports import export_periods
-from p06.publish.marts import publish_period
+from p06.publish.marts import publish_periods
 from p06.publish.snapshot import publish_copy
 from pipelines.partitions import monthly_partitions, run_months
 from pipelines.resources import LandingZone, Warehouse
@@ -31,12 +31,9 @@ MART_KEYS = {
     pool="duckdb_writer",
 )
 def published_marts(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse):
-    """Rebuilds each month's published tables, a month in one transaction."""
-    totals: dict[str, int] = {}
+    """Rebuilds the published tables of the run's months in one transaction."""
     with warehouse.connect() as con:
-        for period in run_months(context, landing_zone.root):
-            for name, n in publish_period(con, period).items():
-                totals[name] = totals.get(name, 0) + int(n)
+        totals = publish_periods(con, run_months(context, landing_zone.root))
     for name in MART_KEYS:
         yield dg.MaterializeResult(asset_key=["marts", name], metadata={"rows": int(totals.get(name, 0))})
 
