@@ -50,8 +50,8 @@ def stale_months(raw: Path, landing: list[str], requested: list[str]) -> list[st
     stored = {}
     if con is not None:
         try:
-            if _has(con, "marts", "publication_state"):
-                stored = dict(con.execute("SELECT period, inputs_sha FROM marts.publication_state").fetchall())
+            if _has(con, "raw", "publication_state"):
+                stored = dict(con.execute("SELECT period, inputs_sha FROM raw.publication_state").fetchall())
         finally:
             con.close()
     first = min(requested)

@@ -64,7 +64,7 @@ def test_one_run_publishes_every_month(env, first_run, capsys):
     assert [p for (p,) in query(env, "SELECT DISTINCT period FROM marts.indicator_monthly ORDER BY 1")] == MONTHS
     for month in MONTHS:
         assert (env["warehouse"] / "exports" / month / f"DA06_{month}.xlsx").is_file()
-    inputs = dict(query(env, "SELECT period, inputs_sha FROM marts.publication_state"))
+    inputs = dict(query(env, "SELECT period, inputs_sha FROM raw.publication_state"))
     assert sorted(inputs) == MONTHS and all(inputs.values())
     assert (env["warehouse"] / "p06_published.duckdb").is_file()
 
@@ -73,7 +73,7 @@ def test_unchanged_run_skips_dagster_and_prints_the_same_summary(env, first_run,
     capsys.readouterr()
     # Through Dagster, nothing new: every month is run again because its recorded inputs are gone.
     with warehouse.connect(env["warehouse"] / "p06.duckdb") as con:
-        con.execute("DELETE FROM marts.publication_state")
+        con.execute("DELETE FROM raw.publication_state")
     assert cli.main(["run"]) == 0
     through_dagster = capsys.readouterr().out
     assert f"ran {MONTHS[0]} to {MONTHS[-1]}" in through_dagster

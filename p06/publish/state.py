@@ -1,6 +1,6 @@
 """What each month's publication was made from, so that a run does only the work that changed.
 
-`marts.publication_state` keeps per month:
+`raw.publication_state` keeps per month:
 - `inputs_sha`: the fingerprints of the deliveries the month's tables read (its own and those of the months
   its history rules compare with) and of the declarations and code (see `p06.landing.month_inputs`);
   `p06 run` compares it with the landing zone and skips the month when it is equal;
@@ -15,9 +15,9 @@ from datetime import datetime
 
 import duckdb
 
-TABLE = "marts.publication_state"
+TABLE = "raw.publication_state"
 DDL = f"""
-CREATE SCHEMA IF NOT EXISTS marts;
+CREATE SCHEMA IF NOT EXISTS raw;
 CREATE TABLE IF NOT EXISTS {TABLE} (
     period        VARCHAR PRIMARY KEY,   -- YYYY-MM
     inputs_sha    VARCHAR,               -- deliveries, declarations and code the publication was made from
