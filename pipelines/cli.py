@@ -20,8 +20,23 @@ p06 docs                            regenerate docs/data_dictionary.md (warehous
 
 
 def _instance():
+    """DAGSTER_HOME's instance when set; else, for the project's own warehouse, the project's instance
+    (dagster.yaml, history in .dagster/, what `DAGSTER_HOME=$PWD dagster dev` shows); else (a warehouse
+    elsewhere: tests, the benchmark) a throwaway one, so that their runs do not fill the project's history."""
     import dagster as dg
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    home = config.REPO_DIR
+    if "P06_WAREHOUSE_DIR" in os.environ or not (home / "dagster.yaml").is_file():
+        return dg.DagsterInstance.ephemeral()
+    from dagster._core.instance.ref import InstanceRef
+    state = home / ".dagster"               # the paths of dagster.yaml, made absolute: p06 may run from any folder
+    overrides = {"storage": {"sqlite": {"base_dir": str(state / "storage")}},
+                 "local_artifact_storage": {"module": "dagster._core.storage.root", "class": "LocalArtifactStorage",
+                                            "config": {"base_dir": str(state)}},
+                 "compute_logs": {"module": "dagster._core.storage.local_compute_log_manager",
+                                  "class": "LocalComputeLogManager", "config": {"base_dir": str(state / "logs")}}}
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(state), config_dir=str(home), overrides=overrides))
 
 
 def _connect_read_only():
