@@ -56,21 +56,30 @@ def _has(con, schema: str, table: str) -> bool:
                             [schema, table]).fetchone()[0])
 
 
-def stale_months(raw: Path, landing: list[str], requested: list[str]) -> list[str]:
+def stale_months(raw: Path, landing: list[str], requested: list[str]) -> tuple[list[str], set[str]]:
     """Months to run: a requested month, or a later one, whose inputs (deliveries of the month and of the months
-    its rules compare with, declarations, code) differ from those its publication was made from."""
+    its rules compare with, declarations, code) differ from those its publication was made from; and the
+    sources with a source-month to load again (files or declarations changed since its last processing)."""
     from p06 import landing as lz
-    inputs = lz.month_inputs(raw, sorted(set(landing) | set(requested)))
+    months = sorted(set(landing) | set(requested))
+    fingerprints = lz.source_month_fingerprints(raw, months)
+    inputs = lz.month_inputs(raw, months, fingerprints=fingerprints)
     con = _connect_read_only()
-    stored = {}
+    stored, processed = {}, {}
     if con is not None:
         try:
             if _has(con, "raw", "publication_state"):
                 stored = dict(con.execute("SELECT period, inputs_sha FROM raw.publication_state").fetchall())
+            if _has(con, "raw", "deliveries"):
+                processed = {(p, s): fp for p, s, fp in con.execute(
+                    "SELECT DISTINCT ON (period, source) period, source, fingerprint FROM raw.deliveries "
+                    "ORDER BY period, source, processed_at DESC").fetchall()}
         finally:
             con.close()
     first = min(requested)
-    return [p for p in sorted(inputs) if (p in requested or p > first) and stored.get(p) != inputs[p]]
+    stale = [p for p in sorted(inputs) if (p in requested or p > first) and stored.get(p) != inputs[p]]
+    reload = {s for (p, s), fp in fingerprints.items() if p in stale and fp is not None and processed.get((p, s)) != fp}
+    return stale, reload
 
 
 FIRST_MONTH = "2022-01"       # the first partition (pipelines/partitions.py)
@@ -103,11 +112,11 @@ def cmd_run(args) -> int:
         print(f"{period}: not a report month ({FIRST_MONTH} to next month)", file=sys.stderr)
         exit_code = 2
     periods = sorted(p for p in periods if _valid_month(p))
-    stale = stale_months(raw, landing, periods) if periods else []
+    stale, reload = stale_months(raw, landing, periods) if periods else ([], set())
     timings = {"plan (fingerprints)": time.perf_counter() - t0}
     print(f"landing zone {raw}\nwarehouse    {config.warehouse_path()}")
     if stale:
-        exit_code = max(exit_code, _run_dagster(stale, timings))
+        exit_code = max(exit_code, _run_dagster(stale, reload, timings))
     t1 = time.perf_counter()
     exit_code = max(exit_code, _print_summary(sorted(set(periods) | set(stale)), started, stale))
     timings["summary"] = time.perf_counter() - t1
@@ -129,19 +138,26 @@ def _layer(step_key: str) -> str:
             "exports__monthly_report": "exports", "exports__analyst_copy": "analysts' copy"}.get(step_key, step_key)
 
 
-def _run_dagster(months: list[str], timings: dict) -> int:
-    """One Dagster run over the months (a single-run range: each asset does every month in one step)."""
+def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
+    """One Dagster run over the months (a single-run range: each asset does every month in one step): the
+    staging assets of the sources with something to load, then everything downstream."""
     t0 = time.perf_counter()
+    import dagster as dg
+
     from pipelines.definitions import defs
+    from pipelines.jobs import DOWNSTREAM_KEYS
     job = defs.resolve_job_def("monthly_job")
     instance = _instance()
     timings["imports (Dagster, pipeline)"] = time.perf_counter() - t0
     t1 = time.perf_counter()
+    # A single month always runs every source: it says what each has (loaded, unchanged, missing).
+    selection = None if len(months) == 1 else [*(dg.AssetKey(["staging", s]) for s in sorted(sources)), *DOWNSTREAM_KEYS]
     if len(months) == 1:
         result = job.execute_in_process(partition_key=months[0], instance=instance, raise_on_error=False, run_config=QUIET)
     else:
-        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET, tags={
-            "dagster/asset_partition_range_start": months[0], "dagster/asset_partition_range_end": months[-1]})
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET, asset_selection=selection,
+                                        tags={"dagster/asset_partition_range_start": months[0],
+                                              "dagster/asset_partition_range_end": months[-1]})
     steps: dict[str, float] = {}
     for event in result.all_events:
         if event.event_type_value == "STEP_SUCCESS":
