@@ -116,7 +116,12 @@ def cmd_run(args) -> int:
     timings = {"plan (fingerprints)": time.perf_counter() - t0}
     print(f"landing zone {raw}\nwarehouse    {config.warehouse_path()}")
     if stale:
-        exit_code = max(exit_code, _run_dagster(stale, reload, timings))
+        from p06.publish import gx_worker
+        gx_worker.start()                 # Great Expectations imports in its own process meanwhile
+        try:
+            exit_code = max(exit_code, _run_dagster(stale, reload, timings))
+        finally:
+            gx_worker.stop()
     t1 = time.perf_counter()
     exit_code = max(exit_code, _print_summary(sorted(set(periods) | set(stale)), started, stale))
     timings["summary"] = time.perf_counter() - t1

@@ -126,3 +126,18 @@ def test_sensor_asks_for_one_run_over_a_history(env):
     assert request.partition_key is None
     assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) \
         == (MONTHS[0], MONTHS[-1])
+
+
+def test_validation_in_its_own_process_gives_the_same_result(env, first_run, tmp_path):
+    """`p06 run` validates in a process started ahead (Great Expectations imports meanwhile): same verdict."""
+    from p06.publish import gx_worker, quality
+    with warehouse.connect(env["warehouse"] / "p06.duckdb") as con:
+        collected = quality.collect(con, MONTHS)
+    here = quality.validate_collected(collected, tmp_path / "here")
+    gx_worker.start()
+    assert gx_worker.running()
+    there = gx_worker.validate(collected, tmp_path / "there")
+    assert not gx_worker.running()                      # one validation, then it ends
+    assert (there.success, there.statistics, there.tables) == (here.success, here.statistics, here.tables)
+    assert here.statistics["evaluated_expectations"] > 0
+    assert (tmp_path / "there" / "gx" / "data_docs" / "index.html").is_file()

@@ -8,6 +8,7 @@ The GX project lives in `<warehouse>/gx`; Data Docs in `<warehouse>/gx/data_docs
 """
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from p06.publish.indicator_catalog import Indicator, PublicServices, load
 from p06.reconcile.rules import SEVERITIES
 
 os.environ["GX_ANALYTICS_ENABLED"] = "false"    # before great_expectations is imported anywhere
+log = logging.getLogger(__name__)
 
 SITE = "p06_data_docs"
 DATASOURCE = "p06_published"
@@ -166,17 +168,38 @@ def _frame(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], perio
         if "period" in columns else con.execute(table_query(table, columns, periods[0])).df()
 
 
-def _suites(con: duckdb.DuckDBPyConnection, period: list[str], tables: dict[str, list[str]]) -> dict[str, list]:
+@dataclass
+class Collected:
+    """What a validation reads from the warehouse: the months, each published table's columns and rows of
+    those months, and the sources delivered each month. Plain data: it can be handed to another process."""
+    periods: list[str]
+    tables: dict[str, list[str]]
+    frames: dict[str, pd.DataFrame]
+    delivered: dict[str, set[str]]
+
+
+SUITE_TABLES = ("indicator_monthly", "public_services_monthly", "reconciliation_findings", "source_completeness")
+
+
+def collect(con: duckdb.DuckDBPyConnection, period: str | list[str]) -> Collected:
+    periods = _periods(period)
+    tables = {t: cols for t, cols in published_tables(con).items() if t in SUITE_TABLES}
+    return Collected(periods, tables, {t: _frame(con, t, cols, periods) for t, cols in tables.items()},
+                     {p: delivered_sources(con, p) for p in periods})
+
+
+def _suites(collected: Collected) -> dict[str, list]:
     cat = load()
+    period = collected.periods
     builders = {
         "indicator_monthly": lambda: indicator_expectations(
-            period, cat.indicators, {p: expected_province_indicators(cat.indicators, delivered_sources(con, p))
+            period, cat.indicators, {p: expected_province_indicators(cat.indicators, collected.delivered[p])
                                      for p in period}),
         "public_services_monthly": lambda: services_expectations(period, cat.public_services),
         "reconciliation_findings": lambda: findings_expectations(period),
         "source_completeness": lambda: completeness_expectations(period),
     }
-    return {t: build() for t, build in builders.items() if t in tables}
+    return {t: build() for t, build in builders.items() if t in collected.tables}
 
 
 def _failed(result) -> list[dict]:
@@ -195,25 +218,40 @@ def _failed(result) -> list[dict]:
 
 def validate_publication(con: duckdb.DuckDBPyConnection, period: str | list[str], warehouse_dir: Path) -> QualitySummary:
     """Validate the published tables of a month (or of the months of a run, together: one validation per
-    table, whatever the number of months), store the results and rebuild the Data Docs."""
+    table, whatever the number of months), store the results and rebuild the Data Docs.
+
+    When `p06 run` started a validation process ahead (`gx_worker`: Great Expectations imported while the
+    run loads and reconciles), the validation runs there; else, or if it fails, here."""
+    from p06.publish import gx_worker
+
+    collected = collect(con, period)
+    if gx_worker.running():
+        try:
+            return gx_worker.validate(collected, Path(warehouse_dir))
+        except gx_worker.WorkerError as exc:
+            log.warning("validation process failed (%s); validating in this process", exc)
+    return validate_collected(collected, Path(warehouse_dir))
+
+
+def validate_collected(collected: Collected, warehouse_dir: Path) -> QualitySummary:
+    """The Great Expectations part of `validate_publication`."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
-    periods = _periods(period)
+    periods = collected.periods
     context = gx_context(Path(warehouse_dir))
     source = context.data_sources.add_or_update_pandas(DATASOURCE)
-    tables = published_tables(con)
     name = periods[0] if len(periods) == 1 else f"{periods[0]}_{periods[-1]}"
     run_id = RunIdentifier(run_name=f"p06-{name}")
     summary = QualitySummary(success=True, statistics={"evaluated_expectations": 0, "successful_expectations": 0,
                                                        "unsuccessful_expectations": 0})
-    for table, expectations in _suites(con, periods, tables).items():
+    for table, expectations in _suites(collected).items():
         asset = source.add_dataframe_asset(table)
         batch = asset.add_batch_definition_whole_dataframe(f"{table}_month")
         suite = context.suites.add_or_update(gx.ExpectationSuite(name=f"p06.{table}", expectations=expectations))
         definition = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=f"p06.{table}", data=batch, suite=suite))
-        result = definition.run(batch_parameters={"dataframe": _frame(con, table, tables[table], periods)},
+        result = definition.run(batch_parameters={"dataframe": collected.frames[table]},
                                 run_id=run_id, result_format="SUMMARY")
         stats = {k: int(result.statistics[k]) for k in summary.statistics}
         summary.tables[table] = {"success": bool(result.success), "statistics": stats, "failed": _failed(result)}
