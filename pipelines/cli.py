@@ -86,11 +86,13 @@ FIRST_MONTH = "2022-01"       # the first partition (pipelines/partitions.py)
 
 
 def _valid_month(period: str) -> bool:
-    from datetime import date
+    """A partition of pipelines/partitions.py: from the first month to the current one (Dagster not imported)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
 
     from p06.landing import PERIOD
-    from p06.periods import next_period
-    return bool(PERIOD.match(period)) and FIRST_MONTH <= period <= next_period(date.today().strftime("%Y-%m"))
+    now = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
+    return bool(PERIOD.match(period)) and FIRST_MONTH <= period <= now
 
 
 def cmd_run(args) -> int:
@@ -109,7 +111,7 @@ def cmd_run(args) -> int:
         return 2
     exit_code = 0
     for period in [p for p in periods if not _valid_month(p)]:
-        print(f"{period}: not a report month ({FIRST_MONTH} to next month)", file=sys.stderr)
+        print(f"{period}: not a report month ({FIRST_MONTH} to the current month)", file=sys.stderr)
         exit_code = 2
     periods = sorted(p for p in periods if _valid_month(p))
     stale, reload = stale_months(raw, landing, periods) if periods else ([], set())
