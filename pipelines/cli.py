@@ -39,16 +39,20 @@ def _instance():
     return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(state), config_dir=str(home), overrides=overrides))
 
 
-def _connect_read_only():
-    """The warehouse, read-only, or None when there is none yet or a writer holds it."""
+def _connect_read_only(wait_seconds: float = 120.0):
+    """The warehouse, read-only (waiting while another process writes it), or None when there is none yet."""
     import duckdb
     path = config.warehouse_path()
-    if not path.exists():
-        return None
-    try:
-        return duckdb.connect(str(path), read_only=True)
-    except duckdb.Error:
-        return None
+    deadline, delay = time.monotonic() + wait_seconds, 0.05
+    while path.exists():
+        try:
+            return duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    return None
 
 
 def _has(con, schema: str, table: str) -> bool:
