@@ -8,7 +8,7 @@ import dagster as dg
 from assets.ingest import SINGLE_RUN
 from assets.reconcile import reconciliation_findings
 from p06 import config
-from p06.landing import month_inputs
+from p06.landing import month_inputs, processed_fingerprints
 from p06.publish import state
 from p06.publish.exports import export_periods
 from p06.publish.marts import publish_periods
@@ -78,9 +78,14 @@ def monthly_report(context: dg.AssetExecutionContext, landing_zone: LandingZone,
 )
 def analyst_copy(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse) -> dg.MaterializeResult:
     periods = run_months(context, landing_zone.root)
-    inputs = month_inputs(landing_zone.root, periods)
     with warehouse.connect() as con:
-        for period in periods:          # the months are published: what they were made from, for `p06 run`
+        # The months are published: record what they were made from, for `p06 run` (see p06.publish.state).
+        processed = {(p, s): fp for p, s, fp in con.execute(
+            "SELECT DISTINCT ON (period, source) period, source, fingerprint FROM raw.deliveries "
+            "ORDER BY period, source, processed_at DESC").fetchall()}
+        fingerprints = processed_fingerprints(landing_zone.root, periods, processed)
+        inputs = month_inputs(landing_zone.root, periods, fingerprints=fingerprints)
+        for period in periods:
             state.record(con, period, inputs_sha=inputs[period])
     dest = warehouse.root / config.analyst_copy_path().name
     publish_copy(warehouse.database, dest)

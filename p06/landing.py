@@ -102,6 +102,24 @@ def source_month_fingerprints(raw_dir: Path, periods: list[str]) -> dict[tuple[s
     return out
 
 
+def processed_fingerprints(raw_dir: Path, periods: list[str], processed: dict[tuple[str, str], str],
+                           window: int | None = None) -> dict[tuple[str, str], str | None]:
+    """The fingerprints `month_inputs` needs for `periods`, as the warehouse last processed them (`processed`:
+    (period, source) -> fingerprint of raw.deliveries), for the source-months whose folder has files.
+    A publication records these, not the landing zone's: a file dropped during the run is not counted
+    as published, and the next `p06 run` finds it."""
+    window = history_window() if window is None else window
+    first, last = month_before(min(periods), window), max(periods)
+    out = {}
+    for period in landing_periods(raw_dir):
+        if first <= period <= last:
+            for source in catalog.sources():
+                folder = raw_dir / period / source
+                has_files = folder.is_dir() and any(is_delivery_file(f) for f in folder.iterdir())
+                out[(period, source)] = processed.get((period, source)) if has_files else None
+    return out
+
+
 def month_inputs(raw_dir: Path, periods: list[str], window: int | None = None,
                  fingerprints: dict[tuple[str, str], str | None] | None = None) -> dict[str, str]:
     """period -> digest of what its publication reads: the deliveries of the month and of the `window`

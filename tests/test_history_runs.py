@@ -149,3 +149,19 @@ def test_months_the_cli_accepts_without_dagster_are_the_partitions():
     keys = monthly_partitions.get_partition_keys()
     assert cli.FIRST_MONTH == keys[0] and all(cli._valid_month(k) for k in keys)
     assert not cli._valid_month(next_period(keys[-1])) and not cli._valid_month(previous_period(keys[0]))
+
+
+def test_a_file_dropped_during_a_run_is_not_counted_as_published(env, first_run):
+    """The publication records the fingerprints the warehouse processed, not the landing zone's: a file that
+    arrives while a run publishes (here: a run that does not load its source) is found by the next p06 run."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.jobs import DOWNSTREAM_KEYS
+    assert cli.main(["run"]) in (0, 1) and cli.stale_months(env["raw"], MONTHS, MONTHS) == ([], set())
+    history.resend(env["raw"], MONTHS[-1], "tre_em", bump=0.01)
+    result = defs.resolve_job_def("monthly_job").execute_in_process(
+        partition_key=MONTHS[-1], asset_selection=DOWNSTREAM_KEYS, instance=dg.DagsterInstance.ephemeral(),
+        run_config=cli.QUIET)
+    assert result.success
+    assert cli.stale_months(env["raw"], MONTHS, MONTHS) == ([MONTHS[-1]], {"tre_em"})
