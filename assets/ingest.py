@@ -1,12 +1,18 @@
-"""Ingest layer: one monthly-partitioned asset per declared source, staging.observations/<source>."""
+"""Ingest layer: one staging asset per declared source, partitioned by report month.
+
+A run may cover a range of months (a history load, a backfill: `BackfillPolicy.single_run()`); each
+month of the range is loaded in turn, unchanged source-months skipped by their fingerprint.
+Landing folders appear as external assets raw/<source>."""
 
 import dagster as dg
 
 from p06 import catalog
 from p06.catalog import Source
 from p06.ingest.load import ingest_source_month
-from pipelines.partitions import monthly_partitions
+from pipelines.partitions import monthly_partitions, run_months
 from pipelines.resources import LandingZone, Warehouse
+
+SINGLE_RUN = dg.BackfillPolicy.single_run()
 
 
 def staging_key(source_id: str) -> dg.AssetKey:
@@ -26,6 +32,7 @@ def build_staging_asset(source: Source) -> dg.AssetsDefinition:
         key=staging_key(source.id),
         deps=[landing_spec(source)],
         partitions_def=monthly_partitions,
+        backfill_policy=SINGLE_RUN,
         group_name="ingest",
         kinds={"duckdb", "excel"},
         pool="duckdb_writer",
@@ -34,13 +41,21 @@ def build_staging_asset(source: Source) -> dg.AssetsDefinition:
         metadata={"source": source.id, "unit_kind": ", ".join(str(s) for s in source.unit_kinds), "measures": ", ".join(m.id for m in source.measures)},
     )
     def _staging(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse) -> dg.MaterializeResult:
-        period = context.partition_key
+        results = []
         with warehouse.connect() as con:
-            result = ingest_source_month(con, landing_zone.root, source, period)
-        if result.rejected:
-            context.log.warning(result.line())
-        else:
-            context.log.info(result.line())
+            for period in run_months(context, landing_zone.root):
+                result = ingest_source_month(con, landing_zone.root, source, period)
+                (context.log.warning if result.rejected else context.log.info)(result.line())
+                results.append(result)
+        return dg.MaterializeResult(metadata=_metadata(results))
+
+    return _staging
+
+
+def _metadata(results: list) -> dict:
+    """One month: what was loaded; several: the count by status and a line per month."""
+    if len(results) == 1:
+        result = results[0]
         metadata = {
             "status": result.status,
             "message": result.message,
@@ -53,9 +68,13 @@ def build_staging_asset(source: Source) -> dg.AssetsDefinition:
         }
         if result.preview is not None and not result.preview.is_empty():
             metadata["preview"] = dg.MetadataValue.md(result.preview.to_pandas().to_markdown(index=False))
-        return dg.MaterializeResult(metadata=metadata)
-
-    return _staging
+        return metadata
+    statuses: dict[str, int] = {}
+    for r in results:
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    return {"months": len(results), **{f"months {k}": v for k, v in sorted(statuses.items())},
+            "rows": sum(r.rows for r in results),
+            "by month": dg.MetadataValue.md("\n".join(f"- {r.line().splitlines()[0]}" for r in results) or "none")}
 
 
 landing_specs = [landing_spec(s) for s in catalog.sources().values()]

@@ -1,14 +1,20 @@
-"""Publish layer: the month's indicator tables, exports for report writers, and the analysts' copy."""
+"""Publish layer: the month's indicator tables, exports for report writers, and the analysts' copy.
+
+A run over a range of months publishes each month, validates them together (Great Expectations once per
+run), writes exports only for months whose published rows changed, and copies the warehouse once."""
 
 import dagster as dg
 
+from assets.ingest import SINGLE_RUN
 from assets.reconcile import reconciliation_findings
 from p06 import config
-from p06.publish.exports import export_period
-from p06.publish.marts import publish_period
+from p06.landing import month_inputs, processed_fingerprints
+from p06.publish import state
+from p06.publish.exports import export_periods
+from p06.publish.marts import publish_periods
 from p06.publish.snapshot import publish_copy
-from pipelines.partitions import monthly_partitions
-from pipelines.resources import Warehouse
+from pipelines.partitions import monthly_partitions, run_months
+from pipelines.resources import LandingZone, Warehouse
 
 MART_KEYS = {
     "indicator_monthly": "Indicators by period, unit and indicator, computed from unit rows, with last month and quality.",
@@ -21,43 +27,66 @@ MART_KEYS = {
     specs=[dg.AssetSpec(["marts", name], description=text, deps=[reconciliation_findings], group_name="publish",
                         kinds={"duckdb"}) for name, text in MART_KEYS.items()],
     partitions_def=monthly_partitions,
+    backfill_policy=SINGLE_RUN,
     pool="duckdb_writer",
 )
-def published_marts(context: dg.AssetExecutionContext, warehouse: Warehouse):
-    """Rebuilds the month's published tables in one transaction."""
+def published_marts(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse):
+    """Rebuilds the published tables of the run's months in one transaction."""
     with warehouse.connect() as con:
-        counts = publish_period(con, context.partition_key)
+        totals = publish_periods(con, run_months(context, landing_zone.root))
     for name in MART_KEYS:
-        yield dg.MaterializeResult(asset_key=["marts", name], metadata={"rows": int(counts.get(name, 0))})
+        yield dg.MaterializeResult(asset_key=["marts", name], metadata={"rows": int(totals.get(name, 0))})
 
 
 @dg.asset(
     key=["exports", "monthly_report"],
     deps=[dg.AssetKey(["marts", name]) for name in MART_KEYS],
     partitions_def=monthly_partitions,
+    backfill_policy=SINGLE_RUN,
     group_name="publish",
     kinds={"excel", "markdown", "parquet"},
     pool="duckdb_writer",
     description="For report writers: workbook in Vietnamese, CSV and Parquet of each table, report draft, "
-                "Great Expectations validation and Data Docs, under <warehouse>/exports/<month>/.",
+                "Great Expectations validation and Data Docs, under <warehouse>/exports/<month>/. "
+                "A month whose published rows did not change keeps its files.",
 )
-def monthly_report(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def monthly_report(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse) -> dg.MaterializeResult:
+    periods = run_months(context, landing_zone.root)
     with warehouse.connect() as con:
-        outputs = export_period(con, context.partition_key, warehouse.root)
-    return dg.MaterializeResult(metadata={k: dg.MetadataValue.path(str(v)) if hasattr(v, "__fspath__") else str(v)
-                                          for k, v in outputs.items()})
+        outputs = export_periods(con, periods, warehouse.root)
+    if len(outputs) == 1:
+        (only,) = outputs.values()
+        return dg.MaterializeResult(metadata={k: dg.MetadataValue.path(str(v)) if hasattr(v, "__fspath__") else str(v)
+                                              for k, v in only.items()})
+    written = [p for p, o in outputs.items() if o["exported"] == "written"]
+    return dg.MaterializeResult(metadata={
+        "months": len(outputs), "written": ", ".join(written) or "none",
+        "unchanged": ", ".join(p for p in outputs if p not in written) or "none",
+        "expectations": next((outputs[p]["expectations"] for p in written), "not validated"),
+        "exports": dg.MetadataValue.path(str(warehouse.root / "exports"))})
 
 
 @dg.asset(
     key=["exports", "analyst_copy"],
     deps=[monthly_report],
     partitions_def=monthly_partitions,
+    backfill_policy=SINGLE_RUN,
     group_name="publish",
     kinds={"duckdb"},
     pool="duckdb_writer",
-    description="Read-only copy of the warehouse for analysts, replaced atomically after each run.",
+    description="Read-only copy of the warehouse for analysts, replaced atomically after each run (once per run).",
 )
-def analyst_copy(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def analyst_copy(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse) -> dg.MaterializeResult:
+    periods = run_months(context, landing_zone.root)
+    with warehouse.connect() as con:
+        # The months are published: record what they were made from, for `p06 run` (see p06.publish.state).
+        processed = {(p, s): fp for p, s, fp in con.execute(
+            "SELECT DISTINCT ON (period, source) period, source, fingerprint FROM raw.deliveries "
+            "ORDER BY period, source, processed_at DESC").fetchall()}
+        fingerprints = processed_fingerprints(landing_zone.root, periods, processed)
+        inputs = month_inputs(landing_zone.root, periods, fingerprints=fingerprints)
+        for period in periods:
+            state.record(con, period, inputs_sha=inputs[period])
     dest = warehouse.root / config.analyst_copy_path().name
     publish_copy(warehouse.database, dest)
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(dest))})

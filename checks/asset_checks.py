@@ -6,6 +6,7 @@ Per source, on staging/<source>:
   keeps the last good load in use and lets other sources carry on, so it does not block).
 Per source, on marts/reconciliation_findings:
 - `rules_<source>`: the reconciliation rules' failing cases for the source and month.
+A run over a range of months (a history load) checks every month of it: one result, the months named.
 """
 
 import dagster as dg
@@ -36,14 +37,16 @@ def build_schema_check(source: Source) -> dg.AssetChecksDefinition:
                     description="The figures in use pass the source's schema: types, declared and required measures, "
                                 "non-negative figures, each unit once.")
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
-        period = context.partition_key
+        periods = list(context.partition_keys)
         with warehouse.connect() as con:
-            frame = frame_of(con, 
-                "SELECT *, CAST(NULL AS INTEGER) AS row FROM staging.observations WHERE source = ? AND period = ?",
-                [source.id, period])
+            frame = frame_of(con,
+                "SELECT *, CAST(NULL AS INTEGER) AS row FROM staging.observations WHERE source = ? AND period IN "
+                "(SELECT unnest(?::VARCHAR[]))", [source.id, periods])
         if frame.is_empty():
             return dg.AssetCheckResult(passed=True, metadata={"rows": 0, "note": "no accepted delivery for the month"})
-        problems = schema_problems(frame, source)
+        problems = [p for (period,), part in sorted(frame.partition_by("period", as_dict=True).items())
+                    for p in (schema_problems(part, source) if len(periods) == 1 else
+                              [f"{period}: {q}" for q in schema_problems(part, source)])]
         return dg.AssetCheckResult(passed=not problems, metadata={
             "rows": frame.height, "problems": len(problems),
             "failing cases": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:50]) or "none")})
@@ -55,16 +58,21 @@ def build_delivery_check(source: Source) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=staging_key(source.id), name="delivery_accepted", blocking=False, partitions_def=monthly_partitions,
                     description="The newest delivery of the month was loaded; a rejected one is listed with its problems.")
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
-        period = context.partition_key
+        periods = list(context.partition_keys)
         with warehouse.connect() as con:
             rows = con.execute(
-                """SELECT file_name, status, message FROM raw.deliveries WHERE source = ? AND period = ?
-                   AND processed_at = (SELECT max(processed_at) FROM raw.deliveries WHERE source = ? AND period = ?)""",
-                [source.id, period, source.id, period]).fetchall()
-        rejected = [r for r in rows if r[1] == "rejected"]
+                """SELECT period, file_name, status, message FROM raw.deliveries d WHERE source = ?
+                   AND period IN (SELECT unnest(?::VARCHAR[]))
+                   AND processed_at = (SELECT max(processed_at) FROM raw.deliveries e
+                                       WHERE e.source = d.source AND e.period = d.period)
+                   ORDER BY period, file_name""",
+                [source.id, periods]).fetchall()
+        rejected = [r for r in rows if r[2] == "rejected"]
+        month = (lambda p: "") if len(periods) == 1 else (lambda p: f"{p} ")
         return dg.AssetCheckResult(
             passed=not rejected, severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"deliveries": dg.MetadataValue.md("\n".join(f"- {f}: {s}" + (f" — {m}" if m else "") for f, s, m in rows) or "none")})
+            metadata={"deliveries": dg.MetadataValue.md("\n".join(f"- {month(p)}{f}: {s}" + (f" — {m}" if m else "")
+                                                                   for p, f, s, m in rows) or "none")})
 
     return _check
 
@@ -73,12 +81,13 @@ def build_rules_check(source: Source) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=FINDINGS_KEY, name=f"rules_{source.id}", blocking=False, partitions_def=monthly_partitions,
                     description=f"Reconciliation rules on {source.id}: totals, ratios, parts, stocks, completeness.")
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
-        period = context.partition_key
+        periods = list(context.partition_keys)
         with warehouse.connect() as con:
-            findings = frame_of(con, 
-                """SELECT severity, unit_code, unit_name, rule_id, expected, actual, difference, message_en, file, sheet, cell
-                   FROM marts.reconciliation_findings WHERE period = ? AND source = ?
-                   ORDER BY severity, rule_id, unit_code""", [period, source.id])
+            findings = frame_of(con,
+                f"""SELECT {'period, ' if len(periods) > 1 else ''}severity, unit_code, unit_name, rule_id, expected, actual,
+                          difference, message_en, file, sheet, cell
+                   FROM marts.reconciliation_findings WHERE period IN (SELECT unnest(?::VARCHAR[])) AND source = ?
+                   ORDER BY period, severity, rule_id, unit_code""", [periods, source.id])
         errors = findings.filter(pl.col("severity") == "error").height
         return dg.AssetCheckResult(
             passed=findings.is_empty(),

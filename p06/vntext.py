@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 __all__ = [
     "NumberFormatError",
@@ -48,7 +49,12 @@ def canonical_text(s) -> str:
     """
     if s is None:
         return ""
-    t = unicodedata.normalize("NFD", str(s))
+    return _canonical(str(s))
+
+
+@lru_cache(maxsize=1 << 16)          # headers and unit names repeat in every file of every month
+def _canonical(s: str) -> str:
+    t = unicodedata.normalize("NFD", s)
     t = _QU_TONE.sub(r"\1\3\2", _OLD_TONE.sub(_new_tone, t))
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", t)).strip()
 
@@ -60,6 +66,11 @@ _FINAL_Y = re.compile(r"\b([bcdghklmnpstvx]+)y\b")
 def match_key(s) -> str:
     """Key for matching headers/names: no diacritics, đ -> d, casefolded,
     runs of non-alphanumerics -> one space, a final y after consonants -> i."""
+    return _match_key("" if s is None else str(s))
+
+
+@lru_cache(maxsize=1 << 16)
+def _match_key(s: str) -> str:
     t = unicodedata.normalize("NFD", canonical_text(s).casefold())
     t = "".join(c for c in t if not unicodedata.combining(c)).replace("đ", "d")
     t = re.sub(r"[\W_]+", " ", t).strip()

@@ -20,39 +20,256 @@ p06 docs                            regenerate docs/data_dictionary.md (warehous
 
 
 def _instance():
+    """DAGSTER_HOME's instance when set; else, for the project's own warehouse, the project's instance
+    (dagster.yaml, history in .dagster/, what `DAGSTER_HOME=$PWD dagster dev` shows); else (a warehouse
+    elsewhere: tests, the benchmark) a throwaway one, so that their runs do not fill the project's history."""
     import dagster as dg
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    home = config.REPO_DIR
+    if "P06_WAREHOUSE_DIR" in os.environ or not (home / "dagster.yaml").is_file():
+        return dg.DagsterInstance.ephemeral()
+    from dagster._core.instance.ref import InstanceRef
+    state = home / ".dagster"               # the paths of dagster.yaml, made absolute: p06 may run from any folder
+    overrides = {"storage": {"sqlite": {"base_dir": str(state / "storage")}},
+                 "local_artifact_storage": {"module": "dagster._core.storage.root", "class": "LocalArtifactStorage",
+                                            "config": {"base_dir": str(state)}},
+                 "compute_logs": {"module": "dagster._core.storage.local_compute_log_manager",
+                                  "class": "LocalComputeLogManager", "config": {"base_dir": str(state / "logs")}}}
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(state), config_dir=str(home), overrides=overrides))
 
 
-def _staging_lines(result) -> list[tuple[str, str]]:
-    lines = []
-    for event in result.get_asset_materialization_events():
-        mat = event.materialization
-        if mat.asset_key.path[0] != "staging":
+def _connect_read_only(wait_seconds: float = 120.0):
+    """The warehouse, read-only (waiting while another process writes it), or None when there is none yet."""
+    import duckdb
+    path = config.warehouse_path()
+    deadline, delay = time.monotonic() + wait_seconds, 0.05
+    while path.exists():
+        try:
+            return duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    return None
+
+
+def _has(con, schema: str, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                            [schema, table]).fetchone()[0])
+
+
+def stale_months(raw: Path, landing: list[str], requested: list[str]) -> tuple[list[str], set[str]]:
+    """Months to run: a requested month, or a later one, whose inputs (deliveries of the month and of the months
+    its rules compare with, declarations, code) differ from those its publication was made from; and the
+    sources with a source-month to load again (files or declarations changed since its last processing)."""
+    from p06 import landing as lz
+    months = sorted(set(landing) | set(requested))
+    fingerprints = lz.source_month_fingerprints(raw, months)
+    inputs = lz.month_inputs(raw, months, fingerprints=fingerprints)
+    con = _connect_read_only()
+    stored, processed = {}, {}
+    if con is not None:
+        try:
+            if _has(con, "raw", "publication_state"):
+                stored = dict(con.execute("SELECT period, inputs_sha FROM raw.publication_state").fetchall())
+            if _has(con, "raw", "deliveries"):
+                processed = {(p, s): fp for p, s, fp in con.execute(
+                    "SELECT DISTINCT ON (period, source) period, source, fingerprint FROM raw.deliveries "
+                    "ORDER BY period, source, processed_at DESC").fetchall()}
+        finally:
+            con.close()
+    first = min(requested)
+    stale = [p for p in sorted(inputs) if (p in requested or p > first) and stored.get(p) != inputs[p]]
+    reload = {s for (p, s), fp in fingerprints.items() if p in stale and fp is not None and processed.get((p, s)) != fp}
+    return stale, reload
+
+
+FIRST_MONTH = "2022-01"       # the first partition (pipelines/partitions.py)
+
+
+def _valid_month(period: str) -> bool:
+    """A partition of pipelines/partitions.py: from the first month to the current one (Dagster not imported)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from p06.landing import PERIOD
+    now = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
+    return bool(PERIOD.match(period)) and FIRST_MONTH <= period <= now
+
+
+def cmd_run(args) -> int:
+    """Find the months whose inputs changed (fingerprints against the warehouse, before importing Dagster),
+    run them in one Dagster run over their range, then print what every month holds."""
+    from datetime import datetime
+
+    from p06.landing import landing_periods
+
+    started, t0 = datetime.now(), time.perf_counter()
+    raw = config.raw_dir()
+    landing = landing_periods(raw)
+    periods = args.period or landing
+    if not periods:
+        print(f"no month folder (YYYY-MM) in {raw}", file=sys.stderr)
+        return 2
+    exit_code = 0
+    for period in [p for p in periods if not _valid_month(p)]:
+        print(f"{period}: not a report month ({FIRST_MONTH} to the current month)", file=sys.stderr)
+        exit_code = 2
+    periods = sorted(p for p in periods if _valid_month(p))
+    stale, reload = stale_months(raw, landing, periods) if periods else ([], set())
+    timings = {"plan (fingerprints)": time.perf_counter() - t0}
+    print(f"landing zone {raw}\nwarehouse    {config.warehouse_path()}")
+    if stale:
+        from p06.publish import gx_worker
+        gx_worker.start()                 # Great Expectations imports in its own process meanwhile
+        try:
+            exit_code = max(exit_code, _run_dagster(stale, reload, timings))
+        finally:
+            gx_worker.stop()
+    t1 = time.perf_counter()
+    exit_code = max(exit_code, _print_summary(sorted(set(periods) | set(stale)), started, stale))
+    timings["summary"] = time.perf_counter() - t1
+    print(f"\n{'ran ' + _span(stale) if stale else 'nothing changed since the last run'}; "
+          f"{time.perf_counter() - t0:.1f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if v >= 0.05))
+    return exit_code
+
+
+def _span(months: list[str]) -> str:
+    return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]} ({len(months)} months)"
+
+
+def _layer(step_key: str) -> str:
+    if step_key.startswith("staging__"):
+        return "ingest"
+    if "_rules_" in step_key or step_key.endswith(("_schema", "_delivery_accepted")):
+        return "asset checks"
+    return {"marts__reconciliation_findings": "reconcile", "published_marts": "publish",
+            "exports__monthly_report": "exports", "exports__analyst_copy": "analysts' copy"}.get(step_key, step_key)
+
+
+def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
+    """One Dagster run over the months (a single-run range: each asset does every month in one step): the
+    staging assets of the sources with something to load, then everything downstream."""
+    t0 = time.perf_counter()
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.jobs import DOWNSTREAM_KEYS
+    job = defs.resolve_job_def("monthly_job")
+    instance = _instance()
+    timings["imports (Dagster, pipeline)"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    # A single month always runs every source: it says what each has (loaded, unchanged, missing).
+    selection = None if len(months) == 1 else [*(dg.AssetKey(["staging", s]) for s in sorted(sources)), *DOWNSTREAM_KEYS]
+    if len(months) == 1:
+        result = job.execute_in_process(partition_key=months[0], instance=instance, raise_on_error=False, run_config=QUIET)
+    else:
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET, asset_selection=selection,
+                                        tags={"dagster/asset_partition_range_start": months[0],
+                                              "dagster/asset_partition_range_end": months[-1]})
+    steps: dict[str, float] = {}
+    for event in result.all_events:
+        if event.event_type_value == "STEP_SUCCESS":
+            layer = _layer(event.step_key)
+            steps[layer] = steps.get(layer, 0.0) + event.event_specific_data.duration_ms / 1000
+    run_wall = time.perf_counter() - t1
+    timings.update(steps)
+    timings["Dagster overhead"] = max(0.0, run_wall - sum(steps.values()))
+    if result.success:
+        return 0
+    for event in result.all_events:
+        if event.is_step_failure:
+            print(f"  step failed: {event.step_key}: {event.event_specific_data.error.message.strip()}", file=sys.stderr)
+    return 1
+
+
+def _source_lines(con, period: str, started) -> tuple[list[str], bool]:
+    """A line per declared source of the month: loaded or rejected by this run, unchanged, missing."""
+    rows = con.execute("""
+        SELECT source, file_name, status, message, processed_at FROM raw.deliveries d
+        WHERE period = ? AND processed_at = (SELECT max(processed_at) FROM raw.deliveries e
+                                             WHERE e.source = d.source AND e.period = d.period)
+        ORDER BY source, file_name""", [period]).fetchall() if _has(con, "raw", "deliveries") else []
+    by_source: dict[str, list] = {}
+    for row in rows:
+        by_source.setdefault(row[0], []).append(row)
+    lines, rejected_any = [], False
+    for source in catalog.sources().values():
+        last = by_source.get(source.id)
+        if not last:
+            if source.expected_in(period):
+                lines.append(f"  {source.id:<14} {'missing':<9} -\n      no file in raw/{period}/{source.id}/")
+            else:
+                lines.append(f"  {source.id:<14} {'not_expected':<9} -")
             continue
-        meta = {k: v.value for k, v in mat.metadata.items()}
-        source = mat.asset_key.path[1]
-        text = f"  {source:<14} {meta.get('status', '?'):<9} {meta.get('files') or '-'}"
-        if meta.get("status") == "loaded":
-            text += f": {meta.get('rows')} figures, {meta.get('units')} units"
-        if meta.get("superseded"):
-            text += f" (superseded: {meta['superseded']})"
-        message = str(meta.get("message") or "")
-        rejected = meta.get("status") == "rejected" or message.startswith("rejected")
-        if message and (rejected or meta.get("status") == "missing"):
+        fresh = last[0][4] >= started
+        rejected = [r for r in last if r[2] == "rejected"]
+        used = ", ".join(r[1] for r in last if r[2] != "superseded") or "-"
+        superseded = ", ".join(r[1] for r in last if r[2] == "superseded")
+        status = ("rejected" if rejected else "loaded") if fresh else "unchanged"
+        text = f"  {source.id:<14} {status:<9} {used}"
+        if status == "loaded":
+            figures, units = con.execute(
+                "SELECT count(*), count(DISTINCT unit_code) FILTER (WHERE unit_kind <> 'province') "
+                "FROM staging.observations WHERE period = ? AND source = ?", [period, source.id]).fetchone()
+            text += f": {figures} figures, {units} units"
+        if superseded:
+            text += f" (superseded: {superseded})"
+        if rejected:
+            rejected_any = True
+            message = "; ".join(r[3] or "" for r in rejected)
+            message = message if fresh else "rejected, unchanged since: " + message
             text += "\n      " + message.replace("\n", "\n      ")
-        lines.append(("rejected" if rejected else meta.get("status", "?"), text))
-    return lines
+        lines.append(text)
+    return lines, rejected_any
 
 
-def _findings_summary(period: str) -> list[str]:
-    from p06 import warehouse
-    with warehouse.connect() as con:
-        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema='marts' "
-                           "AND table_name='reconciliation_findings'").fetchone()[0]:
-            return []
-        rows = con.execute("""SELECT severity, source, unit_code, rule_id, message_en FROM marts.reconciliation_findings
-                              WHERE period = ? ORDER BY severity, source, rule_id, unit_code""", [period]).fetchall()
+def _print_summary(periods: list[str], started, ran: list[str]) -> int:
+    """What every month holds now, from the warehouse: the same whether this run did the work or found
+    nothing changed. Exit code 1 when a delivery of these months stands rejected."""
+    con = _connect_read_only()
+    if con is None:
+        from p06 import warehouse
+        with warehouse.connect() as writable:
+            return _summary_lines(writable, periods, started, ran)
+    try:
+        return _summary_lines(con, periods, started, ran)
+    finally:
+        con.close()
+
+
+def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
+    exit_code = 0
+    outputs = []
+    changed = None                   # the first month of this run with a new delivery
+    for period in periods:
+        lines, rejected = _source_lines(con, period, started)
+        fresh = any(line.split()[1] in ("loaded", "rejected") for line in lines if line.startswith("  ") and len(line.split()) > 1)
+        changed = changed or (period if period in ran and fresh else None)
+        if period in ran and not fresh and changed:
+            print(f"\n{period}  republished: it compares with {changed}, which changed")
+        else:
+            print(f"\n{period}")
+        print("\n".join(lines))
+        print("\n".join(_findings_summary(con, period)))
+        exit_code = max(exit_code, 1 if rejected else 0)
+        exported = config.warehouse_dir() / "exports" / period
+        if (exported / f"DA06_{period}.xlsx").exists():
+            outputs.append((period, exported))
+    for period, folder in outputs:
+        print(f"\n{period} outputs: {folder}/  (DA06_{period}.xlsx, bao_cao_DA06_{period}.md, tables/, quality.json)")
+    if outputs:
+        print(f"\nanalysts' copy: {config.analyst_copy_path()}  (p06 sql \"SELECT ...\")")
+    return exit_code
+
+
+def _findings_summary(con, period: str) -> list[str]:
+    if not _has(con, "marts", "reconciliation_findings"):
+        return []
+    rows = con.execute("""SELECT severity, source, unit_code, rule_id, message_en FROM marts.reconciliation_findings
+                          WHERE period = ? ORDER BY severity, source, rule_id, unit_code""", [period]).fetchall()
     errors = [r for r in rows if r[0] == "error"]
     warnings = [r for r in rows if r[0] == "warning"]
     out = [f"  findings: {len(errors)} error(s), {len(warnings)} warning(s)"]
@@ -61,83 +278,6 @@ def _findings_summary(period: str) -> list[str]:
     if len(warnings) > 15:
         out.append(f"    ... {len(warnings) - 15} more warning(s): SELECT * FROM marts.reconciliation_findings WHERE period = '{period}'")
     return out
-
-
-def cmd_run(args) -> int:
-    from p06.ingest.load import landing_periods
-    from pipelines.definitions import defs
-    from pipelines.partitions import monthly_partitions
-
-    raw = config.raw_dir()
-    periods = args.period or landing_periods(raw)
-    if not periods:
-        print(f"no month folder (YYYY-MM) in {raw}", file=sys.stderr)
-        return 2
-    valid = set(monthly_partitions.get_partition_keys())
-    job = defs.resolve_job_def("monthly_job")
-    instance = _instance()
-    exit_code = 0
-    outputs: dict[str, dict] = {}
-    changed: list[str] = []
-    print(f"landing zone {raw}\nwarehouse    {config.warehouse_path()}")
-    for period in periods:
-        if period not in valid:
-            print(f"{period}: not a report month ({min(valid)} to {max(valid)})", file=sys.stderr)
-            exit_code = 2
-            continue
-        started = time.perf_counter()
-        result = job.execute_in_process(partition_key=period, instance=instance, raise_on_error=False, run_config=QUIET)
-        print(f"\n{period}  ({time.perf_counter() - started:.1f} s)")
-        lines = _staging_lines(result)
-        for _, text in lines:
-            print(text)
-        if any(status == "loaded" for status, _ in lines):
-            changed.append(period)
-        if any(status == "rejected" for status, _ in lines):
-            exit_code = max(exit_code, 1)
-        print("\n".join(_findings_summary(period)))
-        exported = _exports_of(result)
-        if exported:
-            outputs[period] = exported
-        if not result.success:
-            exit_code = 1
-            for event in result.all_events:
-                if event.is_step_failure:
-                    print(f"  step failed: {event.step_key}: {event.event_specific_data.error.message.strip()}", file=sys.stderr)
-    exit_code = max(exit_code, _republish_later_months(job, instance, changed, periods, outputs))
-    for period, paths in outputs.items():
-        print(f"\n{period} outputs:")
-        for name, path in paths.items():
-            print(f"  {name:<12} {path}")
-    if outputs:
-        print(f"\nanalysts' copy: {config.analyst_copy_path()}  (p06 sql \"SELECT ...\")")
-    return exit_code
-
-
-def _exports_of(result) -> dict | None:
-    for event in result.get_asset_materialization_events():
-        if event.materialization.asset_key.path == ["exports", "monthly_report"]:
-            return {k: v.value for k, v in event.materialization.metadata.items()}
-    return None
-
-
-def _republish_later_months(job, instance, changed: list[str], ran: list[str], outputs: dict) -> int:
-    """Months after a changed one compare with it (last month's values, stocks): publish them again."""
-    from p06 import warehouse
-    from pipelines.jobs import DOWNSTREAM_KEYS
-    if not changed:
-        return 0
-    with warehouse.connect() as con:
-        staged = [r[0] for r in con.execute("SELECT DISTINCT period FROM staging.observations ORDER BY 1").fetchall()]
-    exit_code = 0
-    for later in (p for p in staged if p > min(changed) and p not in ran):
-        result = job.execute_in_process(partition_key=later, instance=instance, raise_on_error=False,
-                                        asset_selection=DOWNSTREAM_KEYS, run_config=QUIET)
-        print(f"\n{later}  republished: it compares with {min(changed)}, which changed")
-        print("\n".join(_findings_summary(later)))
-        outputs[later] = _exports_of(result) or {}
-        exit_code = max(exit_code, 0 if result.success else 1)
-    return exit_code
 
 
 def _guess_source(path: Path) -> str | None:

@@ -1,4 +1,6 @@
 """The report month is the partition: '2023-09' holds figures as of that month's cut-off."""
+from pathlib import Path
+
 import dagster as dg
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -6,3 +8,12 @@ TIMEZONE = "Asia/Ho_Chi_Minh"
 # Project 06 began in January 2022; end_offset=1 makes the current month available once its
 # deliveries arrive (the cut-off is mid-month, the report goes out the same month).
 monthly_partitions = dg.MonthlyPartitionsDefinition(start_date="2022-01", fmt="%Y-%m", end_offset=1, timezone=TIMEZONE)
+
+
+def run_months(context, landing_root: Path) -> list[str]:
+    """The months of a run: its partition, or every month of its range (a single-run backfill) that has a
+    landing folder; a single month is always run (it may have to say that nothing was delivered)."""
+    keys = list(context.partition_keys)
+    if len(keys) == 1:
+        return keys
+    return [k for k in keys if (Path(landing_root) / k).is_dir()]

@@ -1,4 +1,6 @@
-"""Runs for the source-months whose landing folders have new or changed files, and for the months after them."""
+"""Runs for the source-months whose landing folders have new or changed files, and for the months after them
+that compare with them. Several changed months (a history dropped in at once) are one run over their range
+(the assets' single-run backfill policy), not one run per month."""
 
 import hashlib
 import json
@@ -6,7 +8,7 @@ import json
 import dagster as dg
 
 from p06 import catalog
-from p06.ingest.load import is_delivery_file, landing_periods
+from p06.landing import history_window, is_delivery_file, landing_periods, month_before
 from pipelines.jobs import DOWNSTREAM_KEYS, monthly_job
 from pipelines.partitions import monthly_partitions
 from pipelines.resources import LandingZone
@@ -42,6 +44,14 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: Landi
                 changed.setdefault(period, {})[source] = signature
                 seen[f"{period}/{source}"] = signature
     requests = []
+    if len(changed) > 1:
+        sources = sorted({s for by_source in changed.values() for s in by_source})
+        first, last = min(changed), max(periods)
+        key = hashlib.sha256(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:16]
+        requests.append(dg.RunRequest(
+            run_key=f"{first}..{last}:{key}", asset_selection=[*(dg.AssetKey(["staging", s]) for s in sources), *DOWNSTREAM_KEYS],
+            tags={**range_tags(first, last), "trigger": "landing_zone", "sources": ",".join(sources)}))
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
     for period, sources in changed.items():
         run_key = period + ":" + hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest()[:16]
         requests.append(dg.RunRequest(
@@ -49,11 +59,22 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: Landi
             asset_selection=[*(dg.AssetKey(["staging", s]) for s in sources), *DOWNSTREAM_KEYS],
             tags={"trigger": "landing_zone", "sources": ",".join(sorted(sources))}))
     if changed:
-        # Later months compare with the changed ones (last month's values, stocks): republish them
-        # too, after it; runs queue one at a time (dagster.yaml).
+        # Later months compare with the changed one (last month's values, stocks, the outlier series of its
+        # history window): republish them too, after it, in one run over their range.
         earliest = min(changed)
-        for later in (p for p in periods if p > earliest and p not in changed):
-            requests.append(dg.RunRequest(
-                run_key=f"{later}/after/{requests[0].run_key}", partition_key=later, asset_selection=DOWNSTREAM_KEYS,
-                tags={"trigger": "previous_month_changed", "after": earliest}))
+        window = history_window()
+        later = [p for p in periods if p > earliest and p not in changed and month_before(p, window) <= earliest]
+        if later:
+            tags = {"trigger": "previous_month_changed", "after": earliest}
+            run_key = f"{later[0]}..{later[-1]}/after/{requests[0].run_key}"
+            if len(later) == 1:
+                requests.append(dg.RunRequest(run_key=run_key, partition_key=later[0], asset_selection=DOWNSTREAM_KEYS, tags=tags))
+            else:
+                requests.append(dg.RunRequest(run_key=run_key, asset_selection=DOWNSTREAM_KEYS,
+                                              tags={**tags, **range_tags(later[0], later[-1])}))
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    """Tags of a run over a range of months (what a single-run backfill of the range sets)."""
+    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}

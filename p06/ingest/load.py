@@ -9,9 +9,7 @@ are skipped as unchanged.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -19,27 +17,19 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from p06 import catalog, reference, staging
+from p06 import catalog, staging
 from p06.catalog import Source
 from p06.ingest.problems import Problem, summarize
 from p06.ingest.reader import FileRead, read_file
 from p06.ingest.schema import schema_problems
 from p06.ingest.workbook import cell_ref
+
+# The landing zone (files, fingerprints) lives in p06.landing, light to import; re-exported here.
+from p06.landing import PERIOD, READER_VERSION, DeliveryFile, delivery_files, fingerprint, is_delivery_file, landing_periods  # noqa: F401
 from p06.warehouse import transaction
 
 log = logging.getLogger(__name__)
-READER_VERSION = "3"          # bump when reading changes, so unchanged files are read again
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 STAGING_COLUMNS = staging.NAMES
-
-
-@dataclass
-class DeliveryFile:
-    path: Path
-    relative: str
-    sha256: str
-    size: int
-    received_at: datetime
 
 
 @dataclass
@@ -71,42 +61,6 @@ class LoadResult:
         if self.message and self.status != "loaded":
             head += "\n    " + self.message.replace("\n", "\n    ")
         return head
-
-
-def landing_periods(raw_dir: Path) -> list[str]:
-    """Month folders of the landing zone, oldest first."""
-    if not raw_dir.exists():
-        return []
-    return sorted(p.name for p in raw_dir.iterdir() if p.is_dir() and PERIOD.match(p.name))
-
-
-def is_delivery_file(path: Path) -> bool:
-    """A file a department sent: not hidden, not an Office lock file (~$), not a README."""
-    return path.is_file() and not path.name.startswith((".", "~$")) and not path.name.lower().startswith("readme")
-
-
-def delivery_files(raw_dir: Path, source_id: str, period: str) -> list[DeliveryFile]:
-    """Files of a source-month, newest first (lock files and hidden files ignored)."""
-    folder = raw_dir / period / source_id
-    if not folder.is_dir():
-        return []
-    found = []
-    for path in folder.iterdir():
-        if not is_delivery_file(path):
-            continue
-        stat = path.stat()
-        found.append(DeliveryFile(path, path.relative_to(raw_dir).as_posix(), hashlib.sha256(path.read_bytes()).hexdigest(),
-                                  stat.st_size, datetime.fromtimestamp(stat.st_mtime)))
-    return sorted(found, key=lambda f: (f.received_at, f.path.name), reverse=True)
-
-
-def fingerprint(files: list[DeliveryFile], source: Source) -> str:
-    """What 'unchanged' means: the same files, read by the same reader with the same declarations."""
-    h = hashlib.sha256(f"{READER_VERSION}|{source.declaration_sha}|{catalog.reference_sha()}|{reference.fingerprint()}"
-                       f"|{reference.province_code()}".encode())
-    for f in sorted(files, key=lambda f: f.relative):
-        h.update(f"|{f.relative}:{f.sha256}".encode())
-    return h.hexdigest()
 
 
 def _last_processing(con: duckdb.DuckDBPyConnection, source: str, period: str) -> list[tuple]:

@@ -166,9 +166,11 @@ def _write_sheet(ws, sheet: Sheet, rows: list[dict], codes: list[str]) -> None:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for row in sorted(rows, key=_row_order(sheet, codes)):
+    for number, row in enumerate(sorted(rows, key=_row_order(sheet, codes)), start=2):
         ws.append([_cell(row.get(name), col.kind) for name, col in columns])
-        for cell, (name, col) in zip(ws[ws.max_row], columns):
+        # ws.cell, not ws[row]: ws[...] measures the sheet (max_column) at every call, quadratic in its rows
+        for index, (name, col) in enumerate(columns, start=1):
+            cell = ws.cell(row=number, column=index)
             if col.kind == "count":
                 cell.number_format = COUNT_FORMAT
             elif col.kind == "decimals":

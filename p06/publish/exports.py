@@ -12,34 +12,74 @@ from pathlib import Path
 
 import duckdb
 
-from p06.publish import excel, files, quality, report
+from p06.publish import excel, files, quality, report, state
 
 
 def export_dir(warehouse_dir: Path, period: str) -> Path:
     return Path(warehouse_dir) / "exports" / files.check_period(period)
 
 
-def export_period(con: duckdb.DuckDBPyConnection, period: str, warehouse_dir: Path) -> dict:
-    """Write the month's workbook, report draft, CSV/Parquet files; validate the publication.
+def _paths(out: Path, period: str) -> dict:
+    return {"workbook": out / f"DA06_{period}.xlsx", "report": out / f"bao_cao_DA06_{period}.md",
+            "tables_dir": out / "tables", "quality": out / "quality.json"}
 
-    Returns {'workbook', 'report', 'data_docs', 'tables_dir', 'quality': Path to quality.json, 'expectations': str}.
-    A failed validation does not raise: 'expectations' says "FAILED ..." and quality.json has the details.
-    """
-    out = export_dir(warehouse_dir, period)
-    workbook = excel.write_workbook(con, period, out / f"DA06_{period}.xlsx")
-    draft = report.write_report(con, period, out / f"bao_cao_DA06_{period}.md")
-    files.export_tables(con, period, out / "tables")
-    checked = quality.validate_publication(con, period, Path(warehouse_dir))
-    summary_path = out / "quality.json"
-    summary_path.write_text(json.dumps(checked.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+
+def _write(con: duckdb.DuckDBPyConnection, period: str, out: Path) -> None:
+    paths = _paths(out, period)
+    excel.write_workbook(con, period, paths["workbook"])
+    report.write_report(con, period, paths["report"])
+    files.export_tables(con, period, paths["tables_dir"])
+
+
+def _verdict(checked: quality.QualitySummary) -> str:
     stats = checked.statistics
     verdict = "passed" if checked.success else f"FAILED ({stats['unsuccessful_expectations']} failed)"
-    return {
-        "workbook": workbook,
-        "report": draft,
-        "data_docs": checked.data_docs_index,
-        "tables_dir": out / "tables",
-        "quality": summary_path,
-        "expectations": f"{verdict}: {stats['successful_expectations']}/{stats['evaluated_expectations']} met",
-    }
+    return f"{verdict}: {stats['successful_expectations']}/{stats['evaluated_expectations']} met"
 
+
+def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse_dir: Path,
+                   force: bool = False) -> dict[str, dict]:
+    """Write each month's workbook, report draft, CSV/Parquet files, then validate the months' publications
+    together (one Great Expectations validation per table for all of them, one Data Docs build).
+
+    A month whose published rows are those its exports were written from is left as it is (unless `force`).
+    Returns per month {'workbook', 'report', 'data_docs', 'tables_dir', 'quality': Path to quality.json,
+    'expectations': str, 'exported': 'written' | 'unchanged'}. A failed validation does not raise:
+    'expectations' says "FAILED ..." and quality.json has the details.
+    """
+    warehouse_dir = Path(warehouse_dir)
+    done = state.stored(con, "exported_sha")
+    digests = {p: state.content_sha(con, p) for p in periods}
+    written = [p for p in sorted(periods) if force or done.get(p) != digests[p]
+               or not _paths(export_dir(warehouse_dir, p), p)["workbook"].exists()]
+    for period in written:
+        _write(con, period, export_dir(warehouse_dir, period))
+    checked = quality.validate_publication(con, written, warehouse_dir) if written else None
+    out = {}
+    for period in sorted(periods):
+        paths = _paths(export_dir(warehouse_dir, period), period)
+        if checked is not None and period in written:
+            summary = {**checked.as_dict(), "periods_validated_together": written}
+            paths["quality"].write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+            state.record(con, period, content_sha=digests[period], exported_sha=digests[period])
+            expectations = _verdict(checked)
+        else:
+            expectations = _stored_verdict(paths["quality"])
+        out[period] = {**paths, "data_docs": warehouse_dir / "gx" / "data_docs" / "index.html",
+                       "expectations": expectations, "exported": "written" if period in written else "unchanged"}
+    return out
+
+
+def _stored_verdict(path: Path) -> str:
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "not validated"
+    return _verdict(quality.QualitySummary(success=stored["success"], statistics=stored["statistics"]))
+
+
+def export_period(con: duckdb.DuckDBPyConnection, period: str, warehouse_dir: Path) -> dict:
+    """One month's exports, written again whatever was written before (see `export_periods`)."""
+    result = export_periods(con, [period], warehouse_dir, force=True)[period]
+    result.pop("exported")
+    return result

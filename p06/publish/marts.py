@@ -46,13 +46,21 @@ def _replace(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], row
 
 def publish_period(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, int]:
     """Rebuild the period's published tables; returns rows written per table name (without schema)."""
-    check_period(period)
+    return publish_periods(con, [period])
+
+
+def publish_periods(con: duckdb.DuckDBPyConnection, periods: list[str]) -> dict[str, int]:
+    """Rebuild the published tables of several months, oldest first (a month's previous value is the month
+    before's), in one transaction with the comments applied once; returns rows written per table name."""
+    periods = sorted(check_period(p) for p in periods)
     counts: dict[str, int] = {}
     with transaction(con):
         for module in TABLES:
-            for month in sorted(set(_prepare(con, module)) - {period}):
+            for month in sorted(set(_prepare(con, module)) - set(periods)):
                 _replace(con, module.TABLE, module.COLUMNS, module.compute(con, month), month)
-            rows = module.compute(con, period)
-            counts[module.TABLE.split(".", 1)[1]] = _replace(con, module.TABLE, module.COLUMNS, rows, period)
+            name = module.TABLE.split(".", 1)[1]
+            for period in periods:
+                counts[name] = counts.get(name, 0) + _replace(con, module.TABLE, module.COLUMNS,
+                                                              module.compute(con, period), period)
         comments.apply_comments(con)
     return counts

@@ -8,6 +8,7 @@ The GX project lives in `<warehouse>/gx`; Data Docs in `<warehouse>/gx/data_docs
 """
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from p06.publish.indicator_catalog import Indicator, PublicServices, load
 from p06.reconcile.rules import SEVERITIES
 
 os.environ["GX_ANALYTICS_ENABLED"] = "false"    # before great_expectations is imported anywhere
+log = logging.getLogger(__name__)
 
 SITE = "p06_data_docs"
 DATASOURCE = "p06_published"
@@ -83,23 +85,36 @@ def expected_province_indicators(indicators: dict[str, Indicator], delivered: se
     return sorted(code for code, ind in indicators.items() if "province" in ind.levels and ind.source in delivered)
 
 
-def indicator_expectations(period: str, indicators: dict[str, Indicator], expected: list[str]) -> list:
+def _periods(period: str | list[str]) -> list[str]:
+    return [period] if isinstance(period, str) else sorted(period)
+
+
+def indicator_expectations(period: str | list[str], indicators: dict[str, Indicator],
+                           expected: list[str] | dict[str, list[str]]) -> list:
+    """`period` one month or the months of a run; `expected` the province indicators expected (by month)."""
     import great_expectations.expectations as gxe
     from great_expectations.expectations.row_conditions import Column
 
+    periods = _periods(period)
     found = [
         gxe.ExpectTableRowCountToBeBetween(min_value=1),
         gxe.ExpectCompoundColumnsToBeUnique(column_list=INDICATOR_KEY),
-        gxe.ExpectColumnValuesToBeInSet(column="period", value_set=[period]),
+        gxe.ExpectColumnValuesToBeInSet(column="period", value_set=periods),
         gxe.ExpectColumnValuesToBeInSet(column="unit_level", value_set=unit_levels()),
         gxe.ExpectColumnValuesToBeInSet(column="quality", value_set=QUALITY_FLAGS),
         gxe.ExpectColumnValuesToBeInSet(column="indicator_code", value_set=sorted(indicators)),
     ]
     found += [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in INDICATOR_KEY]
     found += [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0) for c in ("numerator", "denominator")]
-    if expected:
-        found.append(gxe.ExpectColumnDistinctValuesToContainSet(
-            column="indicator_code", value_set=expected, row_condition=Column("unit_level") == "province"))
+    by_month = expected if isinstance(expected, dict) else {periods[0]: expected}
+    for month, codes in sorted(by_month.items()):
+        if not codes:
+            continue
+        where = Column("unit_level") == "province"
+        if len(periods) > 1:
+            where = where & (Column("period") == month)
+        found.append(gxe.ExpectColumnDistinctValuesToContainSet(column="indicator_code", value_set=codes,
+                                                               row_condition=where))
     bounded: dict[float, list[str]] = {}
     for code, ind in indicators.items():
         if ind.is_ratio and not ind.may_exceed_factor:
@@ -111,11 +126,11 @@ def indicator_expectations(period: str, indicators: dict[str, Indicator], expect
     return found
 
 
-def services_expectations(period: str, layout: PublicServices) -> list:
+def services_expectations(period: str | list[str], layout: PublicServices) -> list:
     import great_expectations.expectations as gxe
 
     found = [gxe.ExpectCompoundColumnsToBeUnique(column_list=["period", "service_code"]),
-             gxe.ExpectColumnValuesToBeInSet(column="period", value_set=[period]),
+             gxe.ExpectColumnValuesToBeInSet(column="period", value_set=_periods(period)),
              gxe.ExpectColumnValuesToBeInSet(column="appendix", value_set=[a.numeral for a in layout.appendices]),
              gxe.ExpectColumnValuesToBeBetween(column="online_ratio", min_value=0, max_value=layout.online_ratio.factor)]
     found += [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0)
@@ -123,40 +138,68 @@ def services_expectations(period: str, layout: PublicServices) -> list:
     return found
 
 
-def findings_expectations(period: str) -> list:
+def findings_expectations(period: str | list[str]) -> list:
     import great_expectations.expectations as gxe
 
-    return [gxe.ExpectColumnValuesToBeInSet(column="period", value_set=[period]),
+    return [gxe.ExpectColumnValuesToBeInSet(column="period", value_set=_periods(period)),
             gxe.ExpectColumnValuesToNotBeNull(column="rule_id"),
             gxe.ExpectColumnValuesToBeInSet(column="severity", value_set=sorted(SEVERITIES))]
 
 
-def completeness_expectations(period: str) -> list:
+def completeness_expectations(period: str | list[str]) -> list:
     import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column
 
-    return [gxe.ExpectCompoundColumnsToBeUnique(column_list=["period", "source"]),
-            gxe.ExpectColumnValuesToBeInSet(column="period", value_set=[period]),
-            gxe.ExpectColumnValuesToBeInSet(column="source", value_set=sorted(catalog.sources())),
-            gxe.ExpectColumnDistinctValuesToContainSet(
-                column="source", value_set=sorted(s.id for s in catalog.sources().values() if s.expected_in(period)))]
+    periods = _periods(period)
+    found = [gxe.ExpectCompoundColumnsToBeUnique(column_list=["period", "source"]),
+             gxe.ExpectColumnValuesToBeInSet(column="period", value_set=periods),
+             gxe.ExpectColumnValuesToBeInSet(column="source", value_set=sorted(catalog.sources()))]
+    for month in periods:
+        found.append(gxe.ExpectColumnDistinctValuesToContainSet(
+            column="source", value_set=sorted(s.id for s in catalog.sources().values() if s.expected_in(month)),
+            **({"row_condition": Column("period") == month} if len(periods) > 1 else {})))
+    return found
 
 
 # ------------------------------------------------------------------ running
 
-def _frame(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], period: str) -> pd.DataFrame:
-    return con.execute(table_query(table, columns, period)).df()
+def _frame(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], periods: list[str]) -> pd.DataFrame:
+    return pd.concat([con.execute(table_query(table, columns, p)).df() for p in periods], ignore_index=True) \
+        if "period" in columns else con.execute(table_query(table, columns, periods[0])).df()
 
 
-def _suites(con: duckdb.DuckDBPyConnection, period: str, tables: dict[str, list[str]]) -> dict[str, list]:
+@dataclass
+class Collected:
+    """What a validation reads from the warehouse: the months, each published table's columns and rows of
+    those months, and the sources delivered each month. Plain data: it can be handed to another process."""
+    periods: list[str]
+    tables: dict[str, list[str]]
+    frames: dict[str, pd.DataFrame]
+    delivered: dict[str, set[str]]
+
+
+SUITE_TABLES = ("indicator_monthly", "public_services_monthly", "reconciliation_findings", "source_completeness")
+
+
+def collect(con: duckdb.DuckDBPyConnection, period: str | list[str]) -> Collected:
+    periods = _periods(period)
+    tables = {t: cols for t, cols in published_tables(con).items() if t in SUITE_TABLES}
+    return Collected(periods, tables, {t: _frame(con, t, cols, periods) for t, cols in tables.items()},
+                     {p: delivered_sources(con, p) for p in periods})
+
+
+def _suites(collected: Collected) -> dict[str, list]:
     cat = load()
+    period = collected.periods
     builders = {
         "indicator_monthly": lambda: indicator_expectations(
-            period, cat.indicators, expected_province_indicators(cat.indicators, delivered_sources(con, period))),
+            period, cat.indicators, {p: expected_province_indicators(cat.indicators, collected.delivered[p])
+                                     for p in period}),
         "public_services_monthly": lambda: services_expectations(period, cat.public_services),
         "reconciliation_findings": lambda: findings_expectations(period),
         "source_completeness": lambda: completeness_expectations(period),
     }
-    return {t: build() for t, build in builders.items() if t in tables}
+    return {t: build() for t, build in builders.items() if t in collected.tables}
 
 
 def _failed(result) -> list[dict]:
@@ -173,30 +216,51 @@ def _failed(result) -> list[dict]:
     return failed
 
 
-def validate_publication(con: duckdb.DuckDBPyConnection, period: str, warehouse_dir: Path) -> QualitySummary:
-    """Validate the month's published tables, store the results and rebuild the Data Docs."""
+def validate_publication(con: duckdb.DuckDBPyConnection, period: str | list[str], warehouse_dir: Path) -> QualitySummary:
+    """Validate the published tables of a month (or of the months of a run, together: one validation per
+    table, whatever the number of months), store the results and rebuild the Data Docs.
+
+    When `p06 run` started a validation process ahead (`gx_worker`: Great Expectations imported while the
+    run loads and reconciles), the validation runs there; else, or if it fails, here."""
+    from p06.publish import gx_worker
+
+    collected = collect(con, period)
+    if gx_worker.running():
+        try:
+            return gx_worker.validate(collected, Path(warehouse_dir))
+        except gx_worker.WorkerError as exc:
+            log.warning("validation process failed (%s); validating in this process", exc)
+    return validate_collected(collected, Path(warehouse_dir))
+
+
+def validate_collected(collected: Collected, warehouse_dir: Path) -> QualitySummary:
+    """The Great Expectations part of `validate_publication`."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
+    periods = collected.periods
     context = gx_context(Path(warehouse_dir))
     source = context.data_sources.add_or_update_pandas(DATASOURCE)
-    tables = published_tables(con)
-    run_id = RunIdentifier(run_name=f"p06-{period}")
+    name = periods[0] if len(periods) == 1 else f"{periods[0]}_{periods[-1]}"
+    run_id = RunIdentifier(run_name=f"p06-{name}")
     summary = QualitySummary(success=True, statistics={"evaluated_expectations": 0, "successful_expectations": 0,
                                                        "unsuccessful_expectations": 0})
-    for table, expectations in _suites(con, period, tables).items():
+    for table, expectations in _suites(collected).items():
         asset = source.add_dataframe_asset(table)
         batch = asset.add_batch_definition_whole_dataframe(f"{table}_month")
         suite = context.suites.add_or_update(gx.ExpectationSuite(name=f"p06.{table}", expectations=expectations))
         definition = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=f"p06.{table}", data=batch, suite=suite))
-        result = definition.run(batch_parameters={"dataframe": _frame(con, table, tables[table], period)},
+        result = definition.run(batch_parameters={"dataframe": collected.frames[table]},
                                 run_id=run_id, result_format="SUMMARY")
         stats = {k: int(result.statistics[k]) for k in summary.statistics}
         summary.tables[table] = {"success": bool(result.success), "statistics": stats, "failed": _failed(result)}
         summary.success &= bool(result.success)
         for k, v in stats.items():
             summary.statistics[k] += v
-    context.build_data_docs(site_names=[SITE])
+    # Only this run's pages are rendered (and the index): the store keeps every earlier run's results, and
+    # rendering all of them at every run would make each run slower than the last.
+    ours = [k for k in context.validation_results_store.list_keys() if k.run_id.run_name == run_id.run_name]
+    context.build_data_docs(site_names=[SITE], resource_identifiers=ours or None)
     summary.data_docs_index = Path(warehouse_dir) / "gx" / "data_docs" / "index.html"
     return summary

@@ -245,6 +245,8 @@ class OutlierRule(_SelectionRule):
     """Jump test: the figure grew or shrank by more than this factor ..."""
     min_absolute_change: float = Field(100.0, ge=0)
     """... and by at least this many (keeps small counts quiet)."""
+    history_months: int = Field(12, ge=2)
+    """The series is the unit's figures of at most this many months before the month (the rule reads no older month)."""
 
     @property
     def params(self) -> dict[str, float | int | str]:

@@ -14,9 +14,10 @@ import duckdb
 import polars as pl
 
 from p06 import warehouse
+from p06.landing import history_window, month_before
 from p06.reconcile import engine
 from p06.reconcile.frames import OBSERVATION_SCHEMA
-from p06.reconcile.rules import Rule
+from p06.reconcile.rules import Rule, load_rules
 
 FINDINGS_TABLE = "marts.reconciliation_findings"
 SUMMARY_TABLE = "marts.rule_summary"
@@ -96,10 +97,33 @@ def write_result(con: duckdb.DuckDBPyConnection, result: engine.Reconciliation) 
 
 def reconcile_period(con: duckdb.DuckDBPyConnection, period: str,
                      rules: Sequence[Rule] | None = None) -> engine.Reconciliation:
-    """Reconcile one month from staging (with earlier months as history) and store the result."""
-    result = engine.reconcile(read_observations(con, period), period, rules)
-    write_result(con, result)
-    return result
+    """Reconcile one month from staging (with the earlier months its rules compare with) and store the result."""
+    return reconcile_periods(con, [period], rules)[period]
+
+
+def reconcile_periods(con: duckdb.DuckDBPyConnection, periods: Sequence[str],
+                      rules: Sequence[Rule] | None = None) -> dict[str, engine.Reconciliation]:
+    """Reconcile several months, reading staging once (each month with only the months its history rules
+    compare with), and store every month's result in one transaction."""
+    rules = tuple(rules if rules is not None else load_rules())
+    periods = sorted(set(periods))
+    if not periods:
+        return {}
+    window = history_window(rules)
+    cols = ", ".join(OBSERVATION_COLUMNS)
+    everything = con.sql(f"SELECT {cols} FROM staging.observations WHERE period BETWEEN ? AND ? ORDER BY period, source",
+                         params=[month_before(periods[0], window), periods[-1]]).pl()
+    results = {}
+    for period in periods:
+        seen = everything.filter(pl.col("period").is_between(pl.lit(month_before(period, window)), pl.lit(period)))
+        results[period] = engine.reconcile(seen, period, rules)
+    ensure_tables(con)
+    stamp = datetime.now().replace(microsecond=0)
+    with warehouse.transaction(con):
+        for result in results.values():
+            _replace(con, FINDINGS_TABLE, result.period, result.findings, stamp)
+            _replace(con, SUMMARY_TABLE, result.period, result.summary, stamp)
+    return results
 
 
 def read_findings(con: duckdb.DuckDBPyConnection, period: str | None = None) -> pl.DataFrame:

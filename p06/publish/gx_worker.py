@@ -1,0 +1,108 @@
+"""Great Expectations in a process of its own, started ahead by `p06 run`.
+
+Importing Great Expectations takes seconds. `p06 run` starts this process as soon as it knows it has work
+to do: the import then happens while the run loads, reconciles and publishes (on the machine's other core),
+and the exports step hands it the published rows to validate (`quality.validate_publication`). Without a
+started process (a run from the Dagster UI, tests) the validation runs in the run's own process.
+
+Protocol: pickled (Collected, warehouse_dir) on stdin, pickled ("ok", QualitySummary) or ("error", text)
+on stdout, each preceded by its length (8 bytes, big-endian). Light on imports: the run's process does not
+import Great Expectations through this module.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import pickle
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+_process: subprocess.Popen | None = None
+
+
+class WorkerError(RuntimeError):
+    pass
+
+
+def start() -> None:
+    """Start the validation process (importing Great Expectations at once) unless one is running."""
+    global _process
+    if running():
+        return
+    env = {**os.environ, "GX_ANALYTICS_ENABLED": "false"}
+    _process = subprocess.Popen([sys.executable, "-m", "p06.publish.gx_worker"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, env=env)
+    atexit.register(stop)
+
+
+def running() -> bool:
+    return _process is not None and _process.poll() is None
+
+
+def stop() -> None:
+    """End the validation process (it is idle or done)."""
+    global _process
+    if _process is not None:
+        if _process.poll() is None:
+            try:
+                _process.stdin.close()
+                _process.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                _process.kill()
+        _process = None
+
+
+def _send(stream, obj) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(struct.pack(">Q", len(data)) + data)
+    stream.flush()
+
+
+def _receive(stream):
+    head = stream.read(8)
+    if len(head) < 8:
+        raise EOFError
+    (size,) = struct.unpack(">Q", head)
+    return pickle.loads(stream.read(size))
+
+
+def validate(collected, warehouse_dir: Path):
+    """Validate in the started process; it ends after answering. Raises WorkerError when it fails."""
+    global _process
+    process = _process
+    if process is None or process.poll() is not None:
+        raise WorkerError("no validation process")
+    try:
+        _send(process.stdin, (collected, str(warehouse_dir)))
+        status, value = _receive(process.stdout)
+    except (OSError, EOFError, pickle.PickleError) as exc:
+        stop()
+        raise WorkerError(f"{type(exc).__name__}: {exc}") from None
+    stop()
+    if status != "ok":
+        raise WorkerError(value)
+    return value
+
+
+def _serve() -> None:
+    import great_expectations  # noqa: F401  (the point of this process: import it while the run works)
+
+    from p06.publish import quality
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr               # anything GX prints must not mix with the answers
+    while True:
+        try:
+            collected, warehouse_dir = _receive(stdin)
+        except EOFError:
+            return
+        try:
+            answer = ("ok", quality.validate_collected(collected, Path(warehouse_dir)))
+        except Exception as exc:  # noqa: BLE001 (reported to the run, which validates in its own process)
+            answer = ("error", f"{type(exc).__name__}: {exc}")
+        _send(stdout, answer)
+
+
+if __name__ == "__main__":
+    _serve()

@@ -1,0 +1,69 @@
+"""What each month's publication was made from, so that a run does only the work that changed.
+
+`raw.publication_state` keeps per month:
+- `inputs_sha`: the fingerprints of the deliveries the month's tables read (its own and those of the months
+  its history rules compare with) and of the declarations and code (see `p06.landing.month_inputs`);
+  `p06 run` compares it with the landing zone and skips the month when it is equal;
+- `content_sha`: a digest of the month's published rows (indicators, services, completeness, findings);
+- `exported_sha`: the content digest the month's workbook, report draft and files were written from:
+  a month whose content did not change (a later month of a corrected one that does not depend on it)
+  is not exported again.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+TABLE = "raw.publication_state"
+DDL = f"""
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE TABLE IF NOT EXISTS {TABLE} (
+    period        VARCHAR PRIMARY KEY,   -- YYYY-MM
+    inputs_sha    VARCHAR,               -- deliveries, declarations and code the publication was made from
+    content_sha   VARCHAR,               -- digest of the month's published rows
+    exported_sha  VARCHAR,               -- content digest of the last exports (workbook, report, files)
+    updated_at    TIMESTAMP NOT NULL
+);
+"""
+# Published tables of a month, with the columns that change at every run (left out of the digest).
+CONTENT = {"marts.indicator_monthly": (), "marts.public_services_monthly": (), "marts.source_completeness": (),
+           "marts.reconciliation_findings": ("reconciled_at",)}
+
+
+def ensure(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                            [schema, name]).fetchone()[0])
+
+
+def content_sha(con: duckdb.DuckDBPyConnection, period: str) -> str:
+    """Digest of the month's published rows (order-independent)."""
+    parts = []
+    for table, volatile in CONTENT.items():
+        if not _exists(con, table):
+            continue
+        exclude = f" EXCLUDE ({', '.join(volatile)})" if volatile else ""
+        (digest,) = con.execute(f"SELECT md5(coalesce(string_agg(r, '|' ORDER BY r), '')) FROM "
+                                f"(SELECT CAST(t AS VARCHAR) AS r FROM (SELECT *{exclude} FROM {table} WHERE period = ?) t)",
+                                [period]).fetchone()
+        parts.append(f"{table}:{digest}")
+    return ";".join(parts)
+
+
+def stored(con: duckdb.DuckDBPyConnection, column: str) -> dict[str, str]:
+    """period -> the stored `column` (inputs_sha, content_sha or exported_sha)."""
+    ensure(con)
+    return {p: v for p, v in con.execute(f"SELECT period, {column} FROM {TABLE}").fetchall()}
+
+
+def record(con: duckdb.DuckDBPyConnection, period: str, **values: str | None) -> None:
+    """Set some of inputs_sha, content_sha, exported_sha for the month."""
+    ensure(con)
+    con.execute(f"INSERT INTO {TABLE} (period, updated_at) VALUES (?, ?) ON CONFLICT DO NOTHING", [period, datetime.now()])
+    for column, value in values.items():
+        con.execute(f"UPDATE {TABLE} SET {column} = ?, updated_at = ? WHERE period = ?", [value, datetime.now(), period])

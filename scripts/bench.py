@@ -1,0 +1,142 @@
+"""The benchmark behind scripts/bench (see there). Runs `p06 run` in child processes."""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+import history  # noqa: E402
+
+P06 = str(REPO / ".venv" / "bin" / "p06")
+
+
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of a process and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            pid, ppid = int(entry), int(fields[1])
+            rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+            children.setdefault(ppid, []).append(pid)
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_p06(raw: Path, wh: Path, *args: str) -> dict:
+    env = {**os.environ, "P06_RAW_DIR": str(raw), "P06_WAREHOUSE_DIR": str(wh)}
+    env.pop("DAGSTER_HOME", None)
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:   # files: a pipe could fill up
+        started = time.perf_counter()
+        proc = subprocess.Popen([P06, "run", *args], env=env, stdout=stdout, stderr=stderr, text=True)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        stdout.seek(0)
+        stderr.seek(0)
+        out, err = stdout.read(), stderr.read()
+    last = next((line for line in reversed(out.splitlines()) if re.match(r"^(ran |nothing changed)", line)), "")
+    return {"wall": wall, "peak_mb": peak / 1024, "code": proc.returncode, "layers": last.split(": ", 1)[-1],
+            "what": last.split(";")[0], "out": out, "err": err}
+
+
+def line(label: str, r: dict, target: str = "") -> None:
+    print(f"{label:<44} {r['wall']:6.1f} s  peak {r['peak_mb']:5.0f} MB  exit {r['code']}  {target}")
+    print(f"    {r['what']}: {r['layers']}")
+    if r["code"] not in (0, 1):
+        print("    " + r["err"][-1500:].replace("\n", "\n    "))
+
+
+def deliveries(wh: Path) -> str:
+    con = duckdb.connect(str(wh / "p06.duckdb"), read_only=True)
+    try:
+        rows = con.execute("""SELECT status, count(*) FROM (
+                                SELECT DISTINCT ON (period, source) period, source, status FROM raw.deliveries
+                                WHERE status <> 'superseded' ORDER BY period, source, processed_at DESC)
+                              GROUP BY ALL ORDER BY ALL""").fetchall()
+        months = con.execute("SELECT count(DISTINCT period) FROM marts.indicator_monthly").fetchone()[0]
+    finally:
+        con.close()
+    return ", ".join(f"{n} {s}" for s, n in rows) + f"; {months} months with published indicators"
+
+
+def bench_samples(tmp: Path) -> None:
+    raw, wh = tmp / "raw", tmp / "w"
+    for month in ("2023-08", "2023-09"):
+        shutil.copytree(history.sample_dir(month), raw / month)
+    line("samples: empty -> 2 months published", run_p06(raw, wh))
+    line("samples: unchanged", run_p06(raw, wh))
+
+
+def bench_history(tmp: Path, first: str, last: str) -> None:
+    source = tmp / "generated"
+    started = time.perf_counter()
+    months = history.write_history(source, first, last)
+    nxt = history.months(months[-1], "9999-12")[1]
+    history.write_month(tmp / "extra", nxt)
+    print(f"synthetic history: {len(months)} months {months[0]} to {months[-1]} (+ {nxt}), "
+          f"{sum(1 for _ in source.rglob('*.*'))} files, written in {time.perf_counter() - started:.0f} s")
+
+    raw, wh = tmp / "raw", tmp / "w"
+    shutil.copytree(source, raw)
+    r = run_p06(raw, wh)
+    line(f"empty -> {len(months)} months published", r, "(target < 60 s)")
+    print(f"    source-months: {deliveries(wh)}")
+    line("unchanged p06 run", run_p06(raw, wh), "(target < 3 s)")
+
+    old = "2024-03" if "2024-03" in months else months[len(months) // 2]
+    history.resend(raw, old, "vneid")
+    r = run_p06(raw, wh)
+    line(f"corrected re-send of {old} (vneid)", r, "(target < 10 s)")
+    shutil.copytree(tmp / "extra" / nxt, raw / nxt)
+    line(f"one new month ({nxt}) on {len(months)} months", run_p06(raw, wh), "(target < 5 s)")
+
+    # The same new month on a warehouse of only the 3 months before it: what history alone costs.
+    raw3, wh3 = tmp / "raw3", tmp / "w3"
+    for m in months[-3:]:
+        shutil.copytree(source / m, raw3 / m)
+    run_p06(raw3, wh3)
+    shutil.copytree(tmp / "extra" / nxt, raw3 / nxt)
+    line(f"one new month ({nxt}) on 3 months", run_p06(raw3, wh3), "(target < 5 s, same as on 39)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="scripts/bench")
+    parser.add_argument("--history", action="store_true", help="the 39-month synthetic history")
+    parser.add_argument("--first", default="2023-08")
+    parser.add_argument("--last", default="2026-10")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="p06-bench-"))
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; work folder {tmp}")
+    try:
+        bench_history(tmp, args.first, args.last) if args.history else bench_samples(tmp)
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
