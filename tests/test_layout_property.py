@@ -7,10 +7,12 @@ from the hypothesis profile: `ci` (default, fixed and derandomized) or `deep`:
 """
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
-from hypothesis import given
+import pytest
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from layouts.check import read_delivery, report, verdict
 from layouts.figures import known_tables
@@ -18,8 +20,18 @@ from layouts.render import render
 from layouts.strategies import layouts
 
 TABLES = {t.label: t for t in known_tables()}
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+# Examples of the layout test per profile (about 0.07 s each on the 2-core machine). The ci profile does
+# not shrink: a failure's report (features, differing figures with cells) is readable unshrunk, and
+# shrinking a reader that fails many layouts would cost minutes; run `deep` to get shrunk examples.
+EXAMPLES = {"ci": 300, "deep": 5000}
+PHASES = [Phase.explicit, Phase.reuse, Phase.generate] + ([] if PROFILE == "ci" else [Phase.shrink])
 
 
+@pytest.mark.xfail(strict=False, reason="issue 7: the reader of main refuses flattened and 3-row headers, signature "
+                   "blocks, subtotal rows and ',' thousands, reads the month's columns, hidden sheets and columns, "
+                   "and '1.393' as 1393; the lead removes this mark when the new reader lands")
+@settings(max_examples=EXAMPLES.get(PROFILE, 300), phases=PHASES)
 @given(layout=layouts())
 def test_every_generated_layout_is_read_exactly_or_refused_by_name(layout):
     with tempfile.TemporaryDirectory() as tmp:
