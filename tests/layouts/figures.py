@@ -112,8 +112,9 @@ def _reference_name(o: dict) -> str:
     return _reference_names().get((o["unit_kind"], o["unit_code"]), o["unit_name"])
 
 
-def largest_count(table: KnownTable) -> int:
-    """Index (among the table's counts) of the count with the largest figures: it shows thousands separators."""
+def largest_count(table: KnownTable) -> int | None:
+    """Index (among the table's counts) of the count with the most figures of four digits or more (they
+    show a thousands separator), or None when no count has at least two."""
     counts = [m for m in table.measures if table.measure(m).kind == "count"]
-    totals = [sum(v for (_, mm), v in table.values.items() if mm == m and v is not None) for m in counts]
-    return totals.index(max(totals))
+    big = [sum(1 for (_, mm), v in table.values.items() if mm == m and v is not None and v >= 1000) for m in counts]
+    return big.index(max(big)) if max(big) >= 2 else None

@@ -492,6 +492,7 @@ class Renderer:
         c = next(c for c, col in enumerate(self.cols) if col.measure == m and col.side == "known" and not col.hidden)
         cells = sorted((r, cc) for (r, cc), v in sheet.cells.items()
                        if cc == c and isinstance(v, str) and any(s in v for s in ".,") and v.replace(".", "").replace(",", "").isdigit())
+        assert len(cells) >= 2, f"{m}: too few cells with a thousands separator to mix styles"
         odd = cells[len(cells) // 2]
         sheet.cells[odd] = sheet.cells[odd].replace({".": ",", ",": "."}[sep], sep)
         others = [ref(*x) for x in cells if x != odd]

@@ -38,8 +38,9 @@ def layouts(draw, table: KnownTable | None = None, fmt: str | None = None) -> La
     has_groups = any(len(h) == 2 for m in measures for h in m.headers)
     common = catalog.common()
 
-    refusal = draw(st.one_of(st.just(None), st.just(None), st.just(None),
-                             st.sampled_from(XLSX_REFUSALS if xlsx else CSV_REFUSALS)), label="refusal")
+    refusals = [r for r in (XLSX_REFUSALS if xlsx else CSV_REFUSALS)
+                if r != "mixed number styles" or largest_count(table) is not None]
+    refusal = draw(st.one_of(st.just(None), st.just(None), st.just(None), st.sampled_from(refusals)), label="refusal")
     periods = draw(st.sampled_from(("none", "none", "month and cumulative")))
     if refusal in ("wrong period only", "unlabelled period pair"):
         periods = refusal

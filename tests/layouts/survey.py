@@ -60,9 +60,10 @@ def variations(table: KnownTable, fmt: str) -> list[tuple[str, dict]]:
         out += [("REFUSE hidden duplicate column", {"hidden": "hidden duplicate column"}),
                 ("REFUSE hidden unit row", {"hidden": "hidden unit row"})]
     styles = ["number"] * n_counts
-    styles[largest_count(table)] = "text ,"
+    if largest_count(table) is not None:
+        styles[largest_count(table)] = "text ,"
+        out += [("REFUSE mixed number styles", {"mixed_styles": True, "count_styles": tuple(styles)})]
     out += [("REFUSE duplicate visible header", {"duplicate_visible": True}),
-            ("REFUSE mixed number styles", {"mixed_styles": True, "count_styles": tuple(styles)}),
             ("REFUSE wrong period only", {"periods": "wrong period only"}),
             ("REFUSE unlabelled period pair", {"periods": "unlabelled period pair"})]
     if fmt == "csv":
