@@ -26,7 +26,7 @@ class Layout:
     table: str                                   # KnownTable.label: source/sheet of the sample
     fmt: str = "xlsx"                            # xlsx | csv
     csv_delimiter: str = ","
-    csv_bom: bool = False
+    csv_encoding: str = "utf-8"                  # utf-8 | utf-8-sig (with BOM) | utf-16 (with BOM)
     titles: int = 1                              # title lines above the header
     merged_titles: bool = False
     as_of: str = "text"                          # text | date cell | short year | none

@@ -515,7 +515,7 @@ def render(table: KnownTable, lay: Layout, directory: Path) -> Delivery:
     name = f"{table.source_id}_{lay.seed}.{lay.fmt}"
     path = directory / name
     if lay.fmt == "csv":
-        write_csv(path, data, lay.csv_delimiter, lay.csv_bom)
+        write_csv(path, data, lay.csv_delimiter, lay.csv_encoding)
     else:
         write_xlsx(path, sheets)
     return Delivery(path, lay, table, renderer.expected, renderer.header_texts)
@@ -554,8 +554,8 @@ def write_xlsx(path: Path, sheets: list[Sheet]) -> None:
     wb.save(path)
 
 
-def write_csv(path: Path, sheet: Sheet, delimiter: str, bom: bool) -> None:
+def write_csv(path: Path, sheet: Sheet, delimiter: str, encoding: str) -> None:
     width = max((c for _, c in sheet.cells), default=0) + 1
     rows = [[sheet.cells.get((r, c), "") for c in range(width)] for r in range(sheet.n_rows)]
-    with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+    with open(path, "w", encoding=encoding, newline="") as fh:
         csv.writer(fh, delimiter=delimiter).writerows(rows)

@@ -57,7 +57,7 @@ def layouts(draw, table: KnownTable | None = None, fmt: str | None = None) -> La
         table=table.label,
         fmt=fmt,
         csv_delimiter=draw(st.sampled_from((",", ";"))) if not xlsx else ",",
-        csv_bom=draw(st.booleans()) if not xlsx else False,
+        csv_encoding=draw(st.sampled_from(("utf-8", "utf-8-sig", "utf-16"))) if not xlsx else "utf-8",
         titles=draw(st.integers(0, 3)),
         merged_titles=xlsx and draw(st.booleans()),
         as_of=draw(st.sampled_from(("text", "date cell", "short year", "none"))),

@@ -67,7 +67,8 @@ def variations(table: KnownTable, fmt: str) -> list[tuple[str, dict]]:
             ("REFUSE wrong period only", {"periods": "wrong period only"}),
             ("REFUSE unlabelled period pair", {"periods": "unlabelled period pair"})]
     if fmt == "csv":
-        out += [("csv ';'", {"csv_delimiter": ";"}), ("csv with BOM", {"csv_bom": True})]
+        out += [("csv ';'", {"csv_delimiter": ";"}), ("csv with BOM", {"csv_encoding": "utf-8-sig"}),
+                ("csv UTF-16", {"csv_encoding": "utf-16"})]
     return out
 
 
