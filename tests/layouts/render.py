@@ -78,6 +78,7 @@ class Delivery:
     table: KnownTable
     expected: Expected
     header_texts: dict[str, str]            # column letter -> header as rendered (for failure output)
+    cells: dict[str, Any]                   # the data sheet's cells by reference ('C7')
 
 
 @dataclass
@@ -518,7 +519,8 @@ def render(table: KnownTable, lay: Layout, directory: Path) -> Delivery:
         write_csv(path, data, lay.csv_delimiter, lay.csv_encoding)
     else:
         write_xlsx(path, sheets)
-    return Delivery(path, lay, table, renderer.expected, renderer.header_texts)
+    cells = {ref(r, c): v for (r, c), v in data.cells.items()}
+    return Delivery(path, lay, table, renderer.expected, renderer.header_texts, cells)
 
 
 def instruction_sheet(table: KnownTable) -> Sheet:

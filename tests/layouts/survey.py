@@ -77,7 +77,10 @@ def main(fmt: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for table in known_tables():
             for name, changes in variations(table, fmt):
-                lay = dataclasses.replace(Layout(table.label, fmt=fmt), **changes)
+                n_ratios = sum(table.measure(m).kind == "ratio" for m in table.measures)
+                # CSV base: ratios as '96,20%' text, so that the '1.393' case shows only under its own variation
+                base = Layout(table.label, fmt=fmt, ratio_styles=("text 96,20%",) * n_ratios if fmt == "csv" else ())
+                lay = dataclasses.replace(base, **changes)
                 delivery = render(table, lay, Path(tmp))
                 kind, lines = verdict(delivery, read_delivery(delivery))
                 results.setdefault(name, []).append((table.label, kind, lines[0] if lines else ""))
