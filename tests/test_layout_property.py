@@ -26,7 +26,7 @@ FAILURES = Path(tempfile.gettempdir()) / "p06_layout_failures"       # failing d
 # Examples of the layout test per profile (0.07 to 0.3 s each on the shared 2-core machine, by its load).
 # The ci profile does not shrink: a failure's report (features, differing figures with cells) reads well
 # unshrunk, and shrinking against a reader that fails many layouts costs minutes; `deep` shrinks.
-EXAMPLES = {"ci": 100, "deep": 5000}
+EXAMPLES = {"ci": 100, "deep": 2000}
 PHASES = [Phase.explicit, Phase.reuse, Phase.generate] + ([] if PROFILE == "ci" else [Phase.shrink])
 
 

@@ -46,6 +46,8 @@ def variations(table: KnownTable, fmt: str) -> list[tuple[str, dict]]:
     out += [(f"unit names {s}", {"name_spelling": s}) for s in SPELLINGS[1:]]
     out += [(f"subtotals {b}", {"subtotals": b}) for b in ("2 blocks", "3 blocks")] if table.unit_kind == "district" else []
     out += [(f"footer {p}", {"footer": (p,)}) for p in FOOTER_PARTS]
+    out += [("footer notes under a code column", {"footer": ("notes",), "code_column": True, "number_column": "none",
+                                                  "seed": 1})]
     out += [(f"counts {s}", {"count_styles": (s,) * n_counts}) for s in COUNT_STYLES[1:]]
     if n_ratios:
         out += [(f"ratios {s}", {"ratio_styles": (s,) * n_ratios}) for s in RATIO_STYLES
