@@ -31,7 +31,7 @@ def build_staging_asset(source: Source) -> dg.AssetsDefinition:
         pool="duckdb_writer",
         description=f"{source.department_en}: the month's delivery in raw/<month>/{source.id}/, typed and traced "
                     f"to its cells in staging.observations. A rejected delivery leaves the last good load in place.",
-        metadata={"source": source.id, "unit_kind": source.unit_kind, "measures": ", ".join(m.id for m in source.measures)},
+        metadata={"source": source.id, "unit_kind": ", ".join(str(s) for s in source.unit_kinds), "measures": ", ".join(m.id for m in source.measures)},
     )
     def _staging(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse) -> dg.MaterializeResult:
         period = context.partition_key

@@ -12,9 +12,9 @@ import dagster as dg
 import polars as pl
 
 from assets.ingest import staging_key
-from checks.schemas import schema_problems
 from p06 import catalog
 from p06.catalog import Source
+from p06.ingest.schema import schema_problems
 from p06.warehouse import frame as frame_of
 from pipelines.partitions import monthly_partitions
 from pipelines.resources import Warehouse

@@ -16,3 +16,10 @@ def period_end(period: str) -> date:
     """The month's last day."""
     year, month = int(period[:4]), int(period[5:7])
     return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def next_period(period: str) -> str:
+    """'2023-12' -> '2024-01'."""
+    year, month = int(period[:4]), int(period[5:7])
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return f"{year:04d}-{month:02d}"

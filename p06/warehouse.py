@@ -12,7 +12,7 @@ from typing import Iterator
 
 import duckdb
 
-from p06 import config
+from p06 import config, staging
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -45,25 +45,7 @@ CREATE TABLE IF NOT EXISTS raw.cells (
     value         VARCHAR                -- as delivered, rendered as text
 );
 
-CREATE TABLE IF NOT EXISTS staging.observations (
-    period        VARCHAR NOT NULL,
-    as_of_date    DATE,
-    source        VARCHAR NOT NULL,
-    unit_kind     VARCHAR NOT NULL,      -- province | district | tax_office | service
-    unit_code     VARCHAR NOT NULL,
-    unit_name     VARCHAR NOT NULL,
-    group_label   VARCHAR,               -- e.g. the department row above a service in appendix III
-    measure       VARCHAR NOT NULL,
-    value         DOUBLE,                -- NULL when the cell was blank; ratios as fractions
-    value_text    VARCHAR,               -- text measures (connection status, difficulties)
-    stated        BOOLEAN NOT NULL,      -- the delivery's own total row or ratio column
-    decimals      INTEGER,               -- decimals shown for a stated ratio, in percent points
-    file          VARCHAR NOT NULL,
-    sheet         VARCHAR NOT NULL,
-    cell          VARCHAR NOT NULL,
-    delivery_id   BIGINT NOT NULL
-);
-"""
+""" + staging.ddl()
 
 
 def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:

@@ -16,7 +16,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 USAGE = """p06 run [--period YYYY-MM ...]     load, reconcile and publish months of the landing zone
 p06 check PATH [--source S] [--period YYYY-MM]   read one delivery as the pipeline would; load nothing
 p06 sql "SELECT ..." [--csv]        query the analysts' copy of the warehouse
-p06 docs                            regenerate docs/data_dictionary.md from the warehouse's comments"""
+p06 docs                            regenerate docs/data_dictionary.md (warehouse comments) and docs/declarations.md"""
 
 
 def _instance():
@@ -157,6 +157,39 @@ def _history(source_id: str, period: str):
         return None
 
 
+PROBLEMS_SHOWN = 12
+
+
+def _ranges(rows: list[int]) -> str:
+    """[7, 8, 9, 12] -> '7-9, 12'."""
+    out, start = [], None
+    for i, r in enumerate(rows):
+        if start is None:
+            start = r
+        if i + 1 == len(rows) or rows[i + 1] != r + 1:
+            out.append(f"{start}-{r}" if r != start else str(r))
+            start = None
+    return ", ".join(out)
+
+
+def _how_read(active) -> list[str]:
+    """How each table was read: header cells per measure, what each row was taken for, number styles."""
+    lines = []
+    for read in active:
+        for t in read.readings:
+            first, last = t.header_rows
+            lines.append(f"  sheet '{t.sheet}': header row{'s' if last > first else ''} "
+                         f"{first}{f'-{last}' if last > first else ''}; units in {t.unit_column or '(none)'}")
+            for measure, where in t.measures.items():
+                style = t.styles.get(measure)
+                lines.append(f"    {measure:<30} <- {where}" + (f"; {style}" if style else ""))
+            kinds = ", ".join(f"{kind} {_ranges(rows)}" for kind, rows in t.rows.items())
+            lines.append(f"    rows: {kinds or 'none'}")
+            lines += [f"    note: {n}" for n in t.notes]
+        lines += [f"  note: {n}" for n in read.notes]
+    return lines
+
+
 def cmd_check(args) -> int:
     import polars as pl
 
@@ -178,8 +211,9 @@ def cmd_check(args) -> int:
     period = period or (as_of.strftime("%Y-%m") if as_of else None)
     print(f"{path.name}: source {source_id}, period {period or '(unknown: give --period)'}, "
           f"as of {as_of.strftime('%d/%m/%Y') if as_of else '(no date in the title)'}")
+    print("\n".join(_how_read(active)))
     if not frame.is_empty():
-        units = frame.filter(pl.col("unit_kind") != "province")
+        units = frame.filter(~pl.col("unit_kind").is_in(["province", "subtotal"]))
         print(f"  {units['unit_code'].n_unique()} units; total row: {'yes' if (frame['unit_kind'] == 'province').any() else 'no'}; "
               f"{frame.height} figures")
         print("  measures: " + ", ".join(sorted(frame["measure"].unique().to_list())))
@@ -188,8 +222,10 @@ def cmd_check(args) -> int:
         print("  not found: " + ", ".join(missing))
     if problems:
         print(f"  REJECTED: {len(problems)} problem(s)")
-        for p in problems:
+        for p in problems[:PROBLEMS_SHOWN]:
             print(f"    - {p}")
+        if len(problems) > PROBLEMS_SHOWN:
+            print(f"    ... and {len(problems) - PROBLEMS_SHOWN} more problem(s) of the same file")
         return 1
     if period is None:
         print("  accepted; give --period to run the reconciliation rules")
@@ -200,8 +236,11 @@ def cmd_check(args) -> int:
         print("  accepted; no reconciliation finding")
     else:
         print(f"  accepted; {result.errors} error(s), {result.warnings} warning(s):")
-        for row in result.findings.iter_rows(named=True):
+        for row in result.findings.head(PROBLEMS_SHOWN).iter_rows(named=True):
             print(f"    {row['severity']:<7} {row['unit_code']:<7} {row['rule_id']}: {row['message_en']}")
+        if result.findings.height > PROBLEMS_SHOWN:
+            rest = result.findings.slice(PROBLEMS_SHOWN)["rule_id"].value_counts(sort=True).iter_rows()
+            print(f"    ... and {result.findings.height - PROBLEMS_SHOWN} more: " + ", ".join(f"{n} {rule}" for rule, n in rest))
     return 0
 
 
@@ -227,8 +266,10 @@ def cmd_sql(args) -> int:
 
 
 def cmd_docs(args) -> int:
-    """Regenerate docs/data_dictionary.md from the comments of the warehouse's tables."""
+    """Regenerate docs/data_dictionary.md from the comments of the warehouse's tables, and
+    docs/declarations.md from the declaration models."""
     from p06 import warehouse
+    from p06.declared.docs import write_declarations_doc
     from p06.publish.comments import (
         apply_comments,
         missing_comments,
@@ -239,6 +280,7 @@ def cmd_docs(args) -> int:
         missing = missing_comments(con)
         path = write_data_dictionary(con, config.REPO_DIR / "docs")
     print(f"wrote {path}")
+    print(f"wrote {write_declarations_doc(config.REPO_DIR / 'docs')}")
     if missing:
         print("no comment yet (add them to catalog/dictionary.yaml): " + ", ".join(missing), file=sys.stderr)
         return 1
@@ -264,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     sql = sub.add_parser("sql", help="query the analysts' copy of the warehouse")
     sql.add_argument("query")
     sql.add_argument("--csv", action="store_true", help="print CSV")
-    sub.add_parser("docs", help="regenerate docs/data_dictionary.md from the warehouse's table comments")
+    sub.add_parser("docs", help="regenerate docs/data_dictionary.md (warehouse comments) and docs/declarations.md (models)")
     args = parser.parse_args(argv)
     return {"run": cmd_run, "check": cmd_check, "sql": cmd_sql, "docs": cmd_docs}[args.command](args)
 

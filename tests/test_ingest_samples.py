@@ -80,7 +80,7 @@ def test_every_sample_delivery_loads(loaded_samples, con):
 @pytest.mark.parametrize("source", sorted(catalog.sources()))
 @pytest.mark.parametrize("period", SAMPLE_MONTHS)
 def test_units_cover_the_reference_list(con, period, source):
-    unit_kind = catalog.sources()[source].unit_kind
+    unit_kind = catalog.sources()[source].unit_kind_in(period)
     delivered = {c for (c,) in con.execute(
         "SELECT DISTINCT unit_code FROM staging.observations WHERE period = ? AND source = ? AND unit_kind = ?",
         [period, source, unit_kind]).fetchall()}

@@ -347,7 +347,7 @@ def test_expected_indicators_follow_the_sources_delivered():
     assert "DVC_ONLINE_SHARE" not in quality.expected_province_indicators(indicators, {"dvc"})  # service level only
     assert indicators["EID_ACTIVATED_VS_TARGET"].may_exceed_factor
     assert not indicators["BHXH_VERIFIED_SHARE"].may_exceed_factor
-    assert quality.unit_levels() == ["district", "province", "service", "tax_office"]
+    assert quality.unit_levels() == ["commune", "district", "province", "service", "tax_office", "tax_unit"]
 
 
 # ------------------------------------------------------------------ analysts' copy

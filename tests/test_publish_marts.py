@@ -139,6 +139,15 @@ def test_a_blank_part_leaves_the_unit_unknown_and_out_of_the_province_sum(con):
     assert "399" in completeness["missing_units"]
 
 
+def every_district(rows: list[tuple], like: str = "381") -> list[tuple]:
+    """The rows, plus every other district of 2023 reporting the same figures as `like`: a complete delivery,
+    so that the province rows are not partial."""
+    listed = {r[1] for r in rows}
+    template = [r for r in rows if r[1] == like]
+    return rows + [(kind, u.unit_code, *rest) for u in catalog.expected_units("district", date(2023, 9, 15))
+                   if u.unit_code not in listed for kind, _, *rest in template]
+
+
 def add_finding(con, period: str, source: str, unit_code: str, rule_id: str, severity: str, measure: str | None):
     """A row of marts.reconciliation_findings as the reconciliation writes it (rule ids of checks/rules.yaml)."""
     con.execute(store.DDL)
@@ -148,11 +157,11 @@ def add_finding(con, period: str, source: str, unit_code: str, rule_id: str, sev
 
 
 def test_quality_follows_the_findings_on_the_measures_involved(con):
-    deliver(con, "2023-09", "bhxh", [
+    deliver(con, "2023-09", "bhxh", every_district([
         ("district", "380", "hi_lookups", 10.0), ("district", "380", "hi_lookups_ok", 5.0),
         ("district", "381", "hi_lookups", 10.0), ("district", "381", "hi_lookups_ok", 5.0),
         ("district", "380", "id_cards_synced", 3.0), ("district", "381", "id_cards_synced", 3.0),
-    ])
+    ]))
     add_finding(con, "2023-09", "bhxh", "381", "stated_ratio", "warning", "hi_lookups_ok_ratio")
     add_finding(con, "2023-09", "bhxh", "38", "stated_total", "error", "id_cards_synced")
     marts.publish_period(con, "2023-09")
@@ -184,7 +193,7 @@ MERIT_ROWS = [("district", "380", "merit_to_review", 10.0), ("district", "380", 
 
 def test_a_comparison_casts_doubt_on_every_figure_it_compares(con):
     """'remaining == to review - cleaned' failing at 380: any of the three may be wrong (rule of checks/rules.yaml)."""
-    deliver(con, "2023-09", "nguoi_co_cong", MERIT_ROWS)
+    deliver(con, "2023-09", "nguoi_co_cong", every_district(MERIT_ROWS))
     add_finding(con, "2023-09", "nguoi_co_cong", "380", "nguoi_co_cong.remaining", "warning", "merit_remaining")
     marts.publish_period(con, "2023-09")
     assert one(con, "2023-09", "MERIT_REMAINING", "380")["quality"] == "warning"
@@ -194,12 +203,30 @@ def test_a_comparison_casts_doubt_on_every_figure_it_compares(con):
 
 
 def test_a_stated_total_finding_touches_only_its_measure(con):
-    deliver(con, "2023-09", "nguoi_co_cong", MERIT_ROWS)
+    deliver(con, "2023-09", "nguoi_co_cong", every_district(MERIT_ROWS))
     add_finding(con, "2023-09", "nguoi_co_cong", "38", "stated_total", "warning", "merit_remaining")
     marts.publish_period(con, "2023-09")
     assert one(con, "2023-09", "MERIT_REMAINING")["quality"] == "warning"
     assert one(con, "2023-09", "MERIT_CLEANED_SHARE")["quality"] == "ok"
     assert one(con, "2023-09", "MERIT_REMAINING", "380")["quality"] == "ok"
+
+
+def test_a_blank_figure_makes_the_province_figure_partial_and_never_mixes_unit_sets(con):
+    """380 left its denominator blank: the province ratio sums numerator and denominator over the other 26
+    districts only, and says so."""
+    rows = every_district([("district", "380", "hi_lookups", None), ("district", "380", "hi_lookups_ok", 5.0),
+                           ("district", "381", "hi_lookups", 10.0), ("district", "381", "hi_lookups_ok", 4.0)])
+    deliver(con, "2023-09", "bhxh", rows)
+    marts.publish_period(con, "2023-09")
+    province = one(con, "2023-09", "HI_LOOKUPS_OK_SHARE")
+    assert (province["units_reporting"], province["units_expected"], province["quality"]) == (26, 27, "partial")
+    assert (province["numerator"], province["denominator"]) == (26 * 4.0, 26 * 10.0)
+    complete = one(con, "2023-09", "HI_LOOKUPS")
+    assert (complete["units_reporting"], complete["units_expected"]) == (26, 27)
+    missing_unit = deliver(con, "2023-08", "bhxh", [r for r in rows if r[1] != "399"])
+    assert missing_unit
+    marts.publish_period(con, "2023-08")
+    assert one(con, "2023-08", "HI_LOOKUPS")["units_expected"] == 27
 
 
 def test_unit_names_are_those_valid_on_the_as_of_date(con, monkeypatch):

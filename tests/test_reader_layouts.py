@@ -487,5 +487,5 @@ def test_a_misspelt_field_in_a_source_declaration_is_refused(tmp_path):
     path = tmp_path / "x.yaml"
     path.write_text("source: x\ndepartment_vi: a\ndepartment_en: b\nunit_kind: district\nmeasures:\n"
                     "  - {id: m, label_vi: a, label_en: b, kind: count, requried: true, headers: [A]}\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"unknown field\(s\) \['requried'\]"):
+    with pytest.raises(ValueError, match=r"x\.yaml: measures\[0\] \(m\)\.requried: unknown field"):
         _source_from(path)

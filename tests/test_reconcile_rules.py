@@ -53,7 +53,7 @@ def test_rule_table_loads_and_names_every_kind():
     rules = load_rules()
     assert len({r.id for r in rules}) == len(rules)
     assert {r.kind for r in rules} == {"compare", "stated_ratio", "stated_total", "stock_not_falling",
-                                       "completeness_units", "completeness_sources", "outlier"}
+                                       "completeness_units", "completeness_sources", "completeness_figures", "outlier"}
     assert all(r.severity in ("error", "warning") for r in rules)
 
 

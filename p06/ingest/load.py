@@ -10,6 +10,7 @@ are skipped as unchanged.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,18 +19,18 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from checks.schemas import schema_problems
-from p06 import catalog
+from p06 import catalog, staging
 from p06.catalog import Source
 from p06.ingest.problems import Problem, summarize
 from p06.ingest.reader import FileRead, read_file
+from p06.ingest.schema import schema_problems
 from p06.ingest.workbook import cell_ref
 from p06.warehouse import transaction
 
+log = logging.getLogger(__name__)
 READER_VERSION = "3"          # bump when reading changes, so unchanged files are read again
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-STAGING_COLUMNS = ["period", "as_of_date", "source", "unit_kind", "unit_code", "unit_name", "group_label", "measure",
-                   "value", "value_text", "stated", "decimals", "file", "sheet", "cell", "delivery_id"]
+STAGING_COLUMNS = staging.NAMES
 
 
 @dataclass
@@ -45,7 +46,7 @@ class DeliveryFile:
 class LoadResult:
     source: str
     period: str
-    status: str                      # loaded | unchanged | rejected | missing
+    status: str                      # loaded | unchanged | rejected | missing | not_expected
     message: str = ""
     files: list[str] = field(default_factory=list)
     superseded: list[str] = field(default_factory=list)
@@ -151,13 +152,16 @@ def read_delivery(files: list[Path], source: Source, period: str | None) -> tupl
 
 
 def _read_safely(path: Path, source: Source, period: str | None) -> FileRead:
-    """read_file, with an unexpected failure (a reader bug) turned into a rejection of this file only."""
+    """read_file, with an unexpected failure turned into a rejection of this file only. The reader refuses
+    bad files with problems of its own, so an exception here is a bug in our code, and says so: it is not
+    the department's file that is at fault (the traceback goes to the log)."""
     try:
         return read_file(path, source, period)
     except Exception as exc:  # noqa: BLE001 (the other sources of the month must carry on)
+        log.exception("internal error reading %s", path)
         return FileRead(path.name, unreadable=True, problems=[Problem(
-            path.name, f"the reader failed on this file ({type(exc).__name__}: {exc})",
-            expected="a file the pipeline can read; this is a pipeline bug: report it with the file attached")])
+            path.name, f"internal error reading {path.name}: {type(exc).__name__}: {exc}; this is a bug in the "
+                       f"pipeline, please report it with the file attached")])
 
 
 def _missing_required(active: list[FileRead], source: Source, skip: set[str] = frozenset()) -> list[Problem]:
@@ -185,9 +189,7 @@ def _missing_required(active: list[FileRead], source: Source, skip: set[str] = f
 
 
 def _observation_frame(rows: list[dict], source_id: str, period: str | None) -> pl.DataFrame:
-    schema = {"value": pl.Float64, "value_text": pl.Utf8, "decimals": pl.Int32, "unit_kind": pl.Utf8, "unit_code": pl.Utf8,
-              "unit_name": pl.Utf8, "group_label": pl.Utf8, "measure": pl.Utf8, "stated": pl.Boolean, "sheet": pl.Utf8,
-              "cell": pl.Utf8, "row": pl.Int32, "file": pl.Utf8, "as_of_date": pl.Date}
+    schema = staging.read_schema()
     frame = pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
     return frame.with_columns(pl.lit(period, pl.Utf8).alias("period"), pl.lit(source_id).alias("source"))
 
@@ -215,6 +217,9 @@ def ingest_source_month(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: S
     source-month in staging or are recorded as rejected (the last good load stays), in one transaction."""
     files = delivery_files(raw_dir, source.id, period)
     if not files:
+        if not source.expected_in(period):
+            return LoadResult(source.id, period, "not_expected", message=f"not expected in {period} "
+                              f"(expected from {source.expected_from or 'the start'} until {source.expected_until or 'now'})")
         return LoadResult(source.id, period, "missing", message=f"no file in raw/{period}/{source.id}/")
     fp = fingerprint(files, source)
     last = _last_processing(con, source.id, period)
@@ -245,7 +250,8 @@ def ingest_source_month(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: S
                     [source.id, period])
         ids = {}
         for read in active:
-            ids[read.file] = _record(con, by_name[read.file], source.id, period, "loaded", None, read.as_of_date, fp, now)
+            notes = "\n".join(read.all_notes()) or None        # what was seen and not read, for the record
+            ids[read.file] = _record(con, by_name[read.file], source.id, period, "loaded", notes, read.as_of_date, fp, now)
             _insert_cells(con, read, ids[read.file])
         for read in superseded:
             _record(con, by_name[read.file], source.id, period, "superseded", "a newer file covers its measures", read.as_of_date, fp, now)

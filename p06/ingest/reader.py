@@ -1,6 +1,11 @@
 """Read one delivery file exactly as the pipeline does: typed figures traced to their cells, and problems.
 
 One generic reader serves every source; what differs between sources is declared in catalog/.
+For every figure it returns what a careful person reading the sheet would write down, or a
+problem saying why it cannot: where two readings are possible (two columns under one header,
+a hidden column or row that would change a figure, a column whose number styles disagree) it
+refuses and names both candidates. How each table was read is kept (`TableReading`) so
+`p06 check` can show it.
 """
 from __future__ import annotations
 
@@ -14,20 +19,17 @@ from typing import Any
 from p06 import catalog
 from p06.catalog import Measure, Source
 from p06.ingest.as_of import date_problems, default_as_of, find_as_of
-from p06.ingest.headers import Column, Layout, find_layout
+from p06.ingest.headers import Column, Conflict, Layout, find_layout
+from p06.ingest.numbers import ColumnStyle, column_style, parse_in_style
 from p06.ingest.problems import Problem
 from p06.ingest.ratios import scale_ratios
 from p06.ingest.units import UnitMatcher, code_key
-from p06.ingest.workbook import (
-    Grid,
-    UnreadableFile,
-    cell_ref,
-    column_letter,
-    open_grids,
-)
+from p06.ingest.workbook import Grid, UnreadableFile, cell_ref, column_letter, open_grids
 from p06.vntext import NumberFormatError, canonical_text, match_key, parse_number
 
-COLUMN_LABEL = re.compile(r"^\(?(\d{1,2}|[A-Z])\)?(\s*=.*)?$")     # (1), 2, A, 3=2/1, (4) = (3)/(2)
+SUBTOTAL = "subtotal"                 # unit_kind of a stated regional or group subtotal row
+ROMAN = re.compile(r"^(?=[IVXLC]+\.?$)M*(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})\.?$")
+PLACE_DATE = re.compile(r"\bngay \d{1,2} thang \d{1,2} nam \d{4}\b")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,21 @@ class Table:
     sheet: str
     header_row: int                  # 1-based, as the spreadsheet shows it
     measures: frozenset[str]
+
+
+@dataclass
+class TableReading:
+    """How one table was read: header cells per measure, what each row was taken for, number styles."""
+    sheet: str
+    header_rows: tuple[int, int]                              # 1-based, first and last
+    measures: dict[str, str] = field(default_factory=dict)    # measure -> 'column E (E5:E6 ...)'
+    unit_column: str | None = None
+    styles: dict[str, str] = field(default_factory=dict)      # measure -> number style of its column
+    rows: dict[str, list[int]] = field(default_factory=dict)  # unit | total | subtotal | group | ignored -> rows
+    notes: list[str] = field(default_factory=list)
+
+    def add_row(self, kind: str, r: int) -> None:
+        self.rows.setdefault(kind, []).append(r + 1)
 
 
 @dataclass
@@ -49,22 +66,17 @@ class FileRead:
     as_of_date: date | None = None
     grids: list[Grid] = field(default_factory=list)
     unreadable: bool = False
+    readings: list[TableReading] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)                       # what was seen and not read
 
     @property
     def measures(self) -> set[str]:
         """Measures found in its headers."""
         return {m for t in self.tables for m in t.measures}
 
-
-def _is_column_number_row(values: list[Any]) -> bool:
-    """The '(1) (2) (3)' or 'A B 1 2 3=2/1' row some templates put under the header: column labels
-    only, the numbered ones counting up by one (so a row of small figures is never taken for it)."""
-    present = [str(v).strip() for v in values if v is not None and str(v).strip()]
-    labels = [COLUMN_LABEL.match(v) for v in present]
-    if len(present) < 3 or not all(labels):
-        return False
-    numbers = [int(m.group(1)) for m in labels if m.group(1).isdigit()]
-    return all(b == a + 1 for a, b in zip(numbers, numbers[1:]))
+    def all_notes(self) -> list[str]:
+        """What was seen and not read (hidden rows, columns, sheets; rows after the table; no as-of date)."""
+        return self.notes + [f"sheet '{t.sheet}': {n}" for t in self.readings for n in t.notes]
 
 
 def _text(value: Any) -> str | None:
@@ -78,24 +90,44 @@ def _is_number(value: Any) -> bool:
     try:
         return parse_number(value).value is not None
     except NumberFormatError:
-        return False
+        return isinstance(value, str) and bool(re.fullmatch(r"[-+]?[\d.,\s\u00a0]+%?", value.strip()))
+
+
+def _keys(words) -> list[str]:
+    return sorted({match_key(w) for w in words}, key=len, reverse=True)
+
+
+@dataclass
+class Row:
+    """A data row as the reader took it."""
+    r: int
+    kind: str                        # unit | total | subtotal
+    unit: tuple[str, str, str]       # (unit_kind, unit_code, unit_name)
+    group: str | None = None
 
 
 class SheetReader:
-    """One sheet's table as observations (one per unit row, total row and measure); what cannot be read
-    becomes a problem naming its row and column."""
+    """One sheet's table as observations (one per unit row, total row, subtotal row and measure); what
+    cannot be read becomes a problem naming its row and column."""
 
     def __init__(self, grid: Grid, layout: Layout, source: Source, matcher: UnitMatcher, province: tuple[str, str]):
         self.grid, self.layout, self.source, self.matcher = grid, layout, source, matcher
         self.province_code, self.province_name = province
-        self.total_labels = {match_key(t) for t in catalog.common()["total_row_labels"]}
+        common = catalog.common()
+        self.total_labels = {match_key(t) for t in common["total_row_labels"]}
+        self.subtotal_labels = _keys(common.get("subtotal_row_labels", []))
+        self.footer_markers = _keys(common.get("footer_markers", []))
+        self.hidden_rows = getattr(grid, "hidden_rows", frozenset())
         self.problems: list[Problem] = []
+        self.reading = TableReading(grid.sheet, (layout.header_row + 1, layout.header_row + layout.depth))
 
-    def problem(self, r: int, col: Column | None, message: str, expected: str | None = None) -> None:
+    def problem(self, r: int | None, col: Column | None, message: str, expected: str | None = None) -> None:
         self.problems.append(Problem(
-            self.grid.file, message, sheet=self.grid.sheet, row=r + 1,
+            self.grid.file, message, sheet=self.grid.sheet, row=r + 1 if r is not None else None,
             column=column_letter(col.index) if col else None, header=col.label if col else None, expected=expected,
         ))
+
+    # ------------------------------------------------------------ rows
 
     def label_cells(self, r: int) -> list[Any]:
         cols = [c for c in (self.layout.number_col, self.layout.code_col, self.layout.name_col) if c]
@@ -108,23 +140,79 @@ class SheetReader:
         code = self.grid.value(r, self.layout.code_col.index) if self.layout.code_col else None
         return code is not None and code_key(code) == self.province_code
 
-    def rows(self) -> list[dict]:
-        """Observations of every unit and total row of the sheet."""
-        out: list[dict] = []
+    def has_figures(self, r: int) -> bool:
+        return any(_is_number(self.grid.value(r, col.index)) for mid, col in self.layout.measures.items()
+                   if self.source.measure(mid).kind != "text")
+
+    def is_footer(self, r: int) -> bool:
+        """A note, a place-and-date line or a signature block: text only, no figures, no unit."""
+        if self.has_figures(r):
+            return False
+        for value in self.grid.rows[r]:
+            if isinstance(value, str):
+                key = match_key(value)
+                if PLACE_DATE.search(key) or any(key == m or key.startswith(m + " ") for m in self.footer_markers):
+                    return True
+        return False
+
+    def subtotal_label(self, r: int, name: str | None) -> str | None:
+        """The label of a regional or group subtotal row ('Khối miền núi', 'II. Khối xã'), else None."""
+        number = self.grid.value(r, self.layout.number_col.index) if self.layout.number_col else None
+        key = match_key(name or "")
+        roman = isinstance(number, str) and bool(ROMAN.match(number.strip()))
+        stripped = re.sub(r"^([ivxlc]+|[a-z])\s+", "", key) if name else key
+        if any(stripped == s or stripped.startswith(s + " ") for s in self.subtotal_labels) or (roman and name):
+            return name
+        return None
+
+    def classify(self) -> list[Row]:
+        """Unit, total and subtotal rows of the table, in sheet order; the rest noted or reported."""
+        rows: list[Row] = []
         group: str | None = None
-        seen: dict[str, int] = {}           # unit code -> 0-based row where it was first listed
-        for r in range(self.layout.first_data_row, self.grid.n_rows):
+        open_block: list[Row] = []            # unit rows since the last subtotal or group row
+        seen: dict[str, int] = {}             # unit code -> 0-based row where it was first listed
+        end = None
+        first, last = self.layout.first_data_row, self.grid.n_rows
+        for r in range(first, last):
             values = self.grid.rows[r]
             if not any(v is not None and str(v).strip() for v in values):
                 continue
-            if not seen and _is_column_number_row(values):
+            if r in self.layout.skipped_rows:
                 continue
-            cells = {mid: self.grid.value(r, col.index) for mid, col in self.layout.measures.items()}
-            unit = self.row_unit(r, cells)
-            if isinstance(unit, str):
+            if rows and self.is_footer(r):
+                end = r
+                break
+            kind, unit = self.row_unit(r)
+            if r in self.hidden_rows:
+                if kind in ("unit", "total", SUBTOTAL) and self.has_figures(r):
+                    what = unit[2] if isinstance(unit, tuple) else unit
+                    self.problem(r, None, f"row {r + 1} ({what}) is hidden but holds figures: a reader of the sheet "
+                                 "does not see it", expected="the row shown (unhide it) or deleted")
+                    continue
+                self.reading.add_row("ignored", r)
+                self.reading.notes.append(f"hidden row {r + 1} holds no figures; not read")
+                continue
+            if kind == "group":
                 group = unit
+                open_block = []
+                self.reading.add_row("group", r)
                 continue
-            if unit is None:
+            if kind == "ignored":
+                self.reading.add_row("ignored", r)
+                continue
+            if kind == SUBTOTAL:
+                covered = self._covered(r, unit, open_block)
+                for row in covered:
+                    row.group = unit
+                rows.append(Row(r, SUBTOTAL, (SUBTOTAL, unit, unit), unit))
+                open_block = []
+                if not match_key(unit).startswith(("cong", "tong")):
+                    group = unit               # a block heading: the units below belong to it
+                self.reading.add_row(SUBTOTAL, r)
+                continue
+            if kind == "total":
+                rows.append(Row(r, "total", unit))
+                self.reading.add_row("total", r)
                 continue
             unit_kind, unit_code, unit_name = unit
             if unit_code in seen:
@@ -133,47 +221,159 @@ class SheetReader:
                              expected="each unit once per sheet")
                 continue
             seen[unit_code] = r
-            for mid, col in self.layout.measures.items():
-                measure = self.source.measure(mid)
-                obs = self.figure(r, col, measure, cells[mid])
+            row = Row(r, "unit", unit, group)
+            rows.append(row)
+            open_block.append(row)
+            self.reading.add_row("unit", r)
+        if end is not None:
+            self._after_the_table(end, last)
+        self._fit_block_headings(rows)
+        return rows
+
+    def _fit_block_headings(self, rows: list[Row]) -> None:
+        """A block heading ('Khối miền núi' above its units) covers the units below it up to the next block;
+        where a shorter run of them adds up to the heading's figures and the whole run does not, the block
+        ends there (a careful reader checks the sums): the rest are no longer labelled with it."""
+        counts = [col for mid, col in self.layout.measures.items() if self.source.measure(mid).kind == "count"]
+
+        def value(r: int, col: Column) -> float:
+            try:
+                return parse_number(self.grid.value(r, col.index)).value or 0.0
+            except NumberFormatError:
+                return 0.0
+
+        for i, head in enumerate(rows):
+            if head.kind != SUBTOTAL or match_key(head.group).startswith(("cong", "tong")):
+                continue
+            block = []
+            for row in rows[i + 1:]:
+                if row.kind != "unit" or row.group != head.group:
+                    break
+                block.append(row)
+            if not block or not counts:
+                continue
+            target = [value(head.r, col) for col in counts]
+            sums, best = [0.0] * len(counts), (0, len(block))
+            for k, row in enumerate(block, start=1):
+                sums = [s + value(row.r, col) for s, col in zip(sums, counts)]
+                hits = sum(abs(s - t) < 1e-9 for s, t in zip(sums, target))
+                if hits and hits >= best[0]:
+                    best = (hits, k)
+            for row in block[best[1]:]:
+                row.group = None
+
+    def _covered(self, r: int, label: str, before: list[Row]) -> list[Row]:
+        """The unit rows a subtotal covers: those above it since the last block ('Cộng khối ...'), or, for
+        a block heading ('Khối miền núi'), none yet: the units below are given its label as they come."""
+        key = match_key(label)
+        return before if key.startswith(("cong", "tong")) or not self._rows_below_are_units(r) else []
+
+    def _rows_below_are_units(self, r: int) -> bool:
+        for below in range(r + 1, min(r + 4, self.grid.n_rows)):
+            if any(v is not None and str(v).strip() for v in self.grid.rows[below]):
+                kind, _ = self.row_unit(below, quiet=True)
+                return kind == "unit"
+        return False
+
+    def _after_the_table(self, end: int, last: int) -> None:
+        """Rows after a footer are notes; a unit row with figures there makes the table's end uncertain."""
+        marker = next((str(v).strip() for v in self.grid.rows[end] if isinstance(v, str) and v.strip()), "")
+        self.reading.notes.append(f"the table ends at row {end + 1} ('{marker[:40]}'); rows {end + 1}-{last} not read")
+        for r in range(end + 1, last):
+            kind, unit = self.row_unit(r, quiet=True)
+            if kind == "unit" and self.has_figures(r):
+                self.problem(r, self.layout.name_col, f"row {r + 1} lists {unit[2]} with figures below the end of the "
+                             f"table (row {end + 1}: '{marker[:40]}')",
+                             expected="every unit row above the notes and signatures")
+                return
+
+    def row_unit(self, r: int, quiet: bool = False) -> tuple[str, Any]:
+        """What a row is: ('unit', (kind, code, name)), ('total', ...), (SUBTOTAL, label), ('group', label), or
+        ('ignored', None) for a row to skip (after reporting a problem, unless `quiet`)."""
+        if self.is_total_row(r):
+            return "total", ("province", self.province_code, self.province_name)
+        name = _text(self.grid.value(r, self.layout.name_col.index)) if self.layout.name_col else None
+        code = self.grid.value(r, self.layout.code_col.index) if self.layout.code_col else None
+        code = None if isinstance(code, str) and not code.strip() else code
+        unit = self.matcher.by_code(code) if code is not None else self.matcher.by_name(name)
+        has_figures = self.has_figures(r)
+        if unit is None and name is None and code is None:
+            if has_figures and not quiet:
+                self.problem(r, self.layout.name_col, "a row with figures but no unit name", expected=self.matcher.describe())
+            return "ignored", None
+        if unit is None:
+            label = self.subtotal_label(r, name)
+            if label and has_figures:
+                return SUBTOTAL, canonical_text(label)
+            if not has_figures and name and code is None:
+                return "group", name
+            if not quiet:
+                col = self.layout.code_col if code is not None else self.layout.name_col
+                what = f"unit code '{code}'" if code is not None else f"unit name '{name}'"
+                explain = getattr(self.matcher, "explain", None)
+                reason = explain(code if code is not None else name) if explain else None
+                self.problem(r, col, reason or f"{what} matches no unit", expected=self.matcher.describe())
+            return "ignored", None
+        if code is not None and name and self.matcher.by_name(name) not in (None, unit):
+            if not quiet:
+                self.problem(r, self.layout.name_col, f"code {code} is {unit.name_vi} but the name says '{name}'",
+                             expected="a code and a name of the same unit")
+            return "ignored", None
+        return "unit", (unit.unit_kind, unit.unit_code, unit.name_vi)
+
+    # ------------------------------------------------------------ figures
+
+    def observations(self) -> list[dict]:
+        """Observations of every unit, total and subtotal row of the sheet."""
+        rows = self.classify()
+        out: list[dict] = []
+        for mid, col in self.layout.measures.items():
+            measure = self.source.measure(mid)
+            self.reading.measures[mid] = col.describe()
+            style = self._style(rows, col, measure)
+            if style is None:
+                continue
+            for row in rows:
+                obs = self.figure(row.r, col, measure, self.grid.value(row.r, col.index), style.style)
                 if obs is None:
                     continue
+                unit_kind, unit_code, unit_name = row.unit
                 obs.update(unit_kind=unit_kind, unit_code=unit_code, unit_name=unit_name, measure=mid,
-                           group_label=group if unit_kind != "province" else None,
-                           stated=unit_kind == "province" or measure.kind == "ratio",
-                           sheet=self.grid.sheet, cell=cell_ref(r, col.index), row=r + 1)
+                           group_label=row.group if row.kind != "total" else None,
+                           stated=row.kind != "unit" or measure.kind == "ratio",
+                           sheet=self.grid.sheet, cell=cell_ref(row.r, col.index), row=row.r + 1)
                 out.append(obs)
         scale_ratios(self.source, out)
         return out
 
-    def row_unit(self, r: int, cells: dict[str, Any]) -> tuple[str, str, str] | str | None:
-        """(unit_kind, unit_code, unit_name) of a row; a text for a group label row (a department above
-        its services); None for a row to skip (notes, signatures, or a problem already reported)."""
-        if self.is_total_row(r):
-            return "province", self.province_code, self.province_name
-        name = _text(self.grid.value(r, self.layout.name_col.index)) if self.layout.name_col else None
-        code = self.grid.value(r, self.layout.code_col.index) if self.layout.code_col else None
-        unit = self.matcher.by_code(code) if code is not None else self.matcher.by_name(name)
-        if unit is None and name is None and code is None:
-            if any(_is_number(v) for v in cells.values()):
-                self.problem(r, self.layout.name_col, "a row with figures but no unit name", expected=self.matcher.describe())
+    def _style(self, rows: list[Row], col: Column, measure: Measure) -> ColumnStyle | None:
+        """The column's number style, or None after reporting why it cannot be decided."""
+        if measure.kind == "text":
+            return ColumnStyle(None)
+        cells = [(row.r, self.grid.value(row.r, col.index)) for row in rows]
+        style = column_style(cells, measure.kind)
+        if style.conflict:
+            (ra, a), (rb, b) = style.conflict
+            self.problem(ra, col, f"the column's numbers are written in two styles: {cell_ref(ra, col.index)} '{a}' and "
+                         f"{cell_ref(rb, col.index)} '{b}' cannot both be read with the same thousands separator and "
+                         "decimal mark", expected="one number style per column (e.g. 3.421.346 and 96,20 throughout)")
             return None
-        if unit is None:
-            has_figures = any(v is not None and str(v).strip()
-                              for mid, v in cells.items() if self.source.measure(mid).kind != "text")
-            if not has_figures and name:
-                return name
-            col = self.layout.code_col if code is not None else self.layout.name_col
-            what = f"unit code '{code}'" if code is not None else f"unit name '{name}'"
-            self.problem(r, col, f"{what} matches no unit", expected=self.matcher.describe())
+        if style.ambiguous:
+            r, raw, readings = style.ambiguous
+            options = " or ".join(f"{value:g} ({s.name})" for s, value in readings)
+            self.problem(r, col, f"'{raw}' can be read as {options}, and no cell of the column tells which",
+                         expected="numbers whose thousands separator and decimal mark are unambiguous "
+                         "(write 3.421 as 3421, or send true numbers)")
             return None
-        if code is not None and name and self.matcher.by_name(name) not in (None, unit):
-            self.problem(r, self.layout.name_col, f"code {code} is {unit.name_vi} but the name says '{name}'",
-                         expected="a code and a name of the same unit")
-            return None
-        return unit.unit_kind, unit.unit_code, unit.name_vi
+        if style.style is not None:
+            self.reading.styles[measure.id] = style.style.name
+        elif any(isinstance(v, str) and v.strip() for _, v in cells):
+            self.reading.styles[measure.id] = "digits only"
+        else:
+            self.reading.styles[measure.id] = "numbers"
+        return style
 
-    def figure(self, r: int, col: Column, measure: Measure, raw: Any) -> dict | None:
+    def figure(self, r: int, col: Column, measure: Measure, raw: Any, style) -> dict | None:
         """One cell as an observation (value, value_text, decimals), or None after reporting a problem."""
         formula = self.grid.unsaved_formula(r, col.index)
         if formula:
@@ -184,7 +384,7 @@ class SheetReader:
             return {"value": None, "value_text": _text(raw), "decimals": None}
         kind = "a count (a whole number such as 3.421.346)" if measure.kind == "count" else "a ratio such as 96,20%, 0,962 or 96,2"
         try:
-            parsed = parse_number(raw)
+            parsed = parse_in_style(raw, style)
         except NumberFormatError as exc:
             detail = str(exc).removeprefix("expected ").split(", found ")[0]
             self.problem(r, col, f"'{raw}' is not a number", expected=f"{kind}; {detail}" if "such as" not in detail else kind)
@@ -199,6 +399,35 @@ class SheetReader:
         number_format = self.grid.number_format(r, col.index) if isinstance(raw, Number) else None
         return {"value": parsed.value, "value_text": None, "decimals": parsed.decimals, "_parsed": parsed,
                 "_format": number_format}
+
+    # ------------------------------------------------------------ the layout's own problems
+
+    def layout_problems(self) -> None:
+        """Columns a careful reader could not choose between, and hidden columns that would be read."""
+        for conflict in self.layout.conflicts:
+            self.problems.append(_conflict_problem(self.grid, self.layout, self.source, conflict))
+        hidden = [c for c in self.layout.columns if c.hidden and c not in self.layout.measures.values()
+                  and not any(c in k.columns for k in self.layout.conflicts)]
+        if hidden:
+            self.reading.notes.append("hidden columns not read: " + ", ".join(c.describe() for c in hidden))
+
+
+def _conflict_problem(grid: Grid, layout: Layout, source: Source, conflict: Conflict) -> Problem:
+    measure = source.measure(conflict.measure)
+    names = " and ".join(c.describe() for c in conflict.columns)
+    first = conflict.columns[0]
+    if conflict.reason == "hidden" and len(conflict.columns) == 1:
+        message = f"the column of '{measure.label_vi}' is hidden: {names}; a reader of the sheet does not see it"
+        expected = "the column shown (unhide it) or deleted"
+    elif conflict.reason == "hidden":
+        message = f"'{measure.label_vi}' fits two columns, one of them hidden: {names}"
+        expected = "one column per figure: delete the hidden copy"
+    else:
+        message = f"'{measure.label_vi}' fits two columns with the same header: {names}"
+        expected = ("one column per figure; if one is the month's figure and the other the cumulative one, "
+                    "head them 'Trong tháng' and 'Lũy kế'")
+    return Problem(grid.file, message, sheet=grid.sheet, row=layout.header_row + 1, column=column_letter(first.index),
+                   header=first.label, expected=expected)
 
 
 def read_file(path: Path, source: Source, period: str | None = None) -> FileRead:
@@ -216,22 +445,32 @@ def read_file(path: Path, source: Source, period: str | None = None) -> FileRead
     dates: dict[str, tuple[date, int, int]] = {}      # sheet -> (as-of date, row, column)
     unheaded: list[Problem] = []       # measure headers without a unit column
     for grid in grids:
-        layout = find_layout(grid, source)
+        unit_kind = _unit_kind(source, period, grid)
+        if getattr(grid, "hidden", False):
+            if find_layout(grid, source, unit_kind) is not None:
+                result.notes.append(f"hidden sheet '{grid.sheet}' holds a table of {source.id}: not read "
+                                    "(a hidden sheet is never the data sheet)")
+            continue
+        layout = find_layout(grid, source, unit_kind)
         if layout is None:
             continue
         if not layout.has_units:
-            unheaded.append(_no_unit_column(grid, layout, source))
+            unheaded.append(_no_unit_column(grid, layout, unit_kind))
             continue
-        found = (find_as_of(grid, range(layout.first_data_row))
+        found = (find_as_of(grid, range(layout.header_row))
                  or find_as_of(grid, range(layout.first_data_row, grid.n_rows), max_col=2))
         on = found[0] if found else default_as_of(period)
-        sheet = SheetReader(grid, layout, source, UnitMatcher(source.unit_kind, on), province)
-        rows = sheet.rows()
-        table = Table(grid.sheet, layout.header_row + 1, frozenset(layout.measures))
+        sheet = SheetReader(grid, layout, source, UnitMatcher(unit_kind, on), province)
+        sheet.layout_problems()
+        rows = sheet.observations()
+        sheet.reading.unit_column = "; codes in ".join(c.describe() for c in (layout.name_col, layout.code_col) if c)
+        table = Table(grid.sheet, layout.header_row + 1,
+                      frozenset(layout.measures) | frozenset(c.measure for c in layout.conflicts))
         if not rows and not sheet.problems:
             result.empty.append((table, _no_rows(grid, layout, source)))
             continue
         result.tables.append(table)
+        result.readings.append(sheet.reading)
         if found:
             dates[grid.sheet] = found
         result.observations.extend(rows)
@@ -244,6 +483,8 @@ def read_file(path: Path, source: Source, period: str | None = None) -> FileRead
     result.problems.extend(date_problems(path.name, dates, period))
     distinct = {d for d, _, _ in dates.values()}
     result.as_of_date = min(distinct) if distinct else None
+    if result.as_of_date is None:
+        result.notes.append("the file states no as-of (cut-off) date")
     for obs in result.observations:
         obs["file"] = path.name
         obs["as_of_date"] = result.as_of_date
@@ -258,9 +499,23 @@ def _no_rows(grid: Grid, layout: Layout, source: Source) -> Problem:
                    sheet=grid.sheet, row=layout.first_data_row + 1, expected="one row per unit below the header")
 
 
-def _no_unit_column(grid: Grid, layout: Layout, source: Source) -> Problem:
+def _unit_kind(source: Source, period: str | None, grid: Grid) -> str:
+    """The kind of unit the source's rows are in that month (districts until 2025-06, communes after); without
+    a folder month, the month of the sheet's as-of date; without either, the source's first kind."""
+    if period is None:
+        found = find_as_of(grid, range(min(grid.n_rows, 40)))
+        period = found[0].strftime("%Y-%m") if found else None
+    if period is None:
+        return source.unit_kinds[0].unit_kind
+    try:
+        return source.unit_kind_in(period)
+    except ValueError:          # a month outside every declared span: the nearest span's kind
+        return (source.unit_kinds[0] if period < (source.unit_kinds[0].from_ or "") else source.unit_kinds[-1]).unit_kind
+
+
+def _no_unit_column(grid: Grid, layout: Layout, unit_kind: str) -> Problem:
     """Measure headers found on a sheet, but no header of the unit column the source's rows need."""
-    names = catalog.common()["unit_name_headers"].get(source.unit_kind, [])
+    names = catalog.common()["unit_name_headers"].get(unit_kind, [])
     found = ", ".join(f"'{col.label}'" for col in layout.measures.values())
     return Problem(grid.file, f"the header names {found} but no column of unit names or codes", sheet=grid.sheet,
                    row=layout.header_row + 1, expected=f"a unit column headed such as '{names[0]}' (or another header "

@@ -8,26 +8,45 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Annotated
 
 import duckdb
-import yaml
+from pydantic import RootModel, StringConstraints
 
-from p06 import config
+from p06 import config, staging
+from p06.declared.base import Declared, read_yaml, shown, validate
 from p06.publish.files import quote_identifier, sql_string
 
 DICTIONARY_FILE = config.CATALOG_DIR / "dictionary.yaml"
 SCHEMAS = ("raw", "staging", "marts")
 
 
+OneLine = Annotated[str, StringConstraints(min_length=1, pattern=r"^[^\n]+$")]
+
+
+class Description(Declared):
+    """A table's or column's comment, one line in each language."""
+
+    vi: OneLine
+    en: OneLine
+
+
+class TableDescription(Description):
+    columns: dict[str, Description] = {}
+
+
+class Dictionary(RootModel[dict[str, TableDescription]]):
+    """catalog/dictionary.yaml: 'schema.table' -> its description and its columns'."""
+
+
 @cache
 def dictionary(path: Path = DICTIONARY_FILE) -> dict[str, dict]:
-    """Declared descriptions: {'schema.table': {vi, en, columns: {column: {vi, en}}}}."""
-    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    for table, entry in doc.items():
-        for what, text in [(table, entry), *((f"{table}.{c}", t) for c, t in (entry.get("columns") or {}).items())]:
-            if not (text.get("vi") and text.get("en")) or "\n" in text["vi"] + text["en"]:
-                raise ValueError(f"{Path(path).name}: {what} needs one-line 'vi' and 'en' descriptions")
-    return doc
+    """Declared descriptions: {'schema.table': {vi, en, columns: {column: {vi, en}}}}; staging.observations
+    comes from its declaration in p06/staging.py."""
+    doc = validate(Dictionary, read_yaml(Path(path)), shown(path)).model_dump()
+    if staging.TABLE in doc:
+        raise ValueError(f"{shown(path)}: {staging.TABLE} is described in p06/staging.py, with its columns")
+    return {**doc, staging.TABLE: staging.dictionary_entry()}
 
 
 def comment_text(entry: dict) -> str:

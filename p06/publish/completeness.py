@@ -1,9 +1,11 @@
-"""marts.source_completeness: per declared source and month, was it delivered, and how complete.
+"""marts.source_completeness: per source expected in the month, was it delivered, and how complete.
 
 A source-month is 'delivered' when it has an accepted delivery (raw.deliveries.status = 'loaded'), else
 'missing' (rejected deliveries alone leave it missing); a missing source has no figures in the month's
-publication and nothing stands in for it. Units expected are the reference units of the source's kind valid
-on the as-of date (or the last day of the month when unknown); units present are those with unit rows.
+publication and nothing stands in for it. A source not expected in the month (before its expected_from,
+after its expected_until) has no row unless something was delivered for it anyway. Units expected are the
+reference units of the source's unit kind in that month valid on the as-of date (or the last day of the
+month when unknown); units present are those with unit rows.
 """
 from __future__ import annotations
 
@@ -78,15 +80,18 @@ def compute(con: duckdb.DuckDBPyConnection, period: str) -> pl.DataFrame:
     facts = _facts(con, period)
     rows = []
     for source in catalog.sources().values():
+        if not source.expected_in(period) and source.id not in facts["deliveries"]:
+            continue                                       # an ended campaign is not missing
         file, as_of, received, loaded, rejected, messages = facts["deliveries"].get(source.id, (None, None, None, 0, 0, None))
+        unit_kind = source.unit_kind_in(period)
         present, province_rows = facts["units"].get(source.id, ([], 0))
         present = set(present or [])
         day: date = as_of or periods.period_end(period)
-        expected = {u.unit_code for u in catalog.expected_units(source.unit_kind, day)}
+        expected = {u.unit_code for u in catalog.expected_units(unit_kind, day)}
         errors, warnings = facts["findings"].get(source.id, (0, 0))
         rows.append({
             "period": period, "source": source.id, "department_vi": source.department_vi,
-            "unit_kind": source.unit_kind, "status": "delivered" if loaded else "missing",
+            "unit_kind": unit_kind, "status": "delivered" if loaded else "missing",
             "file": file, "as_of_date": as_of, "received_at": received,
             "units_expected": len(expected), "units_present": len(expected & present),
             "missing_units": (", ".join(sorted(expected - present)) or None) if loaded else None,

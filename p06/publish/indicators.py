@@ -9,6 +9,10 @@ A monthly row is the month's figure whatever the indicator's time_aggregation (l
 flows): that declaration says how months add up into longer periods. Unit names are the reference names
 valid on the as-of date.
 
+A province row sums only the units whose numerator and denominator are both delivered (never a numerator
+of some units over a denominator of others); `units_reporting` of `units_expected` did, and a row with fewer is
+marked `partial` (unless an error finding makes it `error`).
+
 Quality: the worst severity of the month's reconciliation findings for the figures involved. A finding
 counts for an indicator when the measures it bears on (p06.publish.inputs.findings_sql) meet the indicator's
 (numerator, denominator, target, `related`, and the stated ratio columns of those); a finding naming no
@@ -51,12 +55,14 @@ CREATE TABLE IF NOT EXISTS marts.indicator_monthly (
     change            DOUBLE,
     basis             VARCHAR NOT NULL,
     units_reporting   INTEGER,
+    units_expected    INTEGER,
     quality           VARCHAR NOT NULL
 );
 """
 COLUMNS = ["period", "as_of_date", "unit_level", "unit_code", "unit_name", "indicator_code", "indicator_name_vi",
            "indicator_name_en", "utility_group", "source", "numerator", "denominator", "factor", "value",
-           "decimals", "unit_vi", "target", "previous_value", "change", "basis", "units_reporting", "quality"]
+           "decimals", "unit_vi", "target", "previous_value", "change", "basis", "units_reporting", "units_expected",
+           "quality"]
 
 
 def _frames(inds: dict[str, Indicator]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -85,6 +91,14 @@ WITH obs AS (
 unit_obs  AS (SELECT * FROM obs WHERE NOT stated AND unit_kind <> 'province'),
 total_obs AS (SELECT * FROM obs t WHERE stated AND unit_kind = 'province'
               AND NOT EXISTS (SELECT 1 FROM unit_obs u WHERE u.period = t.period AND u.source = t.source)),
+expected_units AS (      -- reference units of the delivered kind valid at the month's end, or those listed
+    SELECT r.period, r.source, greatest(count(DISTINCT n.unit_code), any_value(r.listed))::INTEGER AS n
+    FROM (SELECT period, source, any_value(unit_kind) AS unit_kind, count(DISTINCT unit_code) AS listed
+          FROM unit_obs GROUP BY period, source) r
+    LEFT JOIN _p06_units n ON n.unit_kind = r.unit_kind
+     AND last_day(strptime(r.period || '-01', '%Y-%m-%d'))::DATE BETWEEN n.valid_from AND n.valid_to
+    GROUP BY r.period, r.source
+),
 rows_of AS (
     SELECT DISTINCT period, source, unit_kind, unit_code, 'unit_row' AS basis FROM unit_obs
     UNION ALL
@@ -110,21 +124,24 @@ row_figures AS (
 ),
 unit_figures AS (
     SELECT period, source, unit_kind AS unit_level, unit_code, indicator_code, numerator, denominator, target,
-           'unit_row' AS basis, NULL::INTEGER AS units_reporting
+           'unit_row' AS basis, NULL::INTEGER AS units_reporting, NULL::INTEGER AS units_expected
     FROM row_figures WHERE basis = 'unit_row'
 ),
 province_from_units AS (
     SELECT period, source, 'province' AS unit_level, $province AS unit_code, indicator_code,
         sum(numerator) FILTER (WHERE complete) AS numerator,
         CASE WHEN any_value(is_ratio) THEN sum(denominator) FILTER (WHERE complete) END AS denominator,
-        sum(target) AS target, 'units' AS basis, count(*) FILTER (WHERE complete)::INTEGER AS units_reporting
+        sum(target) AS target, 'units' AS basis, count(*) FILTER (WHERE complete)::INTEGER AS units_reporting,
+        any_value(e.n) AS units_expected
     FROM (SELECT *, numerator IS NOT NULL AND (NOT is_ratio OR denominator IS NOT NULL) AS complete
-          FROM row_figures WHERE basis = 'unit_row')
+          FROM row_figures WHERE basis = 'unit_row') u
+    LEFT JOIN expected_units e USING (period, source)
     GROUP BY period, source, indicator_code
 ),
 province_from_total AS (
     SELECT period, source, 'province' AS unit_level, $province AS unit_code, indicator_code,
-           numerator, denominator, target, 'total_row' AS basis, NULL::INTEGER AS units_reporting
+           numerator, denominator, target, 'total_row' AS basis, NULL::INTEGER AS units_reporting,
+           NULL::INTEGER AS units_expected
     FROM row_figures WHERE basis = 'total_row'
 )
 SELECT f.*, (SELECT max(as_of_date) FROM obs WHERE obs.period = f.period AND obs.source = f.source) AS as_of_date
@@ -155,7 +172,8 @@ SELECT c.period, c.as_of_date, c.unit_level, c.unit_code,
        c.indicator_code, c.indicator_name_vi, c.indicator_name_en, c.utility_group, c.source,
        c.numerator, c.denominator, c.factor, c.value, c.decimals, c.unit_vi, c.target,
        p.value AS previous_value, c.value - p.value AS change,
-       c.basis, c.units_reporting, q.quality
+       c.basis, c.units_reporting, c.units_expected,
+       CASE WHEN q.quality <> 'error' AND c.units_reporting < c.units_expected THEN 'partial' ELSE q.quality END AS quality
 FROM current c
 JOIN quality q USING (indicator_code, unit_level, unit_code)
 LEFT JOIN figures p

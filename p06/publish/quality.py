@@ -67,7 +67,7 @@ def gx_context(warehouse_dir: Path):
 
 def unit_levels() -> list[str]:
     """Levels a published row may have: the province and the unit kind of every source."""
-    return sorted({"province"} | {s.unit_kind for s in catalog.sources().values()})
+    return sorted({"province"} | {k for s in catalog.sources().values() for k in s.all_unit_kinds})
 
 
 def delivered_sources(con: duckdb.DuckDBPyConnection, period: str) -> set[str]:
@@ -137,7 +137,8 @@ def completeness_expectations(period: str) -> list:
     return [gxe.ExpectCompoundColumnsToBeUnique(column_list=["period", "source"]),
             gxe.ExpectColumnValuesToBeInSet(column="period", value_set=[period]),
             gxe.ExpectColumnValuesToBeInSet(column="source", value_set=sorted(catalog.sources())),
-            gxe.ExpectColumnDistinctValuesToContainSet(column="source", value_set=sorted(catalog.sources()))]
+            gxe.ExpectColumnDistinctValuesToContainSet(
+                column="source", value_set=sorted(s.id for s in catalog.sources().values() if s.expected_in(period)))]
 
 
 # ------------------------------------------------------------------ running

@@ -142,7 +142,8 @@ class Draft:
         self.services = {a.key: (a, [r for r in services if r["appendix"] == a.numeral])
                          for a in self.cat.public_services.appendices}
         completeness = {r["source"]: r for r in read_table(con, "source_completeness", period)}
-        self.delivery = {s: completeness.get(s) for s in catalog.sources()}   # None: nothing published
+        self.delivery = {s: completeness.get(s) for s, src in catalog.sources().items()   # None: nothing published
+                         if src.expected_in(period) or s in completeness}
         self.findings = read_table(con, "reconciliation_findings", period)
         dates = [r["as_of_date"] for r in completeness.values() if r["as_of_date"]]
         self.as_of = as_of_text(max(dates) if dates else None)
@@ -168,6 +169,7 @@ class Draft:
         """(format values or None if a figure is missing, (name, source) of the missing ones, marked?)."""
         values: dict[str, Any] = {"as_of": self.as_of, "month": month_text(self.period)}
         missing, marked = [], False
+        self._partial: tuple[int, int] | None = None
         for root in roots - FIXED_FIELDS:
             if root in self.services:
                 appendix, rows = self.services[root]
@@ -184,6 +186,9 @@ class Draft:
                 continue
             values[root] = IndicatorFigures(row, indicator)
             marked |= row["quality"] in self.t["mark_quality"]
+            if row.get("units_expected") and (row.get("units_reporting") or 0) < row["units_expected"]:
+                counts = (row["units_reporting"] or 0, row["units_expected"])
+                self._partial = min(self._partial or counts, counts)
         return (None if missing else values), missing, marked
 
     def sentence(self, entry: dict) -> tuple[str | None, list[tuple[str, str]], bool]:
@@ -202,6 +207,8 @@ class Draft:
                     if isinstance(figures, IndicatorFigures):
                         figures.no_previous = self.t["no_previous"]
                 out = text.format_map(values)
+        if self._partial:
+            out = out.rstrip(".") + self.t["partial_figure"].format(reporting=self._partial[0], expected=self._partial[1])
         return (_marked(out, self.t["mark"]) if marked else out), [], marked
 
     def group_paragraph(self, group: int) -> str:

@@ -11,17 +11,15 @@ from typing import Iterable, Mapping, Sequence
 
 import polars as pl
 
+from p06 import staging
 from p06.reconcile.rules import Rule
 
 PROVINCE = "province"                     # unit_kind of a delivery's total row
+SUBTOTAL = "subtotal"                     # unit_kind of a stated regional or group subtotal row
+UNIT_ROWS = ~pl.col("unit_kind").is_in([PROVINCE, SUBTOTAL])   # rows of the delivery's own units
 KEYS = ["period", "source", "unit_kind", "unit_code"]
 
-OBSERVATION_SCHEMA = {
-    "period": pl.String, "as_of_date": pl.Date, "source": pl.String, "unit_kind": pl.String,
-    "unit_code": pl.String, "unit_name": pl.String, "group_label": pl.String, "measure": pl.String,
-    "value": pl.Float64, "value_text": pl.String, "stated": pl.Boolean, "decimals": pl.Int64,
-    "file": pl.String, "sheet": pl.String, "cell": pl.String, "delivery_id": pl.Int64,
-}
+OBSERVATION_SCHEMA = staging.schema()
 ITEM_SCHEMA = {
     "period": pl.String, "source": pl.String, "rule_id": pl.String, "rule_kind": pl.String,
     "severity": pl.String, "unit_kind": pl.String, "unit_code": pl.String, "unit_name": pl.String,

@@ -170,6 +170,15 @@ def _completeness_units(row: Mapping) -> tuple[str, str]:
     return f"Đơn vị {unit} xuất hiện {n} lần. {where_vi}.", f"Unit {unit} appears {n} times. {where_en}."
 
 
+def _completeness_figures(row: Mapping, label_vi: str, label_en: str) -> tuple[str, str]:
+    unit = f"{row['unit_code']} – {row['unit_name']}"
+    where_vi, where_en = _where(row)
+    return (f"{unit} chưa báo cáo {label_vi.lower()} ({_mid(where_vi)} để trống); số liệu toàn tỉnh chỉ cộng các "
+            "đơn vị đã báo cáo.",
+            f"{unit} left {label_en[:1].lower() + label_en[1:]} blank ({_mid(where_en)}); the province figure sums "
+            "only the units that reported it.")
+
+
 def _completeness_sources(row: Mapping, source: catalog.Source | None) -> tuple[str, str]:
     dept_vi = source.department_vi if source else row["source"]
     dept_en = source.department_en if source else row["source"]
@@ -194,6 +203,8 @@ def render(rule: Rule, row: Mapping, source: catalog.Source | None) -> tuple[str
         label_vi, label_en = f"{label_vi} – {rule.description_vi}", f"{label_en} – {rule.description_en}"
     elif rule.kind == "completeness_units":
         return _completeness_units(row)
+    elif rule.kind == "completeness_figures":
+        return _completeness_figures(row, label_vi, label_en)
     else:
         return _completeness_sources(row, source)
     unit = row.get("unit_name") or row.get("unit_code")

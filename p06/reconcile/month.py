@@ -7,7 +7,7 @@ from typing import Callable, Sequence
 import polars as pl
 
 from p06 import catalog
-from p06.reconcile.frames import KEYS, PROVINCE
+from p06.reconcile.frames import KEYS, PROVINCE, SUBTOTAL, UNIT_ROWS
 
 _FIGURE_PARTS = {"value": pl.Float64, "decimals": pl.Int64, "cell": pl.String, "sheet": pl.String, "file": pl.String}
 
@@ -18,7 +18,8 @@ def _part(measure: str, part: str) -> str:
 
 def wide(obs: pl.DataFrame, measures: Sequence[str]) -> pl.DataFrame:
     """One row per unit (and total row); per measure m: m (value), m@decimals, m@cell, m@sheet, m@file."""
-    base = obs.group_by(KEYS, maintain_order=True).agg(pl.col("unit_name").first(), pl.col("delivery_id").max())
+    base = obs.group_by(KEYS, maintain_order=True).agg(pl.col("unit_name").first(), pl.col("group_label").first(),
+                                                       pl.col("delivery_id").max())
     figures = obs.filter(pl.col("measure").is_in(list(measures)))
     if figures.height:
         spread = figures.pivot(on="measure", index=KEYS, values=list(_FIGURE_PARTS), aggregate_function="first")
@@ -34,7 +35,7 @@ def wide(obs: pl.DataFrame, measures: Sequence[str]) -> pl.DataFrame:
 def rows_for(frame: pl.DataFrame, applies_to: str) -> pl.DataFrame:
     """The rows a rule applies to: unit rows, the total row, or both."""
     if applies_to == "unit_rows":
-        return frame.filter(pl.col("unit_kind") != PROVINCE)
+        return frame.filter(UNIT_ROWS)
     if applies_to == "total_row":
         return frame.filter(pl.col("unit_kind") == PROVINCE)
     return frame
@@ -58,7 +59,7 @@ class Month:
             "source", as_dict=True, maintain_order=True)
         self._everything = everything.partition_by("source", as_dict=True, maintain_order=True)
         self._wide: dict[str, pl.DataFrame] = {}
-        self._rows: dict[str, tuple[dict | None, list[dict]]] = {}
+        self._rows: dict[str, tuple[dict | None, list[dict], list[dict]]] = {}
         self._history: dict[str, dict] = {}
 
     def of(self, source: str, everything: bool = False) -> pl.DataFrame:
@@ -74,14 +75,24 @@ class Month:
 
     def total_and_units(self, source: catalog.Source) -> tuple[dict | None, list[dict]]:
         """The period's total row (or None) and unit rows of a source, as dicts of the wide frame."""
+        total, units, _ = self._split(source)
+        return total, units
+
+    def subtotals(self, source: catalog.Source) -> list[dict]:
+        """The period's stated subtotal rows of a source ('Khối miền núi'), as dicts of the wide frame."""
+        return self._split(source)[2]
+
+    def _split(self, source: catalog.Source) -> tuple[dict | None, list[dict], list[dict]]:
         if source.id not in self._rows:
-            total, units = None, []
+            total, units, subtotals = None, [], []
             for r in self.wide(source).iter_rows(named=True):
                 if r["unit_kind"] == PROVINCE:
                     total = total or r
+                elif r["unit_kind"] == SUBTOTAL:
+                    subtotals.append(r)
                 else:
                     units.append(r)
-            self._rows[source.id] = (total, units)
+            self._rows[source.id] = (total, units, subtotals)
         return self._rows[source.id]
 
     def earlier(self, source: str, measure: str, unit_code: str) -> list[dict]:
@@ -89,7 +100,7 @@ class Month:
         period, value, file, sheet, cell."""
         if source not in self._history:
             grouped = (self.of(source, everything=True)
-                       .filter((pl.col("unit_kind") != PROVINCE) & pl.col("value").is_not_null()
+                       .filter(UNIT_ROWS & pl.col("value").is_not_null()
                                & (pl.col("period") < self.period))
                        .unique(["period", "measure", "unit_code"], keep="first", maintain_order=True)
                        .sort("period")

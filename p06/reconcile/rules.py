@@ -1,44 +1,35 @@
-"""The rule table `checks/rules.yaml`, read into dataclasses and checked against the catalog.
+"""The rule table `checks/rules.yaml`, validated by pydantic models and checked against the catalog.
 
 A rule is data: which sources, which kind of test, over which measures, how strict and how
-severe. `load_rules()` fails loudly on an unknown source, measure, kind or operator, so a
-typo in the table never silently turns a rule off.
+severe. Each kind is a model (a discriminated union on `kind`); `load_rules()` fails loudly,
+naming the file, the rule and the field, on an unknown source, measure, kind, operator or
+field, so a typo in the table never silently turns a rule off.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import Annotated, ClassVar, Literal, Mapping, Union, get_args
 
-import yaml
+from pydantic import Field, PlainValidator, ValidationInfo, field_validator, model_validator
 
 from p06 import catalog, config
+from p06.declared.base import Declared, read_yaml, shown, validate
 
 RULES_PATH = config.CHECKS_DIR / "rules.yaml"
 
-OPS = {"==", "<=", ">="}
-SEVERITIES = {"error", "warning"}
-MISSING_POLICIES = {"skip", "zero"}
-APPLIES_TO = {"unit_rows", "total_row", "both"}
+Op = Literal["==", "<=", ">="]
+Severity = Literal["error", "warning"]
+MissingPolicy = Literal["skip", "zero"]
+AppliesTo = Literal["unit_rows", "total_row", "both"]
+OPS = set(get_args(Op))
+SEVERITIES = set(get_args(Severity))
+MISSING_POLICIES = set(get_args(MissingPolicy))
+APPLIES_TO = set(get_args(AppliesTo))
 LAST_SHOWN_DECIMAL = "last_shown_decimal"
 NATURES = catalog.NATURES - {None}
-OUTLIER_DEFAULTS = {
-    "series": "value", "min_history": 6, "z_threshold": 3.5,
-    "max_fold_change": 2.0, "min_absolute_change": 100.0,
-}
-# The fields a rule of each kind takes: a misspelt or misplaced field is an error, never ignored.
-COMMON_FIELDS = {"id", "description_vi", "description_en", "kind", "sources", "severity", "tolerance", "missing",
-                 "applies_to"}
-_SELECTION = {"measures", "natures", "exclude_measures"}
-KIND_FIELDS = {
-    "compare": {"left", "op", "right"},
-    "stated_ratio": _SELECTION, "stated_total": _SELECTION, "stock_not_falling": _SELECTION,
-    "outlier": _SELECTION | set(OUTLIER_DEFAULTS),
-    "completeness_units": set(), "completeness_sources": set(),
-}
-KINDS = set(KIND_FIELDS)
 HISTORY_KINDS = {"stock_not_falling", "outlier"}   # need earlier months
 
 _TERM = re.compile(r"\s*([+-])?\s*([A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?)\s*")
@@ -84,29 +75,122 @@ def parse_expression(spec: str | list | tuple) -> Expression:
     return Expression(text, tuple(terms))
 
 
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    description_vi: str
-    description_en: str
+
+Expr = Annotated[Expression, PlainValidator(lambda v: v if isinstance(v, Expression) else parse_expression(v))]
+Tolerance = Annotated[float, Field(ge=0)]
+
+
+def _declared(info: ValidationInfo) -> Mapping[str, catalog.Source]:
+    return (info.context or {}).get("sources") or catalog.sources()
+
+
+class Rule(Declared):
+    """Fields every rule has; each kind below adds its own."""
+
+    id: str = Field(min_length=1)
+    """Unique, stable: findings and summaries carry it."""
+    description_vi: str = Field(min_length=1)
+    """What the rule checks, in Vietnamese (finding messages use it)."""
+    description_en: str = Field(min_length=1)
+    """What the rule checks, in English."""
     kind: str
-    sources: tuple[str, ...]
-    severity: str
-    tolerance: float | str          # absolute, or LAST_SHOWN_DECIMAL
-    missing: str                    # skip | zero
-    applies_to: str                 # unit_rows | total_row | both
-    left: Expression | None = None
-    op: str | None = None
-    right: Expression | None = None
-    measures: tuple[str, ...] | None = None
-    natures: tuple[str, ...] | None = None
-    exclude_measures: tuple[str, ...] = ()
-    params: Mapping[str, float | int | str] = field(default_factory=dict)
+    """The kind of test (the models below)."""
+    sources: tuple[str, ...] = Field(min_length=1)
+    """Source ids (catalog/sources/*.yaml), or "all"."""
+    severity: Severity
+    """error: the delivered figures cannot all be true; warning: a claim disagrees, a stock falls, something is missing."""
+    tolerance: Tolerance = 0.0
+    """Absolute, in the unit of the figures compared."""
+    missing: MissingPolicy = "skip"
+    """skip: a case with a blank figure is counted as missing; zero: blanks count as 0."""
+    applies_to: AppliesTo = "both"
+    """unit_rows, total_row (the delivery's own total row) or both."""
+    _takes_last_shown_decimal: ClassVar[bool] = False
+
+    @field_validator("tolerance", mode="before")
+    @classmethod
+    def _last_shown_decimal_is_for_ratios(cls, value):
+        if value == LAST_SHOWN_DECIMAL and not cls._takes_last_shown_decimal:
+            raise ValueError(f"{LAST_SHOWN_DECIMAL!r} is for stated_ratio rules only; give a number")
+        return value
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _all_sources(cls, value, info: ValidationInfo):
+        declared = _declared(info)
+        if value == "all":
+            return tuple(declared)
+        if isinstance(value, str):
+            value = [value]
+        unknown = [s for s in value if s not in declared]
+        if unknown:
+            raise ValueError(f"unknown sources {unknown}; declared: {sorted(declared)}")
+        return value
+
+    def named_measures(self) -> tuple[str, ...]:
+        """Measures the rule names explicitly (each must be declared by every source of the rule)."""
+        return ()
+
+    @model_validator(mode="after")
+    def _measures_declared(self, info: ValidationInfo):
+        declared_sources = _declared(info)
+        everywhere = {m.id for s in declared_sources.values() for m in s.measures}
+        excluded = getattr(self, "exclude_measures", ())
+        for sid in self.sources:
+            declared = {m.id: m for m in declared_sources[sid].measures}
+            unknown = [m for m in self.named_measures() if m not in declared]
+            unknown += [m for m in excluded if m not in everywhere and m not in unknown]
+            if unknown:
+                raise ValueError(f"source {sid} declares no measure {unknown}")
+            text = [m for m in self.named_measures() if declared[m].kind == "text"]
+            if text:
+                raise ValueError(f"{text} of {sid} are text, not figures")
+            self._check_source(declared)
+        return self
+
+    def _check_source(self, declared: Mapping[str, catalog.Measure]) -> None:
+        """Kind-specific facts about the measures of one source of the rule."""
 
     def measures_for(self, source: catalog.Source) -> tuple[str, ...]:
         """The measures of `source` this rule looks at."""
-        if self.kind == "compare":
-            return self.left.measures + self.right.measures
+        return self.named_measures()
+
+
+class CompareRule(Rule):
+    """left op right, per unit row and/or total row: "remaining == to review - cleaned"."""
+
+    kind: Literal["compare"]
+    """The rule kind."""
+    left: Expr = Field(json_schema_extra={"yaml_type": "expression"})
+    """A measure id, a list of measure ids (summed), or "a + b - c"."""
+    op: Op
+    """How left compares with right."""
+    right: Expr = Field(json_schema_extra={"yaml_type": "expression"})
+    """Like left."""
+
+    def named_measures(self) -> tuple[str, ...]:
+        return self.left.measures + self.right.measures
+
+
+class _SelectionRule(Rule):
+    """A rule over a selection of a source's measures."""
+
+    measures: tuple[str, ...] | None = None
+    """Measure ids to check (default: every measure the kind applies to)."""
+    natures: tuple[catalog.Nature, ...] | None = None
+    """Select count measures by nature."""
+    exclude_measures: tuple[str, ...] = ()
+    """Measures the rule leaves out."""
+
+    @field_validator("measures", "natures", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value):
+        return value or None
+
+    def named_measures(self) -> tuple[str, ...]:
+        return self.measures or ()
+
+    def measures_for(self, source: catalog.Source) -> tuple[str, ...]:
         if self.measures is not None:
             chosen = [m for m in self.measures if any(x.id == m for x in source.measures)]
         elif self.kind == "stated_ratio":
@@ -117,106 +201,114 @@ class Rule:
         return tuple(m for m in chosen if m not in self.exclude_measures)
 
 
-def _fail(rule_id: str, text: str) -> ValueError:
-    return ValueError(f"{RULES_PATH.name}: rule {rule_id}: {text}")
+class StatedRatioRule(_SelectionRule):
+    """A delivered ratio column agrees with its parts (ratio_of)."""
+
+    kind: Literal["stated_ratio"]
+    """The rule kind."""
+    _takes_last_shown_decimal: ClassVar[bool] = True
+    tolerance: Tolerance | Literal["last_shown_decimal"] = 0.0
+    """Absolute (a fraction), or "last_shown_decimal": one unit of the last decimal the delivery shows."""
+
+    def _check_source(self, declared: Mapping[str, catalog.Measure]) -> None:
+        not_ratio = [m for m in self.measures or () if not declared[m].ratio_of]
+        if not_ratio:
+            raise ValueError(f"measures {not_ratio} are not ratios with ratio_of")
 
 
-def _choice(entry: dict, key: str, allowed: set, rule_id: str, default=None):
-    value = entry.get(key, default)
-    if value not in allowed:
-        raise _fail(rule_id, f"{key} must be one of {sorted(allowed)}, found {value!r}")
-    return value
+class StatedTotalRule(_SelectionRule):
+    """The delivery's own total row equals the sum of its unit rows."""
+
+    kind: Literal["stated_total"]
+    """The rule kind."""
 
 
-def _rule_from(entry: dict, sources: Mapping[str, catalog.Source]) -> Rule:
-    rule_id = entry.get("id") or "?"
-    for key in ("id", "description_vi", "description_en", "kind", "sources", "severity"):
-        if not entry.get(key):
-            raise _fail(rule_id, f"{key} is required")
-    kind = _choice(entry, "kind", KINDS, rule_id)
-    unknown = set(entry) - COMMON_FIELDS - KIND_FIELDS[kind]
-    if unknown:
-        raise _fail(rule_id, f"unknown field(s) {sorted(unknown)} for a {kind} rule; it takes "
-                             f"{sorted(COMMON_FIELDS | KIND_FIELDS[kind])}")
-    src = tuple(sources) if entry["sources"] == "all" else tuple(entry["sources"])
-    unknown = [s for s in src if s not in sources]
-    if unknown:
-        raise _fail(rule_id, f"unknown sources {unknown}")
-    tolerance = entry.get("tolerance", 0)
-    if tolerance != LAST_SHOWN_DECIMAL and not isinstance(tolerance, (int, float)):
-        raise _fail(rule_id, f"tolerance must be a number or {LAST_SHOWN_DECIMAL!r}")
-    natures = tuple(entry["natures"]) if entry.get("natures") else None
-    if natures and not set(natures) <= NATURES:
-        raise _fail(rule_id, f"natures must be among {sorted(NATURES)}")
-    params = {}
-    if kind == "outlier":
-        params = {k: entry.get(k, v) for k, v in OUTLIER_DEFAULTS.items()}
-        if params["series"] not in ("value", "change"):
-            raise _fail(rule_id, "series must be value or change")
-    rule = Rule(
-        id=rule_id, description_vi=entry["description_vi"], description_en=entry["description_en"],
-        kind=kind, sources=src,
-        severity=_choice(entry, "severity", SEVERITIES, rule_id),
-        tolerance=tolerance if tolerance == LAST_SHOWN_DECIMAL else float(tolerance),
-        missing=_choice(entry, "missing", MISSING_POLICIES, rule_id, "skip"),
-        applies_to=_choice(entry, "applies_to", APPLIES_TO, rule_id, "both"),
-        left=parse_expression(entry["left"]) if "left" in entry else None,
-        op=entry.get("op"),
-        right=parse_expression(entry["right"]) if "right" in entry else None,
-        measures=tuple(entry["measures"]) if entry.get("measures") else None,
-        natures=natures, exclude_measures=tuple(entry.get("exclude_measures") or ()), params=params,
-    )
-    _check_measures(rule, sources)
-    return rule
+class StockNotFallingRule(_SelectionRule):
+    """A stock does not fall from one month to the next."""
+
+    kind: Literal["stock_not_falling"]
+    """The rule kind."""
 
 
-def _check_measures(rule: Rule, sources: Mapping[str, catalog.Source]) -> None:
-    if rule.kind == "compare":
-        if rule.left is None or rule.right is None or rule.op not in OPS:
-            raise _fail(rule.id, f"compare needs left, right and op in {sorted(OPS)}")
-    if rule.tolerance == LAST_SHOWN_DECIMAL and rule.kind != "stated_ratio":
-        raise _fail(rule.id, f"tolerance {LAST_SHOWN_DECIMAL!r} is for stated_ratio rules only")
-    if rule.tolerance != LAST_SHOWN_DECIMAL and rule.tolerance < 0:
-        raise _fail(rule.id, "tolerance must not be negative")
-    for key in ("min_history", "z_threshold", "max_fold_change", "min_absolute_change"):
-        if key in rule.params and not isinstance(rule.params[key], (int, float)):
-            raise _fail(rule.id, f"{key} must be a number")
-    for sid in rule.sources:
-        declared = {m.id: m for m in sources[sid].measures}
-        wanted = (rule.left.measures + rule.right.measures) if rule.kind == "compare" else (rule.measures or ())
-        unknown = [m for m in wanted if m not in declared]
-        everywhere = {m.id for s in sources.values() for m in s.measures}
-        unknown += [m for m in rule.exclude_measures if m not in everywhere and m not in unknown]
-        if unknown:
-            raise _fail(rule.id, f"source {sid} declares no measure {unknown}")
-        text = [m for m in wanted if declared[m].kind == "text"]
-        if text:
-            raise _fail(rule.id, f"{text} of {sid} are text, not figures")
-        if rule.kind == "stated_ratio" and rule.measures:
-            not_ratio = [m for m in rule.measures if not declared[m].ratio_of]
-            if not_ratio:
-                raise _fail(rule.id, f"{not_ratio} of {sid} are not ratios with ratio_of")
+class OutlierRule(_SelectionRule):
+    """A figure far from the unit's own history (modified z-score, or a jump test with little history)."""
+
+    kind: Literal["outlier"]
+    """The rule kind."""
+    series: Literal["value", "change"] = "value"
+    """value (the figure itself) or change (its month-over-month change)."""
+    min_history: int = Field(6, ge=1)
+    """Months of the series needed for the modified z-score; with fewer, the jump test is used."""
+    z_threshold: float = Field(3.5, gt=0)
+    """|modified z-score| above this is an outlier (Iglewicz & Hoaglin: 3.5)."""
+    max_fold_change: float = Field(2.0, gt=1)
+    """Jump test: the figure grew or shrank by more than this factor ..."""
+    min_absolute_change: float = Field(100.0, ge=0)
+    """... and by at least this many (keeps small counts quiet)."""
+
+    @property
+    def params(self) -> dict[str, float | int | str]:
+        return {k: getattr(self, k) for k in ("series", "min_history", "z_threshold", "max_fold_change",
+                                              "min_absolute_change")}
+
+
+class CompletenessUnitsRule(Rule):
+    """Every unit expected in the month is listed once, and no other."""
+
+    kind: Literal["completeness_units"]
+    """The rule kind."""
+
+
+class CompletenessFiguresRule(_SelectionRule):
+    """Every unit row reports every figure of its table (a blank cell where other units have figures)."""
+
+    kind: Literal["completeness_figures"]
+    """The rule kind."""
+
+
+class CompletenessSourcesRule(Rule):
+    """Every source expected in the month is delivered."""
+
+    kind: Literal["completeness_sources"]
+    """The rule kind."""
+
+
+AnyRule = Annotated[Union[CompareRule, StatedRatioRule, StatedTotalRule, StockNotFallingRule, OutlierRule,
+                          CompletenessUnitsRule, CompletenessFiguresRule, CompletenessSourcesRule],
+                    Field(discriminator="kind")]
+KINDS = {get_args(m.model_fields["kind"].annotation)[0] for m in get_args(get_args(AnyRule)[0])}
+
+
+class RuleTable(Declared):
+    """checks/rules.yaml."""
+
+    rules: tuple[AnyRule, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_ids(self):
+        ids = [r.id for r in self.rules]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"rules: duplicate id(s) {twice}")
+        return self
 
 
 @lru_cache(maxsize=8)
 def _read_table(path: Path, mtime_ns: int) -> dict:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
+    return read_yaml(path) or {}
 
 
 def load_rules(path: Path | None = None, sources: Mapping[str, catalog.Source] | None = None) -> tuple[Rule, ...]:
     """Read and validate the rule table; ids must be unique."""
     path = Path(path or RULES_PATH)
-    return parse_rules(_read_table(path, path.stat().st_mtime_ns).get("rules", []), sources)
+    return _validated(_read_table(path, path.stat().st_mtime_ns), shown(path), sources)
 
 
 def parse_rules(entries: list[dict], sources: Mapping[str, catalog.Source] | None = None) -> tuple[Rule, ...]:
     """Rules from entries shaped like those of the table (validated the same way)."""
+    return _validated({"rules": entries}, shown(RULES_PATH), sources)
+
+
+def _validated(doc: dict, where: str, sources: Mapping[str, catalog.Source] | None) -> tuple[Rule, ...]:
     sources = sources if sources is not None else catalog.sources()
-    rules = tuple(_rule_from(entry, sources) for entry in entries)
-    seen = set()
-    for r in rules:
-        if r.id in seen:
-            raise _fail(r.id, "duplicate id")
-        seen.add(r.id)
-    return rules
+    return validate(RuleTable, doc, where, context={"sources": sources}).rules

@@ -5,8 +5,8 @@ import polars as pl
 
 from p06 import catalog
 from p06.ingest.as_of import default_as_of
-from p06.reconcile.frames import PROVINCE, first, items, no_items, rule_fields
-from p06.reconcile.month import Month, province_of
+from p06.reconcile.frames import PROVINCE, UNIT_ROWS, first, items, no_items, rule_fields, select_items
+from p06.reconcile.month import Month, province_of, rows_for
 from p06.reconcile.rules import Rule
 
 
@@ -15,7 +15,7 @@ def completeness_units(rule: Rule, source: catalog.Source, month: Month) -> pl.D
     delivered = month.of(source.id)
     if delivered.is_empty():
         return no_items()                                  # not delivered: completeness_sources says so
-    obs = delivered.filter(pl.col("unit_kind") != PROVINCE)
+    obs = delivered.filter(UNIT_ROWS)
     as_of = delivered["as_of_date"].drop_nulls().max() or default_as_of(month.period)
     per_unit = (obs.group_by("unit_code", "measure").agg(pl.len().alias("n"), pl.col("cell"), pl.col("unit_name").first())
                 .sort("n", descending=True).group_by("unit_code", maintain_order=True).first())
@@ -25,7 +25,8 @@ def completeness_units(rule: Rule, source: catalog.Source, month: Month) -> pl.D
                        sheet="; ".join(delivered["sheet"].unique(maintain_order=True).to_list()),
                        delivery_id=delivered["delivery_id"].max())
     out = []
-    expected = month.expected_units(source.unit_kind, as_of)
+    unit_kind = source.unit_kind_in(month.period)
+    expected = month.expected_units(unit_kind, as_of)
     for unit in expected:
         hit = found.get(unit.unit_code)
         n = hit["n"] if hit else 0
@@ -35,15 +36,34 @@ def completeness_units(rule: Rule, source: catalog.Source, month: Month) -> pl.D
     known = {u.unit_code for u in expected}
     for code, hit in found.items():
         if code not in known:
-            out.append(dict(base, unit_kind=source.unit_kind, unit_code=code, unit_name=hit["unit_name"],
+            out.append(dict(base, unit_kind=unit_kind, unit_code=code, unit_name=hit["unit_name"],
                             lhs=hit["n"], rhs=0, actual=hit["n"], expected=0, cell="; ".join(hit["cell"]),
                             detail="unexpected"))
     return items(out)
 
 
+def completeness_figures(rule: Rule, source: catalog.Source, month: Month) -> pl.DataFrame:
+    """Per unit row and measure: the unit left blank a figure that other units reported (the column is
+    in the delivery). Its province figure then sums fewer units: publishing marks it partial."""
+    rows = rows_for(month.wide(source), "unit_rows")
+    frames = []
+    for m in rule.measures_for(source):
+        if m not in rows.columns or rows[m].is_null().all():
+            continue                   # not delivered at all: completeness of columns is the schema's
+        reported = pl.col(m).is_not_null().cast(pl.Float64)
+        frames.append(select_items(
+            rows, rule, source.id, measure=pl.lit(m), lhs=reported, op=pl.lit("=="), rhs=pl.lit(1.0),
+            tolerance=pl.lit(0.0), is_missing=pl.lit(False), expected=pl.lit(1.0), actual=reported,
+            file=pl.col(f"{m}@file"), sheet=pl.col(f"{m}@sheet"), cell=pl.col(f"{m}@cell"),
+            left_cells=pl.col(f"{m}@cell")))
+    return pl.concat(frames) if frames else no_items()
+
+
 def completeness_sources(rule: Rule, source: catalog.Source, month: Month) -> pl.DataFrame:
-    """One item per source: delivered for the month or not."""
+    """One item per source expected in the month: delivered or not (a source not expected is not missing)."""
     delivered = month.of(source.id)
+    if not source.expected_in(month.period) and delivered.is_empty():
+        return no_items()
     got = 1.0 if delivered.height else 0.0
     code, name = province_of(None)
     return items([rule_fields(

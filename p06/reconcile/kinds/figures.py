@@ -7,6 +7,7 @@ import polars as pl
 from p06 import catalog
 from p06.reconcile.frames import (
     PROVINCE,
+    SUBTOTAL,
     cell_range,
     items,
     joined,
@@ -81,12 +82,20 @@ def stated_ratio(rule: Rule, source: catalog.Source, month: Month) -> pl.DataFra
 
 
 def stated_total(rule: Rule, source: catalog.Source, month: Month) -> pl.DataFrame:
-    """The total row's figure against the sum of the unit rows, per measure."""
+    """The total row's figure against the sum of the unit rows, per measure; and each stated subtotal row
+    ('Khối miền núi') against the sum of the unit rows it covers."""
     total, units = month.total_and_units(source)
     if total is None and not units:
         return no_items()
-    total = total or {}
-    code, name = province_of(total)
+    out = _total_items(rule, source, month, total or {}, units, PROVINCE, *province_of(total))
+    for sub in month.subtotals(source):
+        covered = [u for u in units if u["group_label"] == sub["unit_code"]]
+        out += _total_items(rule, source, month, sub, covered, SUBTOTAL, sub["unit_code"], sub["unit_name"])
+    return items(out)
+
+
+def _total_items(rule: Rule, source: catalog.Source, month: Month, total: dict, units: list[dict],
+                 unit_kind: str, code: str, name: str) -> list[dict]:
     out = []
     for m in rule.measures_for(source):
         present = [u for u in units if u[m] is not None]
@@ -96,7 +105,7 @@ def stated_total(rule: Rule, source: catalog.Source, month: Month) -> pl.DataFra
         expected = float(sum(u[m] for u in present)) if present else None
         unit_cells = cell_range(u[f"{m}@cell"] for u in present)
         out.append(rule_fields(
-            rule, source.id, month.period, unit_kind=PROVINCE, unit_code=code, unit_name=name, measure=m,
+            rule, source.id, month.period, unit_kind=unit_kind, unit_code=code, unit_name=name, measure=m,
             lhs=stated, op="==", rhs=expected, tolerance=rule.tolerance, is_missing=missing,
             expected=expected, actual=stated, left_values=[stated], right_values=None,
             file=total.get(f"{m}@file") or next((u[f"{m}@file"] for u in present), None),
@@ -105,4 +114,4 @@ def stated_total(rule: Rule, source: catalog.Source, month: Month) -> pl.DataFra
             left_cells=total.get(f"{m}@cell"), right_cells=unit_cells or None,
             delivery_id=total.get("delivery_id"), detail=unit_cells or None,
         ))
-    return items(out)
+    return out

@@ -1,8 +1,10 @@
 """Per-source pandera schemas for a delivery's observations: types, declared measures,
 non-negative figures, one figure per unit and measure, required measures present.
 
-A delivery failing its schema is rejected (the last good load stays in use); each failure
-is turned back into a problem naming file, sheet, row and column.
+The columns, their types and nullability come from the declaration of staging.observations
+(p06/staging.py); this module adds the checks. A delivery failing its schema is rejected (the
+last good load stays in use); each failure is turned back into a problem naming file, sheet,
+row and column.
 """
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ import re
 import pandera.polars as pa
 import polars as pl
 
-from p06 import catalog
+from p06 import catalog, staging
 from p06.catalog import Source
 from p06.ingest.problems import Problem
 from p06.vntext import format_number
 
 FILLED = pl.col("value").is_not_null() | pl.col("value_text").is_not_null()
+UNCHECKED = {"period", "delivery_id"}    # not known yet when a file is checked before filing (`p06 check`)
 
 
 def _required_unfilled(frame: pl.DataFrame | pl.LazyFrame, source: Source) -> list[str]:
@@ -28,32 +31,28 @@ def _required_unfilled(frame: pl.DataFrame | pl.LazyFrame, source: Source) -> li
 def observation_schema(source: Source) -> pa.DataFrameSchema:
     measure_ids = [m.id for m in source.measures]
     numeric = [m.id for m in source.measures if m.kind != "text"]
-    unit_kinds = sorted({u.unit_kind for u in catalog.units()})
+    # subtotal: a stated regional or group subtotal row ('Khối miền núi')
+    unit_kinds = sorted({"province", "subtotal", *source.all_unit_kinds} | {u.unit_kind for u in catalog.units()})
 
     def required_present(data: pa.PolarsData) -> pl.LazyFrame:
         """Every row passes when each required measure has a figure somewhere in the delivery."""
         return data.lazyframe.select(pl.lit(not _required_unfilled(data.lazyframe, source)).alias("ok"))
 
-    return pa.DataFrameSchema(
-        {
-            "source": pa.Column(str, pa.Check.eq(source.id)),
-            "unit_kind": pa.Column(str, pa.Check.isin(unit_kinds)),
-            "unit_code": pa.Column(str),
-            "unit_name": pa.Column(str),
-            "measure": pa.Column(str, pa.Check.isin(measure_ids)),
-            "value": pa.Column(
-                pl.Float64, nullable=True,
-                checks=pa.Check(
-                    lambda d: d.lazyframe.select(
-                        pl.col("value").is_null() | (pl.col("value") >= 0) | ~pl.col("measure").is_in(numeric)
-                    ),
-                    name="non_negative",
-                ),
+    checks = {
+        "source": [pa.Check.eq(source.id)],
+        "unit_kind": [pa.Check.isin(unit_kinds)],
+        "measure": [pa.Check.isin(measure_ids)],
+        "value": [pa.Check(
+            lambda d: d.lazyframe.select(
+                pl.col("value").is_null() | (pl.col("value") >= 0) | ~pl.col("measure").is_in(numeric)
             ),
-            "stated": pa.Column(bool),
-            "sheet": pa.Column(str),
-            "cell": pa.Column(str),
-        },
+            name="non_negative",
+        )],
+    }
+    columns = {c.name: pa.Column(c.polars, nullable=c.nullable, checks=checks.get(c.name, []))
+               for c in staging.COLUMNS if c.name not in UNCHECKED}
+    return pa.DataFrameSchema(
+        columns,
         checks=[pa.Check(required_present, name="required_measures")],
         unique=["unit_kind", "unit_code", "measure"],
         strict=False,

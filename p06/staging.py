@@ -1,0 +1,79 @@
+"""staging.observations, declared once: the warehouse DDL, the loader's frame and insert list, the delivery
+schema (p06/ingest/schema.py), the reconciliation's frame layout and the data dictionary derive from it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+TABLE = "staging.observations"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    duckdb: str                  # DuckDB type
+    polars: pl.DataType          # the matching polars dtype
+    nullable: bool
+    vi: str                      # description, Vietnamese (one line)
+    en: str                      # description, English (one line)
+
+
+DESCRIPTION = {"vi": "Mỗi số liệu được gửi một dòng, đã chuẩn hóa đơn vị, chỉ tiêu và số",
+               "en": "One row per delivered figure, with unit, measure and number normalised"}
+
+COLUMNS: tuple[Column, ...] = (
+    Column("period", "VARCHAR", pl.String, False, "Kỳ báo cáo (YYYY-MM)", "Reporting month (YYYY-MM)"),
+    Column("as_of_date", "DATE", pl.Date, True, "Ngày chốt số liệu", "Cut-off date"),
+    Column("source", "VARCHAR", pl.String, False, "Nguồn số liệu", "Source"),
+    Column("unit_kind", "VARCHAR", pl.String, False,
+           "Loại đơn vị: province (dòng tổng của tệp), district, commune, tax_office, tax_unit, service",
+           "Unit kind: province (the file's own total row), district, commune, tax_office, tax_unit, service"),
+    Column("unit_code", "VARCHAR", pl.String, False,
+           "Mã đơn vị (38 tỉnh, 380..407 huyện, mã 5 số xã/phường, CCT01.. chi cục thuế, TCS01.. thuế cơ sở, "
+           "PL2-01.. dịch vụ công)",
+           "Unit code (38 province, 380..407 districts, 5-digit communes, CCT01.. tax offices, TCS01.. tax units, "
+           "PL2-01.. public services)"),
+    Column("unit_name", "VARCHAR", pl.String, False, "Tên đơn vị như được gửi", "Unit name as delivered"),
+    Column("group_label", "VARCHAR", pl.String, True, "Nhóm (sở, ngành của dịch vụ công ở phụ lục III)",
+           "Group (department of an appendix III service)"),
+    Column("measure", "VARCHAR", pl.String, False, "Mã số liệu (khai báo trong catalog/sources)",
+           "Measure id (declared in catalog/sources)"),
+    Column("value", "DOUBLE", pl.Float64, True, "Giá trị số; tỷ lệ lưu dạng phân số (0,962); NULL nếu ô trống",
+           "Numeric value; ratios as fractions (0.962); NULL when the cell was blank"),
+    Column("value_text", "VARCHAR", pl.String, True, "Giá trị chữ (tình trạng kết nối, khó khăn)",
+           "Text value (connection status, difficulties)"),
+    Column("stated", "BOOLEAN", pl.Boolean, False,
+           "Đúng nếu là số liệu tự khai: dòng tổng của tệp hoặc cột tỷ lệ; dùng để đối chiếu, không công bố",
+           "True for claims: the file's total row and every ratio column; reconciled, never published"),
+    Column("decimals", "INTEGER", pl.Int32, True, "Số chữ số thập phân của tỷ lệ tự khai (tính theo %)",
+           "Decimals shown of a stated ratio (in percent)"),
+    Column("file", "VARCHAR", pl.String, False, "Tệp nguồn", "Source file"),
+    Column("sheet", "VARCHAR", pl.String, False, "Trang tính", "Sheet"),
+    Column("cell", "VARCHAR", pl.String, False, "Ô chứa số liệu", "Cell holding the figure"),
+    Column("delivery_id", "BIGINT", pl.Int64, False, "Mã lần nhận tệp", "Delivery identifier"),
+)
+NAMES = [c.name for c in COLUMNS]
+SET_BY_LOADER = {"period", "source", "delivery_id"}   # not in what the reader returns: the loader adds them
+READER_ONLY = {"row": pl.Int32}                        # what the reader returns beyond the table (1-based sheet row)
+
+
+def ddl() -> str:
+    """CREATE TABLE IF NOT EXISTS staging.observations (...)."""
+    lines = ",\n".join(f"    {c.name:<13} {c.duckdb}{'' if c.nullable else ' NOT NULL'}" for c in COLUMNS)
+    return f"CREATE TABLE IF NOT EXISTS {TABLE} (\n{lines}\n);\n"
+
+
+def schema() -> dict[str, pl.DataType]:
+    """The polars schema of the table."""
+    return {c.name: c.polars for c in COLUMNS}
+
+
+def read_schema() -> dict[str, pl.DataType]:
+    """The polars schema of the observations a reader returns (before the loader adds period, source, delivery)."""
+    return {c.name: c.polars for c in COLUMNS if c.name not in SET_BY_LOADER} | READER_ONLY
+
+
+def dictionary_entry() -> dict:
+    """The table's entry for the data dictionary: {vi, en, columns: {name: {vi, en}}}."""
+    return {**DESCRIPTION, "columns": {c.name: {"vi": c.vi, "en": c.en} for c in COLUMNS}}
