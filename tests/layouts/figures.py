@@ -75,7 +75,8 @@ def known_tables() -> tuple[KnownTable, ...]:
             for o in read.observations:
                 sheets.setdefault(o["sheet"], []).append(o)
             for sheet, rows in sheets.items():
-                unit_rows = [o for o in rows if o["unit_kind"] == source.unit_kind]
+                unit_kind = source.unit_kind_in(PERIOD)
+                unit_rows = [o for o in rows if o["unit_kind"] == unit_kind]
                 by_cell_order = sorted(unit_rows, key=lambda o: o["row"])
                 measures: list[str] = []
                 for o in sorted(unit_rows, key=lambda o: (o["row"], _column_index(o["cell"]))):
@@ -90,7 +91,7 @@ def known_tables() -> tuple[KnownTable, ...]:
                         values[(o["unit_code"], m.id)] = o["value"]
                     elif m.kind == "text":
                         values[(o["unit_code"], m.id)] = o["value_text"]
-                tables.append(KnownTable(source_id, sheet, source.unit_kind, tuple(measures),
+                tables.append(KnownTable(source_id, sheet, unit_kind, tuple(measures),
                                          tuple(units.values()), values))
     return tuple(tables)
 

@@ -15,7 +15,7 @@ REFUSALS = (
     "hidden unit row",              # a unit listed only in a hidden row
     "duplicate visible header",     # two visible columns with the same header, other figures
     "mixed number styles",          # one text cell of a count column with the other thousands separator
-    "wrong period only",            # a cumulative measure only under 'Trong tháng' (or dvc's flows only under 'Lũy kế')
+    "wrong period only",            # each count only under the group word of the other scope ('Trong tháng' over a cumulative measure)
     "unlabelled period pair",       # the same leaves under 'Đợt 1' and 'Đợt 2'
 )
 
@@ -55,7 +55,7 @@ class Layout:
     ratio_styles: tuple[str, ...] = ()           # per ratio measure, see render.RATIO_STYLES
     ratio_decimals: tuple[int, ...] = ()         # per ratio measure: decimals of the percent shown
     periods: str = "none"                        # none | month and cumulative | wrong period only | unlabelled period pair
-    period_words: tuple[int, int] = (0, 0)       # indices into render.MONTH_WORDS, CUMULATIVE_WORDS
+    period_words: tuple[int, int] = (0, 0)       # indices into common.yaml scope_headers month, cumulative
     month_first: bool = True
     hidden: str = "none"                         # none | helper column | blank row | old sheet | hidden duplicate column | hidden unit row
     instruction_sheet: bool = False

@@ -35,18 +35,29 @@ from .spelling import respell, unit_name
 COUNT_STYLES = ("number", "text .", "text ,", "text space", "text nbsp", "some text")
 RATIO_STYLES = ("fraction", "percent number", "percent format", "text 96,20%", "text 96,20", "text 0,962", "text 0.962")
 CSV_RATIO_STYLES = ("fraction", "percent number", "text 96,20%", "text 96,20", "text 0,962", "text 0.962")
-MONTH_WORDS = ("Trong tháng", "Phát sinh trong kỳ")
-CUMULATIVE_WORDS = ("Lũy kế", "Từ đầu năm", "Lũy kế từ khi triển khai")
-UNLABELLED_WORDS = ("Đợt 1", "Đợt 2")
+UNLABELLED_WORDS = ("Đợt 1", "Đợt 2")     # groups over the same leaves that say nothing of month or cumulative
 SUPER_HEADER = "Kết quả thực hiện"
-UNIT_WORDS = ("người", "hồ sơ", "lượt", "trường hợp", "đối tượng")
-# Subtotal blocks of districts (Thanh Hóa's mountain districts; the cities and towns; the plains).
+# Subtotal blocks of districts (Thanh Hóa's mountain districts; the cities and towns; the plains), each
+# label in a few wordings; every wording starts with a label of common.yaml subtotal_row_labels.
 MOUNTAIN = ("384", "385", "386", "387", "388", "389", "390", "391", "396", "402", "403")
 TOWNS = ("380", "381", "382", "407")
 BLOCKS = {
-    "2 blocks": (("Khối đồng bằng, ven biển", None), ("Khối miền núi", MOUNTAIN)),
-    "3 blocks": (("Khối thành phố, thị xã", TOWNS), ("Khối đồng bằng", None), ("Khối miền núi", MOUNTAIN)),
+    "2 blocks": ((("Khối đồng bằng, ven biển", "Vùng đồng bằng, ven biển", "Các huyện đồng bằng"), None),
+                 (("Khối miền núi", "Cộng khối miền núi", "Huyện miền núi"), MOUNTAIN)),
+    "3 blocks": ((("Khối thành phố, thị xã", "Cộng khối thành phố, thị xã", "Nhóm thành phố, thị xã"), TOWNS),
+                 (("Khối đồng bằng", "Vùng đồng bằng", "Huyện đồng bằng"), None),
+                 (("Khối miền núi", "Vùng miền núi", "Miền núi"), MOUNTAIN)),
 }
+
+
+def scope_words(scope: str) -> list[str]:
+    """Group headers of a scope ('month' | 'cumulative') as common.yaml declares them."""
+    return list(catalog.common()["scope_headers"][scope])
+
+
+def unit_words() -> list[str]:
+    """Words of a units row for counts (common.yaml unit_of_measure_words, those that are words)."""
+    return [w for w in catalog.common()["unit_of_measure_words"] if any(ch.isalpha() for ch in w)]
 
 
 @dataclass
@@ -116,12 +127,12 @@ class Renderer:
 
     def _other_values(self) -> dict[tuple[str, str], float | None]:
         """Figures of the other period (or an older copy): different from the known ones wherever non-zero."""
-        flow = any(self.t.measure(m).nature == "flow" for m in self.counts)
         out = {}
         for (code, m), v in self.t.values.items():
             if m in self.counts and v is not None:
                 r = random.Random(f"{self.lay.seed}/{code}/{m}")
-                out[(code, m)] = float(v * r.randint(3, 9) + r.randint(1, 50)) if flow else float(int(v * r.uniform(0.01, 0.2)))
+                month = self.t.measure(m).scope == "month"      # the other figures are cumulative: larger
+                out[(code, m)] = float(v * r.randint(3, 9) + r.randint(1, 50)) if month else float(int(v * r.uniform(0.01, 0.2)))
         return out
 
     def value(self, code: str, m: str, side: str) -> float | None:
@@ -146,42 +157,49 @@ class Renderer:
             path = (f"{group} ({leaf})" if self.lay.joiner == "(" else f"{group}{self.lay.joiner}{leaf}",)
         return path
 
-    def period_words(self) -> tuple[str, str]:
-        """(word over the known figures, word over the other figures)."""
+    def period_words(self) -> dict[str, str]:
+        """The group word over each scope's columns: {'month': ..., 'cumulative': ...} (drawn from
+        common.yaml scope_headers), or 'Đợt 1' / 'Đợt 2' for the unlabelled pair."""
         lay = self.lay
         if lay.periods == "unlabelled period pair":
-            return self.header(UNLABELLED_WORDS[1]), self.header(UNLABELLED_WORDS[0])
-        month = self.header(MONTH_WORDS[lay.period_words[0] % len(MONTH_WORDS)])
-        cumulative = self.header(CUMULATIVE_WORDS[lay.period_words[1] % len(CUMULATIVE_WORDS)])
-        flow_table = any(self.t.measure(m).nature == "flow" for m in self.counts)
-        return (month, cumulative) if flow_table else (cumulative, month)
+            return {"month": self.header(UNLABELLED_WORDS[0]), "cumulative": self.header(UNLABELLED_WORDS[1])}
+        month, cumulative = scope_words("month"), scope_words("cumulative")
+        return {"month": self.header(month[lay.period_words[0] % len(month)]),
+                "cumulative": self.header(cumulative[lay.period_words[1] % len(cumulative)])}
+
+    def scope(self, m: str) -> str:
+        """The declared scope of a measure; in the unlabelled pair the known figures go under 'Đợt 2'."""
+        return "cumulative" if self.lay.periods == "unlabelled period pair" else self.t.measure(m).scope
 
     def columns(self) -> list[Col]:
         lay = self.lay
         label = []
         if lay.number_column != "none":
             label.append(Col("stt", (respell(self.common["row_number_headers"][0], lay.unit_header_spelling),)))
-        names = self.common["unit_name_headers"][self.t.unit_kind]
+        names = [*self.common["unit_name_headers"][self.t.unit_kind], *self.common["unit_name_headers"].get("any", [])]
         name = Col("name", (respell(names[lay.unit_header % len(names)], lay.unit_header_spelling),))
         codes = self.common["unit_code_headers"][self.t.unit_kind]
         code = Col("code", (respell(codes[lay.unit_header % len(codes)], lay.unit_header_spelling),))
         label += ([code, name] if lay.seed % 2 else [name, code]) if lay.code_column else [name]
 
-        known_word, other_word = self.period_words()
-        known, other, rest = [], [], []
+        words = self.period_words()
+        other_scope = {"month": "cumulative", "cumulative": "month"}
+        groups: dict[str, list[Col]] = {"month": [], "cumulative": []}
+        rest = []
         for i, m in enumerate(self.t.measures):
             path = self.measure_path(i, m)
-            if lay.periods == "none" or m not in self.counts:
+            if lay.periods == "none" or m not in self.counts + self.ratios:
                 rest.append(Col("measure", path, m))
             elif lay.periods == "wrong period only":
-                known.append(Col("measure", (other_word, *path), m))      # the known figures under the wrong word
+                if m in self.counts:        # the known figures under the other scope's word; ratios left out
+                    wrong = other_scope[self.scope(m)]
+                    groups[wrong].append(Col("measure", (words[wrong], *path), m))
             else:
-                known.append(Col("measure", (known_word, *path), m))
-                other.append(Col("measure", (other_word, *path), m, side="other"))
-        # The known group first when the drawn order puts the month (or 'Đợt 1') first and it is the known one.
-        month_is_known = known_word in [self.header(w) for w in (*MONTH_WORDS, UNLABELLED_WORDS[0])]
-        groups = [known, other] if lay.month_first == month_is_known else [other, known]
-        measures = [c for g in groups for c in g] + rest
+                known = self.scope(m)
+                groups[known].append(Col("measure", (words[known], *path), m))
+                groups[other_scope[known]].append(Col("measure", (words[other_scope[known]], *path), m, side="other"))
+        order = ["month", "cumulative"] if lay.month_first else ["cumulative", "month"]
+        measures = [c for scope in order for c in groups[scope]] + rest
         if lay.super_header:
             measures = [Col(c.role, (self.header(SUPER_HEADER), *c.path), c.measure, c.side) for c in measures]
         if lay.shuffle_columns:
@@ -261,7 +279,8 @@ class Renderer:
             for c, col in enumerate(cols):
                 if col.role == "measure":
                     kind = self.t.measure(col.measure).kind
-                    sheet.put(r, c, "(%)" if kind == "ratio" else UNIT_WORDS[(c + lay.seed) % len(UNIT_WORDS)]
+                    words = unit_words()
+                    sheet.put(r, c, "(%)" if kind == "ratio" else words[(c + lay.seed) % len(words)]
                               if kind == "count" else None)
             r += 1
         if lay.column_numbers != "none":
@@ -323,7 +342,10 @@ class Renderer:
         blocks = BLOCKS[self.lay.subtotals]
         listed = {c for _, codes in blocks if codes for c in codes}
         rows = []
-        for label, codes in blocks:
+        declared = [match_key(w) for w in self.common["subtotal_row_labels"]]
+        for wordings, codes in blocks:
+            label = wordings[self.lay.seed % len(wordings)]
+            assert any(match_key(label).startswith(w) for w in declared), f"{label!r}: not a declared subtotal label"
             members = [u for u in units if (u.code in codes if codes else u.code not in listed)]
             rows.append(("subtotal", label, [u.code for u in members]))
             rows.extend(("unit", u, None) for u in members)
@@ -477,7 +499,9 @@ class Renderer:
             dup = [c for c, col in enumerate(cols) if col.role == "measure" and col.path == self.duplicated.path]
             self.expected.refuse("duplicate visible header", *(names_column(letters[c]) for c in dup))
         if lay.periods == "wrong period only":
-            self.expected.refuse("wrong period only", names_word(self.period_words()[1]))
+            used = {col.path[0] for col in cols if col.role == "measure" and len(col.path) > 1
+                    and col.path[0] in self.period_words().values()}
+            self.expected.refuse("wrong period only", ("the group word", [p for w in used for p in names_word(w)[1]]))
         if lay.periods == "unlabelled period pair":
             m = self.counts[0]
             pair = [c for c, col in enumerate(cols) if col.measure == m]

@@ -10,7 +10,7 @@ from p06 import catalog
 
 from .figures import KnownTable, known_tables, largest_count
 from .model import Layout
-from .render import COUNT_STYLES, CSV_RATIO_STYLES, CUMULATIVE_WORDS, MONTH_WORDS, RATIO_STYLES
+from .render import COUNT_STYLES, CSV_RATIO_STYLES, RATIO_STYLES, scope_words
 from .spelling import NAME_FORMS, SPELLINGS
 
 JOINERS = (" - ", " – ", " / ", ": ", "\n", "(")
@@ -68,7 +68,8 @@ def layouts(draw, table: KnownTable | None = None, fmt: str | None = None) -> La
         super_header=super_header,
         units_row=draw(st.booleans()),
         column_numbers=draw(st.sampled_from(("none", "(1) (2)", "A B 1 2"))),
-        unit_header=draw(st.integers(0, len(common["unit_name_headers"][table.unit_kind]) - 1)),
+        unit_header=draw(st.integers(0, len(common["unit_name_headers"][table.unit_kind])
+                                    + len(common["unit_name_headers"].get("any", [])) - 1)),
         unit_header_spelling=draw(st.sampled_from(SPELLINGS)),
         code_column=draw(st.booleans()),
         number_column=draw(st.sampled_from(("STT", "none", "some blank"))),
@@ -87,7 +88,8 @@ def layouts(draw, table: KnownTable | None = None, fmt: str | None = None) -> La
                                          min_size=n_ratios, max_size=n_ratios))),
         ratio_decimals=tuple(draw(st.lists(st.integers(0, 2), min_size=n_ratios, max_size=n_ratios))),
         periods=periods,
-        period_words=(draw(st.integers(0, len(MONTH_WORDS) - 1)), draw(st.integers(0, len(CUMULATIVE_WORDS) - 1))),
+        period_words=(draw(st.integers(0, len(scope_words("month")) - 1)),
+                      draw(st.integers(0, len(scope_words("cumulative")) - 1))),
         month_first=draw(st.booleans()),
         hidden=hidden,
         instruction_sheet=xlsx and draw(st.booleans()),
