@@ -30,9 +30,11 @@ EXAMPLES = {"ci": 100, "deep": 2000}
 PHASES = [Phase.explicit, Phase.reuse, Phase.generate] + ([] if PROFILE == "ci" else [Phase.shrink])
 
 
-@pytest.mark.xfail(strict=False, reason="issue 7: the reader of main refuses flattened and 3-row headers, signature "
-                   "blocks, subtotal rows and ',' thousands, reads the month's columns, hidden sheets and columns, "
-                   "and '1.393' as 1393; the lead removes this mark when the new reader lands")
+@pytest.mark.xfail(strict=False, reason="issue 7: main does not yet read as-of dates in a date cell or as "
+                   "'15/09/23', reads hidden sheets and hidden unit rows, refuses a hidden duplicate column without "
+                   "saying hidden, refuses mixed number styles without naming the odd cell, reads counts under only "
+                   "the other scope's group ('Trong tháng' over a cumulative measure), misses 'Group (Leaf)' when the "
+                   "group has parentheses; remove this mark when they are handled (see the survey in the report)")
 @settings(max_examples=EXAMPLES.get(PROFILE, 100), phases=PHASES)
 @given(layout=layouts())
 def test_every_generated_layout_is_read_exactly_or_refused_by_name(layout):
