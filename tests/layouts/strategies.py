@@ -26,9 +26,10 @@ def tables() -> st.SearchStrategy[KnownTable]:
 
 
 @st.composite
-def layouts(draw, table: KnownTable | None = None, fmt: str | None = None) -> Layout:
+def layouts(draw, table: KnownTable | None = None, fmt: str | None = None, refusing: bool | None = None) -> Layout:
     """A layout of a known table: every feature drawn independently, constrained only where the format
-    or the table cannot carry it."""
+    or the table cannot carry it. `refusing`: True draws one refusing variation, False none, None either
+    (one in four)."""
     table = table or draw(tables(), label="table")
     fmt = fmt or draw(st.sampled_from(("xlsx", "xlsx", "csv")), label="format")
     xlsx = fmt == "xlsx"
@@ -40,7 +41,10 @@ def layouts(draw, table: KnownTable | None = None, fmt: str | None = None) -> La
 
     refusals = [r for r in (XLSX_REFUSALS if xlsx else CSV_REFUSALS)
                 if r != "mixed number styles" or largest_count(table) is not None]
-    refusal = draw(st.one_of(st.just(None), st.just(None), st.just(None), st.sampled_from(refusals)), label="refusal")
+    if refusing is None:
+        refusal = draw(st.one_of(st.just(None), st.just(None), st.just(None), st.sampled_from(refusals)), label="refusal")
+    else:
+        refusal = draw(st.sampled_from(refusals), label="refusal") if refusing else None
     periods = draw(st.sampled_from(("none", "none", "month and cumulative")))
     if refusal in ("wrong period only", "unlabelled period pair"):
         periods = refusal
@@ -97,3 +101,14 @@ def layouts(draw, table: KnownTable | None = None, fmt: str | None = None) -> La
         mixed_styles=refusal == "mixed number styles",
         seed=draw(st.integers(0, 2**16)),
     )
+
+
+@st.composite
+def as_of_layouts(draw) -> Layout:
+    """A plain layout whose title lines and as-of date are drawn: the as-of property alone."""
+    table = draw(tables(), label="table")
+    fmt = draw(st.sampled_from(("xlsx", "csv")))
+    return Layout(table.label, fmt=fmt, titles=draw(st.integers(0, 3)), merged_titles=fmt == "xlsx" and draw(st.booleans()),
+                  as_of=draw(st.sampled_from(("text", "date cell", "short year", "none"))),
+                  total_row="absent" if table.unit_kind == "service" else draw(st.sampled_from(("top", "bottom", "absent"))),
+                  footer=tuple(draw(st.lists(st.sampled_from(FOOTER_PARTS), max_size=2, unique=True))))
