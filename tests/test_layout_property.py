@@ -29,8 +29,8 @@ FAILURES = Path(tempfile.gettempdir()) / "p06_layout_failures"       # failing d
 # Examples per property and profile (0.07 to 0.3 s each on the shared 2-core machine, by its load).
 # The ci profile does not shrink: a failure's report (features, differing figures with cells) reads well
 # unshrunk, and shrinking against a reader that fails many layouts costs minutes; `deep` shrinks.
-EXAMPLES = {"ci": {"readable": 100, "refusing": 50, "as_of": 30},
-            "deep": {"readable": 2000, "refusing": 1000, "as_of": 300}}
+EXAMPLES = {"ci": {"readable": 80, "refusing": 40, "as_of": 20, "generator": 50},
+            "deep": {"readable": 2000, "refusing": 1000, "as_of": 300, "generator": 2000}}
 PHASES = [Phase.explicit, Phase.reuse, Phase.generate] + ([] if PROFILE == "ci" else [Phase.shrink])
 
 
@@ -75,6 +75,7 @@ def test_the_as_of_date_is_read_however_it_is_written(layout):
     check(layout, as_of=True)
 
 
+@settings(max_examples=examples("generator"))
 @given(data=st.data())
 def test_the_generator_renders_what_it_expects(data):
     """The generator's own bookkeeping: every unit and measure of the table is expected once, at a cell
