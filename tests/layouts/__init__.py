@@ -15,9 +15,11 @@
 - `survey`: each variation alone on every table, against the reader of the moment
   (`cd tests && ../.venv/bin/python -m layouts.survey [--csv]`).
 
-Header wordings come from the catalog (measure aliases, common.yaml unit/row-number headers and total
-labels); the words a catalog does not declare yet (period groups 'Trong tháng'/'Lũy kế', subtotal block
-labels, 'Ghi chú') are constants in render.py.
+Wordings come from the catalog: measure aliases and scopes (sources/*.yaml), and from common.yaml the unit
+name/code and row-number headers, total-row labels, scope_headers ('Trong tháng' / 'Lũy kế' ...),
+unit_of_measure_words; subtotal labels are checked to start with a declared subtotal_row_label. The few
+texts the catalog has no list for (notes, signature lines, 'Đợt 1'/'Đợt 2', 'Kết quả thực hiện') are
+constants in render.py.
 
 Adding a variation:
 1. add a field to `Layout` (model.py) whose default means "absent";
