@@ -462,10 +462,19 @@ def test_formulas_with_saved_values_read_as_their_values(tmp_path):
     assert values(read_file(path, SOURCES["tre_em"]), "children_updated_ratio") == {"380": 0.5, "381": None}
 
 
-def test_a_header_without_a_unit_column_is_named_where_it_is(tmp_path):
-    """Measures found but the unit column's header unknown: the message points at the header row."""
-    header = ["STT", "Tên xã", *TRE_EM_HEADER[2:]]
+def test_a_unit_column_headed_otherwise_is_found_by_its_contents(tmp_path):
+    """'Tên địa phương' is no declared unit heading, but its cells are the districts: read, and said so."""
+    header = ["STT", "Tên địa phương", *TRE_EM_HEADER[2:]]
     read = read_file(write_xlsx(tmp_path / "t.xlsx", tre_em_sheet(header=header)), SOURCES["tre_em"], "2023-09")
+    assert values(read, "children") == {"380": 129092, "381": 16494, "384": 10666}
+    assert any("found by its contents" in n and "Tên địa phương" in n for n in read.all_notes())
+
+
+def test_a_header_without_a_unit_column_is_named_where_it_is(tmp_path):
+    """Measures found but no column headed or filled with units: the message points at the header row."""
+    header = ["STT", "Tên xã", *TRE_EM_HEADER[2:]]
+    rows = [[i, f"Thôn {i}", *r[2:]] for i, r in enumerate(TRE_EM_ROWS, 1)]
+    read = read_file(write_xlsx(tmp_path / "t.xlsx", tre_em_sheet(header=header, rows=rows)), SOURCES["tre_em"], "2023-09")
     (problem,) = read.problems
     assert (problem.sheet, problem.row) == ("Dữ liệu", 4)
     assert "no column of unit names or codes" in problem.message and "Tổng số trẻ em" in problem.message

@@ -41,6 +41,9 @@ class Measure(Declared):
     """A delivery without this column (or with it blank throughout) is refused."""
     ratio_of: tuple[Identifier, Identifier] | None = None
     """For a stated ratio: (numerator, denominator), both count measures of the same source."""
+    ratio_max: float | None = Field(None, gt=0)
+    """For a ratio: the largest value it can take, as a fraction (1 for a part of a whole: 100%); a cell
+    beyond it is refused. None: no upper bound (attainment of a target can pass 100%)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -63,6 +66,8 @@ class Measure(Declared):
 
     @model_validator(mode="after")
     def _ratio_of_is_for_ratios(self):
+        if self.ratio_max is not None and self.kind != "ratio":
+            raise ValueError(f"ratio_max is for ratio measures; {self.id} is a {self.kind}")
         if self.ratio_of and self.kind != "ratio":
             raise ValueError(f"ratio_of is for ratio measures; {self.id} is a {self.kind}")
         return self

@@ -3,7 +3,7 @@ declared in catalog/common.yaml."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -13,7 +13,7 @@ from p06.ingest.workbook import Grid, cell_ref, column_letter
 from p06.periods import period_end
 from p06.vntext import match_key
 
-_FIELDS = {"d": r"(?P<d>\d{1,2})", "m": r"(?P<m>\d{1,2})", "y": r"(?P<y>\d{4})"}
+_FIELDS = {"d": r"(?P<d>\d{1,2})", "m": r"(?P<m>\d{1,2})", "y": r"(?P<y>\d{4}|\d{2})"}   # '15/09/23': 2023
 
 
 @lru_cache(maxsize=4)
@@ -36,20 +36,34 @@ def read_as_of(text: Any) -> date | None:
     key = match_key(text)
     for pattern in _patterns(tuple(catalog.common()["as_of_wordings"])):
         for m in pattern.finditer(key):
+            year = int(m["y"]) + (2000 if len(m["y"]) == 2 else 0)
             try:
-                return date(int(m["y"]), int(m["m"]), int(m["d"]))
+                return date(year, int(m["m"]), int(m["d"]))
             except ValueError:
                 continue
     return None
 
 
+def _lead_in(text: Any) -> bool:
+    """A text that introduces a date given in the next cell: 'Số liệu tính đến ngày:', 'Tính đến'."""
+    if not isinstance(text, str):
+        return False
+    key = match_key(text)
+    return any(key.endswith(w) for w in ("den ngay", "den het ngay", "tinh den", "tinh den het", "ngay chot so lieu",
+                                          "thoi diem bao cao", "so lieu tinh den ngay"))
+
+
 def find_as_of(grid: Grid, rows: range, max_col: int | None = None) -> tuple[date, int, int] | None:
     """The first cut-off date written in the given rows, with its cell (0-based row, column)."""
     for r in rows:
-        for c, value in enumerate(grid.rows[r][:max_col]):
+        cells = grid.rows[r][:max_col]
+        for c, value in enumerate(cells):
             found = read_as_of(value)
             if found:
                 return found, r, c
+            # a date cell after its lead-in text: 'Số liệu tính đến ngày:' | 15/09/2023
+            if isinstance(value, (date, datetime)) and any(_lead_in(v) for v in cells[:c]):
+                return (value.date() if isinstance(value, datetime) else value), r, c
     return None
 
 

@@ -49,7 +49,7 @@ class Column:
 
     def describe(self) -> str:
         """'column E (E5:E6 'Tài khoản định danh điện tử / Chỉ tiêu giao')'."""
-        cells = self.cells[0] if len(self.cells) == 1 else f"{self.cells[0]}:{self.cells[-1]}"
+        cells = ", ".join(dict.fromkeys(self.cells))
         return f"column {cell_ref(0, self.index).rstrip('1')} ({cells} '{self.label}'{', hidden' if self.hidden else ''})"
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from p06 import catalog
 from p06.catalog import Measure, Source
 from p06.ingest.as_of import date_problems, default_as_of, find_as_of
-from p06.ingest.headers import Column, Conflict, Layout, find_layout
+from p06.ingest.headers import Column, Conflict, Layout, find_layout, header_column
 from p06.ingest.numbers import ColumnStyle, column_style, parse_in_style
 from p06.ingest.problems import Problem
 from p06.ingest.ratios import scale_ratios
@@ -344,7 +344,21 @@ class SheetReader:
                            sheet=self.grid.sheet, cell=cell_ref(row.r, col.index), row=row.r + 1)
                 out.append(obs)
         scale_ratios(self.source, out)
-        return out
+        return [o for o in out if self._within_bounds(o)]
+
+    def _within_bounds(self, obs: dict) -> bool:
+        """A ratio beyond what its measure allows (a share above 100%) is refused, naming the cell."""
+        measure = self.source.measure(obs["measure"])
+        if measure.kind != "ratio" or measure.ratio_max is None or obs["value"] is None:
+            return True
+        if obs["value"] <= measure.ratio_max + 1e-9:
+            return True
+        col = self.layout.measures[obs["measure"]]
+        raw = self.grid.value(obs["row"] - 1, col.index)
+        self.problem(obs["row"] - 1, col, f"the ratio {raw!r} reads as {obs['value'] * 100:g}%, above the "
+                     f"{measure.ratio_max * 100:g}% that '{measure.label_vi}' can reach",
+                     expected=f"a ratio of at most {measure.ratio_max * 100:g}% (96,20%, 0,962 or 96,2)")
+        return False
 
     def _style(self, rows: list[Row], col: Column, measure: Measure) -> ColumnStyle | None:
         """The column's number style, or None after reporting why it cannot be decided."""
@@ -454,13 +468,21 @@ def read_file(path: Path, source: Source, period: str | None = None) -> FileRead
         layout = find_layout(grid, source, unit_kind)
         if layout is None:
             continue
-        if not layout.has_units:
-            unheaded.append(_no_unit_column(grid, layout, unit_kind))
-            continue
         found = (find_as_of(grid, range(layout.header_row))
                  or find_as_of(grid, range(layout.first_data_row, grid.n_rows), max_col=2))
         on = found[0] if found else default_as_of(period)
-        sheet = SheetReader(grid, layout, source, UnitMatcher(unit_kind, on), province)
+        matcher = UnitMatcher(unit_kind, on)
+        if not layout.has_units:
+            layout.name_col = _unit_column_by_content(grid, layout, matcher)
+            if layout.name_col is None:
+                unheaded.append(_no_unit_column(grid, layout, unit_kind))
+                continue
+            sheet_note = f"unit column found by its contents: {layout.name_col.describe()}"
+        else:
+            sheet_note = None
+        sheet = SheetReader(grid, layout, source, matcher, province)
+        if sheet_note:
+            sheet.reading.notes.append(sheet_note)
         sheet.layout_problems()
         rows = sheet.observations()
         sheet.reading.unit_column = "; codes in ".join(c.describe() for c in (layout.name_col, layout.code_col) if c)
@@ -497,6 +519,25 @@ def _no_rows(grid: Grid, layout: Layout, source: Source) -> Problem:
     """A header with nothing below it (the template sent back): no table, so it never stands in for data."""
     return Problem(grid.file, f"the table of {source.id} has no rows below its header (row {layout.header_row + 1})",
                    sheet=grid.sheet, row=layout.first_data_row + 1, expected="one row per unit below the header")
+
+
+def _unit_column_by_content(grid: Grid, layout: Layout, matcher: UnitMatcher) -> Column | None:
+    """A column whose header names no declared unit heading but whose cells are the units' names (at least
+    two, and most of its filled cells): what a careful reader would take for the unit column."""
+    taken = {c.index for c in layout.measures.values()} | {c.index for k in layout.conflicts for c in k.columns}
+    rows = range(layout.first_data_row, min(grid.n_rows, layout.first_data_row + 400))
+    best: tuple[int, int] | None = None
+    for c in range(grid.n_cols):
+        if c in taken:
+            continue
+        texts = [v for v in (grid.value(r, c) for r in rows) if isinstance(v, str) and v.strip()]
+        hits = sum(matcher.by_name(v) is not None for v in texts)
+        if hits >= 2 and hits * 2 > len(texts) and (best is None or hits > best[0]):
+            best = (hits, c)
+    if best is None:
+        return None
+    header = next((col for col in layout.columns if col.index == best[1]), None)
+    return header or header_column(best[1], ("(no header)",))
 
 
 def _unit_kind(source: Source, period: str | None, grid: Grid) -> str:

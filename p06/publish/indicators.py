@@ -9,8 +9,8 @@ A monthly row is the month's figure whatever the indicator's time_aggregation (l
 flows): that declaration says how months add up into longer periods. Unit names are the reference names
 valid on the as-of date.
 
-A province row sums only the units whose numerator and denominator are both delivered (never a numerator
-of some units over a denominator of others); `units_reporting` of `units_expected` did, and a row with fewer is
+A province row sums only the units whose numerator, denominator and target are all delivered (never a
+numerator of some units over a denominator or target of others); `units_reporting` of `units_expected` did, and a row with fewer is
 marked `partial` (unless an error finding makes it `error`).
 
 Quality: the worst severity of the month's reconciliation findings for the figures involved. A finding
@@ -77,7 +77,7 @@ def _frames(inds: dict[str, Indicator]) -> tuple[pl.DataFrame, pl.DataFrame]:
     info = [{
         "indicator_code": i.code, "indicator_name_vi": i.name_vi, "indicator_name_en": i.name_en,
         "utility_group": i.group, "source": i.source, "factor": i.factor, "decimals": i.decimals, "unit_vi": i.unit_vi,
-        "is_ratio": i.is_ratio, "n_num": len(i.numerator), "n_den": len(i.denominator),
+        "is_ratio": i.is_ratio, "has_target": i.target is not None, "n_num": len(i.numerator), "n_den": len(i.denominator),
         "levels": list(i.levels), "involved": list(i.involved_measures(sources[i.source])),
     } for i in inds.values()]
     return pl.DataFrame(parts), pl.DataFrame(info)
@@ -113,14 +113,14 @@ parts_valued AS (
      AND o.unit_code = r.unit_code AND o.measure = p.measure
 ),
 row_figures AS (
-    SELECT v.period, v.source, v.unit_kind, v.unit_code, v.basis, v.indicator_code, i.is_ratio,
+    SELECT v.period, v.source, v.unit_kind, v.unit_code, v.basis, v.indicator_code, i.is_ratio, i.has_target,
         CASE WHEN count(v.value) FILTER (WHERE v.role = 'numerator') = any_value(i.n_num)
              THEN sum(v.value) FILTER (WHERE v.role = 'numerator') END AS numerator,
         CASE WHEN i.is_ratio AND count(v.value) FILTER (WHERE v.role = 'denominator') = any_value(i.n_den)
              THEN sum(v.value) FILTER (WHERE v.role = 'denominator') END AS denominator,
         max(v.value) FILTER (WHERE v.role = 'target') AS target
     FROM parts_valued v JOIN _p06_info i USING (indicator_code)
-    GROUP BY v.period, v.source, v.unit_kind, v.unit_code, v.basis, v.indicator_code, i.is_ratio
+    GROUP BY v.period, v.source, v.unit_kind, v.unit_code, v.basis, v.indicator_code, i.is_ratio, i.has_target
 ),
 unit_figures AS (
     SELECT period, source, unit_kind AS unit_level, unit_code, indicator_code, numerator, denominator, target,
@@ -131,9 +131,11 @@ province_from_units AS (
     SELECT period, source, 'province' AS unit_level, $province AS unit_code, indicator_code,
         sum(numerator) FILTER (WHERE complete) AS numerator,
         CASE WHEN any_value(is_ratio) THEN sum(denominator) FILTER (WHERE complete) END AS denominator,
-        sum(target) AS target, 'units' AS basis, count(*) FILTER (WHERE complete)::INTEGER AS units_reporting,
+        sum(target) FILTER (WHERE complete) AS target, 'units' AS basis,
+        count(*) FILTER (WHERE complete)::INTEGER AS units_reporting,
         any_value(e.n) AS units_expected
-    FROM (SELECT *, numerator IS NOT NULL AND (NOT is_ratio OR denominator IS NOT NULL) AS complete
+    FROM (SELECT *, numerator IS NOT NULL AND (NOT is_ratio OR denominator IS NOT NULL)
+                    AND (NOT has_target OR target IS NOT NULL) AS complete
           FROM row_figures WHERE basis = 'unit_row') u
     LEFT JOIN expected_units e USING (period, source)
     GROUP BY period, source, indicator_code
