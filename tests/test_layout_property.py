@@ -67,8 +67,6 @@ def test_ambiguous_layouts_are_refused_by_name(layout):
     check(layout, as_of=False)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 7: main reads no as-of date from a date cell "
-                   "('Số liệu tính đến ngày:' | 15/09/2023) nor from '15/09/23'")
 @settings(max_examples=examples("as_of"), phases=PHASES)
 @given(layout=as_of_layouts())
 def test_the_as_of_date_is_read_however_it_is_written(layout):

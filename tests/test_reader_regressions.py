@@ -188,10 +188,9 @@ NAMED_LAYOUTS = {
     "flattened group header with a line break (vneid)": (Layout("vneid/TongHop", group_style="flattened", joiner="\n"), None),
     "signature block under the table": (Layout("tre_em/Dữ liệu trẻ em", footer=("signature",)), None),
     "counts with ',' thousands": (Layout("nguoi_co_cong/NCC", count_styles=("text ,",) * 3), None),
-    "as-of date as a date cell": (Layout("tre_em/Dữ liệu trẻ em", as_of="date cell"),
-                                  "a date cell after 'Số liệu tính đến ngày:' is not read as the as-of date"),
-    "as-of date written 15/09/23": (Layout("tre_em/Dữ liệu trẻ em", as_of="short year"),
-                                    "a two-digit year ('15/09/23') is not read as the as-of date"),
+    "as-of date as a date cell": (Layout("tre_em/Dữ liệu trẻ em", as_of="date cell"), None),
+    "as-of date written 15/09/23": (Layout("tre_em/Dữ liệu trẻ em", as_of="short year"), None),
+    "a ratio of 250% where at most 100% is possible": (Layout("tre_em/Dữ liệu trẻ em", ratio_beyond_max=True), None),
     "hidden sheet with an older copy": (Layout("tre_em/Dữ liệu trẻ em", hidden="old sheet"),
                                         "a hidden sheet is read too: every figure twice"),
     "CSV of fractions with a decimal point (vneid '1.393')": (

@@ -17,6 +17,7 @@ REFUSALS = (
     "mixed number styles",          # one text cell of a count column with the other thousands separator
     "wrong period only",            # each count only under the group word of the other scope ('Trong tháng' over a cumulative measure)
     "unlabelled period pair",       # the same leaves under 'Đợt 1' and 'Đợt 2'
+    "ratio beyond its maximum",     # one unit's ratio 250% where the measure declares ratio_max 1 (100%)
 )
 
 
@@ -61,6 +62,7 @@ class Layout:
     instruction_sheet: bool = False
     duplicate_visible: bool = False
     mixed_styles: bool = False
+    ratio_beyond_max: bool = False
     seed: int = 0
 
     def features(self) -> list[str]:

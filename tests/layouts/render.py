@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -130,9 +131,10 @@ class Renderer:
         out = {}
         for (code, m), v in self.t.values.items():
             if m in self.counts and v is not None:
-                r = random.Random(f"{self.lay.seed}/{code}/{m}")
+                # one factor per unit, so a part stays within its whole in the other figures too
+                r = random.Random(f"{self.lay.seed}/{code}")
                 month = self.t.measure(m).scope == "month"      # the other figures are cumulative: larger
-                out[(code, m)] = float(v * r.randint(3, 9) + r.randint(1, 50)) if month else float(int(v * r.uniform(0.01, 0.2)))
+                out[(code, m)] = float(v * r.randint(3, 9)) if month else float(int(v * r.uniform(0.01, 0.2)))
         return out
 
     def value(self, code: str, m: str, side: str) -> float | None:
@@ -508,6 +510,21 @@ class Renderer:
             self.expected.refuse("unlabelled period pair", *(names_column(letters[c], cols[c].path[0]) for c in pair))
         if lay.mixed_styles:
             self.mix_styles(sheet)
+        if lay.ratio_beyond_max:
+            self.ratio_beyond_max(sheet)
+
+    def ratio_beyond_max(self, sheet: Sheet) -> None:
+        """One unit's ratio written as 2,5 times the measure's declared maximum (250% of a part of its whole),
+        in its column's style."""
+        i, m = next((i, m) for i, m in enumerate(self.ratios) if self.t.measure(m).ratio_max is not None)
+        c = next(c for c, col in enumerate(self.cols) if col.measure == m and col.side == "known" and not col.hidden)
+        unit = self.t.units[len(self.t.units) // 2]
+        r = int(re.match(r"[A-Z]+(\d+)", self.expected.figures[(unit.code, m)].cell).group(1)) - 1
+        decimals = self.lay.ratio_decimals[i] if self.lay.ratio_decimals else 2
+        pp = (Decimal(repr(self.t.measure(m).ratio_max)) * 250).quantize(Decimal(1).scaleb(-decimals))
+        sheet.cells.pop((r, c), None)
+        self.put_ratio(sheet, r, c, pp, decimals, self.lay.ratio_styles[i] if self.lay.ratio_styles else "fraction")
+        self.expected.refuse("ratio beyond its maximum", names_cell(ref(r, c)))
 
     def mix_styles(self, sheet: Sheet) -> None:
         """One text count cell written with the other thousands separator than its column."""

@@ -17,8 +17,9 @@ JOINERS = (" - ", " – ", " / ", ": ", "\n", "(")
 FOOTER_PARTS = ("notes", "place and date", "signature", "blank rows")
 XLSX_HIDDEN = ("none", "helper column", "blank row", "old sheet")
 XLSX_REFUSALS = ("hidden duplicate column", "hidden unit row", "duplicate visible header", "mixed number styles",
-                 "wrong period only", "unlabelled period pair")
-CSV_REFUSALS = ("duplicate visible header", "mixed number styles", "wrong period only", "unlabelled period pair")
+                 "wrong period only", "unlabelled period pair", "ratio beyond its maximum")
+CSV_REFUSALS = ("duplicate visible header", "mixed number styles", "wrong period only", "unlabelled period pair",
+                "ratio beyond its maximum")
 
 
 def tables() -> st.SearchStrategy[KnownTable]:
@@ -39,8 +40,10 @@ def layouts(draw, table: KnownTable | None = None, fmt: str | None = None, refus
     has_groups = any(len(h) == 2 for m in measures for h in m.headers)
     common = catalog.common()
 
+    capped = any(m.kind == "ratio" and m.ratio_max is not None for m in measures)
     refusals = [r for r in (XLSX_REFUSALS if xlsx else CSV_REFUSALS)
-                if r != "mixed number styles" or largest_count(table) is not None]
+                if (r != "mixed number styles" or largest_count(table) is not None)
+                and (r != "ratio beyond its maximum" or capped)]
     if refusing is None:
         refusal = draw(st.one_of(st.just(None), st.just(None), st.just(None), st.sampled_from(refusals)), label="refusal")
     else:
@@ -99,6 +102,7 @@ def layouts(draw, table: KnownTable | None = None, fmt: str | None = None, refus
         instruction_sheet=xlsx and draw(st.booleans()),
         duplicate_visible=refusal == "duplicate visible header",
         mixed_styles=refusal == "mixed number styles",
+        ratio_beyond_max=refusal == "ratio beyond its maximum",
         seed=draw(st.integers(0, 2**16)),
     )
 

@@ -65,6 +65,8 @@ def variations(table: KnownTable, fmt: str) -> list[tuple[str, dict]]:
     if largest_count(table) is not None:
         styles[largest_count(table)] = "text ,"
         out += [("REFUSE mixed number styles", {"mixed_styles": True, "count_styles": tuple(styles)})]
+    if any(table.measure(m).kind == "ratio" and table.measure(m).ratio_max is not None for m in table.measures):
+        out += [("REFUSE ratio beyond its maximum", {"ratio_beyond_max": True})]
     out += [("REFUSE duplicate visible header", {"duplicate_visible": True}),
             ("REFUSE wrong period only", {"periods": "wrong period only"}),
             ("REFUSE unlabelled period pair", {"periods": "unlabelled period pair"})]
