@@ -67,6 +67,8 @@ def test_ambiguous_layouts_are_refused_by_name(layout):
     check(layout, as_of=False)
 
 
+@pytest.mark.xfail(strict=False, reason="issue 7: in a CSV, main reads no as-of date written in the field after "
+                   "'Số liệu tính đến ngày:' (15/09/2023); the ci examples may not draw it, `deep` does")
 @settings(max_examples=examples("as_of"), phases=PHASES)
 @given(layout=as_of_layouts())
 def test_the_as_of_date_is_read_however_it_is_written(layout):

@@ -190,6 +190,8 @@ NAMED_LAYOUTS = {
     "counts with ',' thousands": (Layout("nguoi_co_cong/NCC", count_styles=("text ,",) * 3), None),
     "as-of date as a date cell": (Layout("tre_em/Dữ liệu trẻ em", as_of="date cell"), None),
     "as-of date written 15/09/23": (Layout("tre_em/Dữ liệu trẻ em", as_of="short year"), None),
+    "CSV: as-of date in the field after its wording": (Layout("tre_em/Dữ liệu trẻ em", fmt="csv", as_of="date cell"),
+                                                      "a date in the field after 'Số liệu tính đến ngày:' is not read"),
     "a ratio of 250% where at most 100% is possible": (Layout("tre_em/Dữ liệu trẻ em", ratio_beyond_max=True), None),
     "hidden sheet with an older copy": (Layout("tre_em/Dữ liệu trẻ em", hidden="old sheet"),
                                         "a hidden sheet is read too: every figure twice"),
