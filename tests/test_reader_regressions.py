@@ -193,6 +193,9 @@ NAMED_LAYOUTS = {
     "CSV: as-of date in the field after its wording": (Layout("tre_em/Dữ liệu trẻ em", fmt="csv", as_of="date cell"),
                                                       "a date in the field after 'Số liệu tính đến ngày:' is not read"),
     "a ratio of 250% where at most 100% is possible": (Layout("tre_em/Dữ liệu trẻ em", ratio_beyond_max=True), None),
+    "CSV with a 3-row header: two columns with one header (from the property test)": (
+        Layout("bhxh/Xác thực CSDL", fmt="csv", super_header=True, duplicate_visible=True),
+        "under a third header row of a CSV, two columns with the same header are not noticed"),
     "hidden sheet with an older copy": (Layout("tre_em/Dữ liệu trẻ em", hidden="old sheet"),
                                         "a hidden sheet is read too: every figure twice"),
     "CSV of fractions with a decimal point (vneid '1.393')": (
