@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -26,3 +27,11 @@ def warehouse_path() -> Path:
 def analyst_copy_path() -> Path:
     """Read-only copy published after each successful run, for analysts."""
     return warehouse_dir() / "p06_published.duckdb"
+
+
+def province_code() -> str:
+    """The province whose deliveries are read: its 2-digit national code (P06_PROVINCE, default 38)."""
+    code = os.environ.get("P06_PROVINCE", "38").strip()
+    if not re.fullmatch(r"\d{2}", code):
+        raise ValueError(f"P06_PROVINCE must be a 2-digit national province code such as 38, found {code!r}")
+    return code

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Iterator
 
@@ -48,6 +49,84 @@ CREATE TABLE IF NOT EXISTS raw.cells (
 """ + staging.ddl()
 
 
+# ------------------------------------------------------------------ reference units (p06.reference)
+REF_DDL = """
+CREATE SCHEMA IF NOT EXISTS ref;
+CREATE TABLE IF NOT EXISTS ref.meta (
+    name          VARCHAR PRIMARY KEY,
+    value         VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ref.units (
+    code          VARCHAR NOT NULL,
+    kind          VARCHAR NOT NULL,      -- province | district | commune | tax_office | tax_unit | service
+    name          VARCHAR NOT NULL,
+    province_code VARCHAR NOT NULL,
+    parent_code   VARCHAR,
+    valid_from    DATE,                  -- NULL: in force before the reference list begins
+    valid_to      DATE                   -- NULL: still in force
+);
+CREATE TABLE IF NOT EXISTS ref.unit_crosswalk (
+    old_kind       VARCHAR NOT NULL,
+    old_code       VARCHAR NOT NULL,
+    old_name       VARCHAR NOT NULL,
+    old_valid_from DATE,
+    old_valid_to   DATE,
+    new_kind       VARCHAR NOT NULL,
+    new_code       VARCHAR NOT NULL,
+    new_name       VARCHAR NOT NULL,
+    new_valid_from DATE,
+    coverage       VARCHAR NOT NULL,     -- whole | part
+    new_within_old BOOLEAN NOT NULL,
+    effective_date DATE NOT NULL
+);
+"""
+
+
+@cache
+def _reference_tables(sha: str):
+    """ref.units and ref.unit_crosswalk rows as Arrow tables, built once per process and reference version."""
+    import pyarrow as pa
+
+    from p06 import reference
+
+    unit_rows, link_rows = reference.table_rows()
+    text, day = pa.string(), pa.date32()
+    units = pa.Table.from_pylist(unit_rows, schema=pa.schema([
+        ("code", text), ("kind", text), ("name", text), ("province_code", text), ("parent_code", text),
+        ("valid_from", day), ("valid_to", day)]))
+    links = pa.Table.from_pylist(link_rows, schema=pa.schema([
+        ("old_kind", text), ("old_code", text), ("old_name", text), ("old_valid_from", day), ("old_valid_to", day),
+        ("new_kind", text), ("new_code", text), ("new_name", text), ("new_valid_from", day), ("coverage", text),
+        ("new_within_old", pa.bool_()), ("effective_date", day)]))
+    return units, links
+
+
+def load_reference(con: duckdb.DuckDBPyConnection) -> bool:
+    """Fill ref.units and ref.unit_crosswalk from the catalog's reference files when they changed since the
+    last load (a fingerprint in ref.meta); True when they were (re)loaded."""
+    from p06 import reference
+
+    con.execute(REF_DDL)
+    sha = reference.fingerprint()
+    stored = con.execute("SELECT value FROM ref.meta WHERE name = 'reference_sha'").fetchall()
+    if stored and stored[0][0] == sha:
+        return False
+    units, links = _reference_tables(sha)
+    with transaction(con):
+        con.execute("DELETE FROM ref.units")
+        con.execute("DELETE FROM ref.unit_crosswalk")
+        con.register("_p06_ref_units", units)
+        con.register("_p06_ref_links", links)
+        try:
+            con.execute("INSERT INTO ref.units BY NAME SELECT * FROM _p06_ref_units")
+            con.execute("INSERT INTO ref.unit_crosswalk BY NAME SELECT * FROM _p06_ref_links")
+        finally:
+            con.unregister("_p06_ref_units")
+            con.unregister("_p06_ref_links")
+        con.execute("INSERT OR REPLACE INTO ref.meta VALUES ('reference_sha', ?)", [sha])
+    return True
+
+
 def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
@@ -71,6 +150,7 @@ def connect(path: Path | None = None, *, read_only: bool = False, wait_seconds: 
     try:
         if not read_only:
             con.execute(DDL)
+            load_reference(con)
         yield con
     finally:
         con.close()

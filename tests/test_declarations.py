@@ -13,13 +13,13 @@ import duckdb
 import polars as pl
 import pytest
 
-from p06 import catalog, config, staging, warehouse
-from p06.catalog import Unit
+from p06 import catalog, config, reference, staging, warehouse
 from p06.declared.base import DeclarationError
 from p06.publish import completeness as publish_completeness
 from p06.publish import indicator_catalog
 from p06.reconcile import engine
 from p06.reconcile.rules import load_rules, parse_rules
+from p06.reference import Unit
 
 SOURCES = config.CATALOG_DIR / "sources"
 
@@ -132,19 +132,12 @@ def test_a_span_that_does_not_cover_the_expected_months_is_refused(tmp_path):
 
 # ----------------------------------------------------------------------------- common.yaml, units
 
-def test_common_is_a_plain_dict_and_takes_the_new_reader_keys(tmp_path):
+def test_common_is_a_plain_dict_with_the_reader_keys():
     common = catalog.common()
-    assert type(common) is dict and common["province_code"] == "38" and "reader_limits" not in common
-    root = tmp_path / "catalog"
-    shutil.copytree(config.CATALOG_DIR, root)
-    with open(root / "common.yaml", "a", encoding="utf-8") as fh:
-        fh.write("reader_limits: {max_rows: 5000, max_columns: 200}\n"
-                 "scope_headers: {month: [Trong tháng, Phát sinh trong kỳ], cumulative: [Lũy kế, Từ đầu năm]}\n"
-                 "footer_markers: [Ghi chú, Người lập biểu]\nsubtotal_row_labels: [Khối miền núi]\n")
-    got = catalog.common(root)
-    assert got["reader_limits"] == {"max_rows": 5000, "max_columns": 200}
-    assert got["scope_headers"]["month"] == ["Trong tháng", "Phát sinh trong kỳ"]
-    assert got["subtotal_row_labels"] == ["Khối miền núi"]
+    assert type(common) is dict and "Tổng cộng" in common["total_row_labels"]
+    assert set(common["reader_limits"]) >= {"max_rows", "max_columns", "max_cells"}
+    assert set(common["scope_headers"]) == {"month", "cumulative"} and "Lũy kế" in common["scope_headers"]["cumulative"]
+    assert "Ghi chú" in common["footer_markers"] and "Khối" in common["subtotal_row_labels"]
 
 
 @pytest.mark.parametrize("line, field", [
@@ -161,15 +154,15 @@ def test_common_refuses_wrong_keys_and_types(tmp_path, line, field):
         catalog.common(root)
 
 
-def test_a_unit_row_with_dates_out_of_order_is_refused_naming_the_row(tmp_path):
+def test_a_declared_unit_with_dates_out_of_order_is_refused_naming_the_row(tmp_path):
     root = tmp_path / "catalog"
     shutil.copytree(config.CATALOG_DIR, root)
-    text = (root / "units.csv").read_text(encoding="utf-8")
-    old = "district,381,Thị xã Bỉm Sơn,Bim Son town,38,,1900-01-01,2025-06-30"
-    assert old in text
-    (root / "units.csv").write_text(text.replace(old, old.replace("2025-06-30", "1899-06-30")), encoding="utf-8")
-    with pytest.raises(DeclarationError, match=r"units\.csv: row 4 \(381\): valid_to 1899-06-30 is before valid_from"):
-        catalog.units(root)
+    path = root / "provinces" / "38" / "units.csv"
+    text = path.read_text(encoding="utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith("tax_unit,TCS02,"))
+    path.write_text(text.replace(line, line.replace("2025-07-01,", "2025-07-01,2025-06-01")), encoding="utf-8")
+    with pytest.raises(DeclarationError, match=r"units\.csv: unit \d+ \(TCS02\): valid_to 2025-06-01 is before valid_from"):
+        reference._declared("38", root)
 
 
 # ----------------------------------------------------------------------------- rules and indicators
@@ -260,7 +253,7 @@ def test_completeness_asks_for_the_same_source_while_it_is_expected():
 def test_expected_units_are_those_of_the_months_unit_kind():
     """2025-07: vneid rows are communes; the expected units are asked for by that kind, not 'district'."""
     asked = []
-    commune = Unit("commune", "14758", "Phường Hàm Rồng", "Ham Rong ward", "38", "", date(2025, 7, 1), None)
+    commune = Unit("commune", "14758", "Phường Hàm Rồng", "38", "38", date(2025, 7, 1), None)
 
     def expected(kind, day):
         asked.append(kind)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from p06 import catalog
+from p06 import catalog, reference
 from p06.ingest.headers import find_layout, header_column, match_measures
 from p06.ingest.workbook import Grid
 
@@ -112,7 +112,7 @@ def header_grid(source_id: str, draw) -> tuple[Grid, dict[str, int], int]:
             merged.append((3, c, 4, c))
             previous_group = None
     two_rows = any(b is not None for b in bottom)
-    unit = catalog.expected_units(source.unit_kinds[0].unit_kind, None)[0].name_vi
+    unit = reference.expected_units(source.unit_kinds[0].unit_kind, None)[0].name_vi
     rows = [["BÁO CÁO"], ["(Số liệu tính đến ngày 15/9/2023)"], [], top, *([bottom] if two_rows else []),
             [1, unit, *[1] * len(source.measures)]]
     merged = [(3, 0, 4, 0), (3, 1, 4, 1), *merged] if two_rows else []

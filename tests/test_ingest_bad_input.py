@@ -5,7 +5,6 @@ zone as a newer re-send of a month that already loaded.
 """
 from __future__ import annotations
 
-import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Callable
 
 import openpyxl
 import pytest
-from conftest import SAMPLE_RAW, copy_samples, make_newer, sample_file, staging_rows
+from conftest import copy_samples, make_newer, sample_file, staging_rows
 
 from p06 import catalog, warehouse
 from p06.ingest.load import ingest_period, ingest_source_month
@@ -43,8 +42,9 @@ def corrupt_part(good: Path, bad: Path) -> None:
             zout.writestr(name, data[: len(data) // 2] if name.startswith("xl/worksheets/") else data)
 
 
-def workbook_as_csv(good: Path, bad: Path) -> None:
-    shutil.copyfile(SAMPLE_RAW / PERIOD / "vneid" / "BC_CCCD_DDDT_T9_2023.xlsx", bad)
+def noise_as_csv(good: Path, bad: Path) -> None:
+    """Binary content under a .csv name (a workbook under a .csv name is read as the workbook it is)."""
+    bad.write_bytes(bytes(range(256)) * 8)
 
 
 def without_rows(good: Path, bad: Path) -> None:
@@ -86,14 +86,15 @@ class Case:
 CASES = {
     "truncated-xlsx": Case("vneid", truncated, ".xlsx", None, None, None, ("truncated",), "complete .xlsx"),
     "corrupt-xml-part": Case("vneid", corrupt_part, ".xlsx", None, None, None, ("not a valid .xlsx",), "complete .xlsx"),
-    "workbook-named-csv": Case("thue", workbook_as_csv, ".csv", None, None, None, ("not text",), "text .csv"),
+    "binary-named-csv": Case("thue", noise_as_csv, ".csv", None, None, None, ("neither a workbook nor a text file",), ".csv file"),
     "empty-file": Case("vneid", empty, ".xlsx", None, None, None, ("empty",), ".xlsx workbook"),
     "text-in-a-count": Case("vneid", lambda g, b: edited(g, b, {"C12": "đang cập nhật"}), ".xlsx",
                             "TongHop", 12, "C", ("'đang cập nhật' is not a number",), "a count"),
     "negative-count": Case("vneid", lambda g, b: edited(g, b, {"D15": -5}), ".xlsx",
                            "TongHop", 15, "D", ("negative figure -5", "Ngọc Lặc"), "zero or more"),
     "unknown-unit": Case("vneid", lambda g, b: edited(g, b, {"B20": "Huyện Thanh Sơn"}), ".xlsx",
-                         "TongHop", 20, "B", ("'Huyện Thanh Sơn' matches no unit",), "27 district units"),
+                         "TongHop", 20, "B", ("Huyện Thanh Sơn", "is a unit of Tỉnh Phú Thọ, not of Tỉnh Thanh Hóa"),
+                         "27 district units"),
     "same-unit-twice": Case("vneid", lambda g, b: edited(g, b, {"B21": "H. Yên Định"}), ".xlsx",
                             "TongHop", 21, "B", ("Huyện Yên Định (394) is listed twice, in rows 20 and 21",), "each unit once"),
     "required-column-missing": Case("tre_em", lambda g, b: edited(g, b, {"C5": None}), ".xlsx",

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from conftest import SAMPLE_MONTHS, copy_samples
 
-from p06 import catalog, warehouse
+from p06 import catalog, reference, warehouse
 from p06.ingest.load import ingest_period
 from p06.vntext import match_key, parse_number
 
@@ -84,7 +84,7 @@ def test_units_cover_the_reference_list(con, period, source):
     delivered = {c for (c,) in con.execute(
         "SELECT DISTINCT unit_code FROM staging.observations WHERE period = ? AND source = ? AND unit_kind = ?",
         [period, source, unit_kind]).fetchall()}
-    expected = {u.unit_code for u in catalog.expected_units(unit_kind, None)}
+    expected = {u.unit_code for u in reference.expected_units(unit_kind, None)}
     assert delivered == expected
 
 
@@ -157,8 +157,8 @@ def test_september_services_match_the_report_appendices(con):
     assert got[("PL3-01", "dvc_on_time")][0] == 47
     assert got[("PL3-01", "dvc_overdue")][0] == 0
     assert got[("PL2-23", "dvc_online_ratio")] == (pytest.approx(0.182), 1)     # '18,2%'
-    assert {code for code, *_ in rows} == {u.unit_code for u in catalog.expected_units("service", None)}
-    departments = {u.unit_code: u.group_vi for u in catalog.expected_units("service", None) if u.unit_code.startswith("PL3")}
+    assert {code for code, *_ in rows} == {u.unit_code for u in reference.expected_units("service", None)}
+    departments = {u.unit_code: u.group_vi for u in reference.expected_units("service", None) if u.unit_code.startswith("PL3")}
     for code, _, _, _, group in rows:
         if code.startswith("PL3"):
             assert match_key(group) == match_key(departments[code])

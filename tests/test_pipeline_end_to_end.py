@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import copy_samples, make_newer, sample_file
+from conftest import SAMPLE_MONTHS, copy_samples, make_newer, sample_file
 from openpyxl import Workbook
 
 from p06.publish.comments import missing_comments, write_data_dictionary
@@ -61,7 +61,8 @@ def test_findings_are_the_manifest_inconsistencies(env, first_run):
     flagged = {(p, s) for p, s, _, _ in rows}
     for line in MANIFEST["inconsistencies"]:
         source, period = line.split()[:2]
-        assert (period, source) in flagged, line
+        if period in SAMPLE_MONTHS:             # the 2025 months: test_samples_2025
+            assert (period, source) in flagged, line
     assert {r[:3] for r in rows} >= {("2023-09", "nguoi_co_cong", "38"), ("2023-09", "dvc", "PL2-08"),
                                     ("2023-09", "bhxh", "384"), ("2023-09", "ho_tich", "399"), ("2023-09", "ho_tich", "38")}
 

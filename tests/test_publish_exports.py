@@ -406,14 +406,17 @@ def test_analysts_doc_queries_run_on_the_published_copy(published, tmp_path):
     doc = (config.REPO_DIR / "docs" / "analysts.md").read_text(encoding="utf-8")
     assert "duckdb-cli" in doc and "p06 sql" in doc and "read_only=True" in doc
     queries = re.findall(r"```sql\n(.*?)```", doc, flags=re.S)
-    assert len(queries) == 3
+    assert len(queries) == 4
     copy = snapshot.publish_copy(published["db"], tmp_path / "p06_published.duckdb")
     tables = {t for (t,) in duckdb.connect(str(copy), read_only=True).execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'").fetchall()}
-    ranking, trend, findings = queries
+    ranking, trend, crosswalk, findings = queries
     columns, rows = snapshot.query(ranking, copy)
     assert len(rows) == 27 and rows[0][0] == 1 and columns[:3] == ["rank", "unit_code", "unit_name"]
     _, rows = snapshot.query(trend, copy)
     assert [r[0] for r in rows] == ["2023-08", "2023-09"] and rows[1][2] == 3079271
+    _, rows = snapshot.query(crosswalk, copy)
+    assert [(r[1], r[2]) for r in rows] == [("Phường Đông Tiến", "part"), ("Phường Đông Sơn", "part"),
+                                            ("Phường Đông Quang", "part")]
     if "reconciliation_findings" in tables:
         snapshot.query(findings, copy)

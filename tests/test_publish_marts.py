@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import pytest
 
-from p06 import catalog, periods, warehouse
+from p06 import periods, reference, warehouse
 from p06.publish import comments, indicator_catalog, marts
 from p06.reconcile import store
 
@@ -144,7 +144,7 @@ def every_district(rows: list[tuple], like: str = "381") -> list[tuple]:
     so that the province rows are not partial."""
     listed = {r[1] for r in rows}
     template = [r for r in rows if r[1] == like]
-    return rows + [(kind, u.unit_code, *rest) for u in catalog.expected_units("district", date(2023, 9, 15))
+    return rows + [(kind, u.unit_code, *rest) for u in reference.expected_units("district", date(2023, 9, 15))
                    if u.unit_code not in listed for kind, _, *rest in template]
 
 
@@ -231,9 +231,10 @@ def test_a_blank_figure_makes_the_province_figure_partial_and_never_mixes_unit_s
 
 def test_unit_names_are_those_valid_on_the_as_of_date(con, monkeypatch):
     """A code may be reused by another unit after a reform: the name is the one valid on the figures' date."""
-    reused = catalog.Unit("district", "380", "Phường Hạc Thành", "Hac Thanh ward", "38", "", date(2025, 7, 1), None)
-    declared = catalog.units()
-    monkeypatch.setattr(catalog, "units", lambda *a: (*declared, reused))
+    reused = reference.Unit("district", "380", "Phường Hạc Thành", "38", "38", date(2025, 7, 1), None)
+    real = reference.units
+    monkeypatch.setattr(reference, "units", lambda kind, province=None, on=None: [
+        *real(kind, province, on), *([reused] if kind == "district" and reused.valid_on(on) else [])])
     deliver(con, "2023-09", "vneid", [("district", "380", "chip_id_applications", 100.0)])
     marts.publish_period(con, "2023-09")
     assert one(con, "2023-09", "CCCD_CHIP_APPLICATIONS", "380")["unit_name"] == "Thành phố Thanh Hóa"

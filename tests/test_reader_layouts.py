@@ -420,12 +420,13 @@ def test_column_number_rows_under_the_header(tmp_path, numbers):
 
 
 def test_the_folder_month_sets_the_units_when_the_title_has_no_date(tmp_path):
-    """Đông Sơn (405) merged into Thanh Hóa city in 2024: a 2024 delivery without a cut-off date in its
+    """Đông Sơn (405) merged into Thanh Hóa city on 01/01/2025: a 2025 delivery without a cut-off date in its
     title must not list it, as one with the date must not."""
     rows = [[1, "Huyện Đông Sơn", 10, 5, 0.5]]
     path = write_xlsx(tmp_path / "t.xlsx", tre_em_sheet(title_rows=[["Báo cáo"]], rows=rows))
-    (problem,) = read_file(path, SOURCES["tre_em"], "2024-09").problems
-    assert (problem.row, problem.column) == (3, "B") and "'Huyện Đông Sơn' matches no unit" in problem.message
+    (problem,) = read_file(path, SOURCES["tre_em"], "2025-03").problems
+    assert (problem.row, problem.column) == (3, "B")
+    assert "Huyện Đông Sơn: merged into Thành phố Thanh Hóa on 01/01/2025; not a unit in 2025-03" in problem.message
     assert not read_file(path, SOURCES["tre_em"], "2023-09").problems
 
 

@@ -11,7 +11,7 @@ from statistics import median
 import polars as pl
 import pytest
 
-from p06 import catalog
+from p06 import catalog, reference
 from p06.reconcile import engine
 from p06.reconcile.rules import load_rules, parse_expression, parse_rules
 
@@ -347,13 +347,13 @@ def tax_offices(codes, as_of=SEPT):
 
 
 def test_every_expected_unit_present_once_passes():
-    codes = [u.unit_code for u in catalog.expected_units("tax_office", SEPT)]
+    codes = [u.unit_code for u in reference.expected_units("tax_office", SEPT)]
     result = run(tax_offices(codes), rule(**UNITS))
     assert result.findings.is_empty() and counts(result, "completeness.units") == (11, 11, 0, 0)
 
 
 def test_missing_duplicated_and_unexpected_units_are_reported():
-    codes = [u.unit_code for u in catalog.expected_units("tax_office", SEPT)]
+    codes = [u.unit_code for u in reference.expected_units("tax_office", SEPT)]
     delivered = [c for c in codes if c != "CCT05"] + ["CCT01", "CCT99"]
     f = run(tax_offices(delivered), rule(**UNITS)).findings
     assert sorted(zip(f["unit_code"], f["actual"], f["expected"])) == [
@@ -362,12 +362,12 @@ def test_missing_duplicated_and_unexpected_units_are_reported():
 
 
 def test_expected_units_follow_the_as_of_date():
-    # Đông Sơn (405) is no longer expected once merged into Thanh Hóa city
-    as_of = date(2024, 9, 15)
-    codes = [u.unit_code for u in catalog.expected_units("district", as_of)]
+    # Đông Sơn (405) is no longer expected once merged into Thanh Hóa city (01/01/2025)
+    as_of = date(2025, 3, 15)
+    codes = [u.unit_code for u in reference.expected_units("district", as_of)]
     assert "405" not in codes
-    obs = observations([("district", c, "merit_to_review", 1, "C1") for c in codes], period="2024-09", as_of=as_of)
-    assert run(obs, rule(**{**UNITS, "sources": ["nguoi_co_cong"]}), "2024-09").findings.is_empty()
+    obs = observations([("district", c, "merit_to_review", 1, "C1") for c in codes], period="2025-03", as_of=as_of)
+    assert run(obs, rule(**{**UNITS, "sources": ["nguoi_co_cong"]}), "2025-03").findings.is_empty()
 
 
 def test_undelivered_source_is_reported():
@@ -381,7 +381,7 @@ def test_undelivered_source_is_reported():
 
 def consistent_merit_delivery(period="2023-09", as_of=SEPT, extra=0):
     rows, total = [], [0, 0]
-    for i, u in enumerate(catalog.expected_units("district", as_of)):
+    for i, u in enumerate(reference.expected_units("district", as_of)):
         to_review, cleaned = 1000 + 37 * i, 900 + 31 * i + extra
         total[0] += to_review
         total[1] += cleaned
@@ -443,9 +443,10 @@ def test_short_text_summary_for_the_cli():
 
 def test_expected_units_follow_the_month_when_the_delivery_states_no_date():
     """A delivery without a cut-off date (the tax CSV) is checked against the units of its month."""
-    codes = [u.unit_code for u in catalog.expected_units("district", date(2024, 9, 15))]
-    obs = observations([("district", c, "merit_to_review", 1, "C1") for c in codes], period="2024-09", as_of=None)
-    assert run(obs, rule(**{**UNITS, "sources": ["nguoi_co_cong"]}), "2024-09").findings.is_empty()
+    codes = [u.unit_code for u in reference.expected_units("district", date(2025, 3, 15))]
+    assert "405" not in codes
+    obs = observations([("district", c, "merit_to_review", 1, "C1") for c in codes], period="2025-03", as_of=None)
+    assert run(obs, rule(**{**UNITS, "sources": ["nguoi_co_cong"]}), "2025-03").findings.is_empty()
 
 
 @pytest.mark.parametrize("typo", [dict(nature=["stock"]), dict(exclude_measure=["merit_remaining"]),

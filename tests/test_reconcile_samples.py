@@ -43,9 +43,10 @@ def finding(findings: pl.DataFrame, source, unit_code, rule_id, measure=None) ->
 def test_every_manifest_inconsistency_has_a_finding_of_its_source_and_month(reconciled):
     """The tests below check each inconsistency in detail; this ties them to the manifest's list."""
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
-    assert len(manifest["inconsistencies"]) == 5
+    listed = [e for e in manifest["inconsistencies"] if e.split()[1] in PERIODS]   # 2025: test_samples_2025
+    assert len(listed) == 5
     results, _, _, _ = reconciled
-    for entry in manifest["inconsistencies"]:
+    for entry in listed:
         source, period = entry.split()[:2]
         assert not source_findings(results[period], source).is_empty(), entry
 

@@ -13,12 +13,10 @@ Texts = list[str]
 class Common(Declared):
     """Declarations shared by every source. Code reads them as a plain dict: `catalog.common()["key"]`."""
 
-    province_code: str = Field(pattern=r"^\d{2}$")
-    """National code of the province (2 digits): the unit code of a delivery's total row."""
-    province_name_vi: str
-    """Name of the province as the total row names it."""
     total_row_labels: Texts = Field(min_length=1)
     """Labels of a delivery's own total row (matched after normalisation, in any label column)."""
+    total_row_prefixes: Texts = [""]
+    """Words before the province's own name that make a total row label ('Toàn' + 'tỉnh Thanh Hóa')."""
     unit_name_headers: dict[str, Texts]
     """Headers of the column naming the unit of a row, by unit kind ('any': for every kind)."""
     unit_code_headers: dict[str, Texts]

@@ -1,7 +1,7 @@
-"""A reference unit (a row of catalog/units.csv): province, district, commune, tax office, public service ...
+"""A province's declared unit (a row of catalog/provinces/<code>/units.csv): tax office, tax unit, public service ...
 
-A pydantic dataclass rather than a BaseModel so that positional construction keeps working; it is
-validated the same way (types, unknown fields refused, validity dates in order).
+Administrative units come from the generated national reference (p06/reference.py); units no national list
+holds are declared per province and validated here (types, unknown columns refused, dates in order).
 """
 from __future__ import annotations
 
@@ -19,17 +19,15 @@ class Unit:
     unit_kind: Identifier
     """province, district, commune, tax_office, tax_unit, service ..."""
     unit_code: Annotated[str, Field(min_length=1)]
-    """National code (38, 380, 14758), or the declared code of a non-administrative unit (CCT01, PL2-08)."""
+    """The declared code of the unit (CCT01, TCS01, PL2-08)."""
     name_vi: Annotated[str, Field(min_length=1)]
     """Official name."""
     name_en: str
     """English name."""
-    parent_code: str
-    """Code of the unit it belongs to (a district's province), or empty."""
     group_vi: str
     """Group it is listed under (the department of an appendix III service), or empty."""
-    valid_from: date
-    """First day the unit exists."""
+    valid_from: date | None
+    """First day the unit exists; None since ever."""
     valid_to: date | None
     """Last day the unit exists; None while it still does."""
     aliases: tuple[str, ...] = ()
@@ -38,7 +36,7 @@ class Unit:
     @field_validator("valid_from", mode="before")
     @classmethod
     def _since_ever(cls, value):
-        return value or date.min
+        return value or None
 
     @field_validator("valid_to", mode="before")
     @classmethod
@@ -52,7 +50,7 @@ class Unit:
 
     @model_validator(mode="after")
     def _dates_in_order(self):
-        if self.valid_to is not None and self.valid_to < self.valid_from:
+        if self.valid_to is not None and self.valid_from is not None and self.valid_to < self.valid_from:
             raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
         return self
 

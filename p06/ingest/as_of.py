@@ -61,9 +61,14 @@ def find_as_of(grid: Grid, rows: range, max_col: int | None = None) -> tuple[dat
             found = read_as_of(value)
             if found:
                 return found, r, c
-            # a date cell after its lead-in text: 'Số liệu tính đến ngày:' | 15/09/2023
-            if isinstance(value, (date, datetime)) and any(_lead_in(v) for v in cells[:c]):
-                return (value.date() if isinstance(value, datetime) else value), r, c
+            # a date after its lead-in text, in a cell of its own: 'Số liệu tính đến ngày:' | 15/09/2023
+            before = next((v for v in reversed(cells[:c]) if v is not None and str(v).strip()), None)
+            if value is not None and _lead_in(before):
+                if isinstance(value, (date, datetime)):
+                    return (value.date() if isinstance(value, datetime) else value), r, c
+                found = read_as_of(f"{before} {value}") if isinstance(value, str) else None
+                if found:
+                    return found, r, c
     return None
 
 

@@ -179,7 +179,7 @@ def _unit_words() -> set[str]:
 
 def _columns(grid: Grid, r: int, depth: int, scopes: dict[str, list[str]]) -> list[Column]:
     """Every column's header read from rows r .. r+depth-1."""
-    hidden_cols = getattr(grid, "hidden_cols", frozenset())
+    hidden_cols = grid.hidden_cols
     groups: list[str | None] = [None] * depth          # a group written once covers the leaves to its right
     columns = []
     for c in range(grid.n_cols):

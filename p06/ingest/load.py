@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from p06 import catalog, staging
+from p06 import catalog, reference, staging
 from p06.catalog import Source
 from p06.ingest.problems import Problem, summarize
 from p06.ingest.reader import FileRead, read_file
@@ -102,7 +102,8 @@ def delivery_files(raw_dir: Path, source_id: str, period: str) -> list[DeliveryF
 
 def fingerprint(files: list[DeliveryFile], source: Source) -> str:
     """What 'unchanged' means: the same files, read by the same reader with the same declarations."""
-    h = hashlib.sha256(f"{READER_VERSION}|{source.declaration_sha}|{catalog.reference_sha()}".encode())
+    h = hashlib.sha256(f"{READER_VERSION}|{source.declaration_sha}|{catalog.reference_sha()}|{reference.fingerprint()}"
+                       f"|{reference.province_code()}".encode())
     for f in sorted(files, key=lambda f: f.relative):
         h.update(f"|{f.relative}:{f.sha256}".encode())
     return h.hexdigest()

@@ -16,7 +16,7 @@ from numbers import Number
 from pathlib import Path
 from typing import Any
 
-from p06 import catalog
+from p06 import catalog, reference
 from p06.catalog import Measure, Source
 from p06.ingest.as_of import date_problems, default_as_of, find_as_of
 from p06.ingest.headers import Column, Conflict, Layout, find_layout, header_column
@@ -25,6 +25,7 @@ from p06.ingest.problems import Problem
 from p06.ingest.ratios import scale_ratios
 from p06.ingest.units import UnitMatcher, code_key
 from p06.ingest.workbook import Grid, UnreadableFile, cell_ref, column_letter, open_grids
+from p06.reference import UndeclaredUnitKind
 from p06.vntext import NumberFormatError, canonical_text, match_key, parse_number
 
 SUBTOTAL = "subtotal"                 # unit_kind of a stated regional or group subtotal row
@@ -114,10 +115,12 @@ class SheetReader:
         self.grid, self.layout, self.source, self.matcher = grid, layout, source, matcher
         self.province_code, self.province_name = province
         common = catalog.common()
-        self.total_labels = {match_key(t) for t in common["total_row_labels"]}
+        name = match_key(self.province_name)            # 'tinh thanh hoa': 'Toàn tỉnh Thanh Hóa' is a total label
+        self.total_labels = {match_key(t) for t in common["total_row_labels"]} | {
+            f"{match_key(p)} {name}".strip() for p in common.get("total_row_prefixes", [""])}
         self.subtotal_labels = _keys(common.get("subtotal_row_labels", []))
         self.footer_markers = _keys(common.get("footer_markers", []))
-        self.hidden_rows = getattr(grid, "hidden_rows", frozenset())
+        self.hidden_rows = grid.hidden_rows
         self.problems: list[Problem] = []
         self.reading = TableReading(grid.sheet, (layout.header_row + 1, layout.header_row + layout.depth))
 
@@ -309,10 +312,12 @@ class SheetReader:
                 return "group", name
             if not quiet:
                 col = self.layout.code_col if code is not None else self.layout.name_col
-                what = f"unit code '{code}'" if code is not None else f"unit name '{name}'"
-                explain = getattr(self.matcher, "explain", None)
-                reason = explain(code if code is not None else name) if explain else None
-                self.problem(r, col, reason or f"{what} matches no unit", expected=self.matcher.describe())
+                reason = self.matcher.explain(code if code is not None else name)     # when it was a unit, or of where
+                if "matches no unit" in reason:
+                    what = f"unit code '{code}'" if code is not None else f"unit name '{name}'"
+                    self.problem(r, col, f"{what} matches no unit", expected=self.matcher.describe())
+                else:
+                    self.problem(r, col, reason, expected=self.matcher.describe())
             return "ignored", None
         if code is not None and name and self.matcher.by_name(name) not in (None, unit):
             if not quiet:
@@ -454,13 +459,12 @@ def read_file(path: Path, source: Source, period: str | None = None) -> FileRead
         result.unreadable = True
         return result
     result.grids = grids
-    common = catalog.common()
-    province = (str(common["province_code"]), common["province_name_vi"])
+    result.notes += list(dict.fromkeys(n for g in grids for n in g.notes))   # the file layer's remarks
     dates: dict[str, tuple[date, int, int]] = {}      # sheet -> (as-of date, row, column)
     unheaded: list[Problem] = []       # measure headers without a unit column
     for grid in grids:
         unit_kind = _unit_kind(source, period, grid)
-        if getattr(grid, "hidden", False):
+        if grid.hidden:
             if find_layout(grid, source, unit_kind) is not None:
                 result.notes.append(f"hidden sheet '{grid.sheet}' holds a table of {source.id}: not read "
                                     "(a hidden sheet is never the data sheet)")
@@ -471,7 +475,13 @@ def read_file(path: Path, source: Source, period: str | None = None) -> FileRead
         found = (find_as_of(grid, range(layout.header_row))
                  or find_as_of(grid, range(layout.first_data_row, grid.n_rows), max_col=2))
         on = found[0] if found else default_as_of(period)
-        matcher = UnitMatcher(unit_kind, on)
+        province = (reference.province_code(), reference.province_name(on=on))
+        try:
+            matcher = UnitMatcher(unit_kind, on)
+        except UndeclaredUnitKind as exc:
+            result.problems.append(Problem(path.name, str(exc), sheet=grid.sheet,
+                                           expected=f"{unit_kind} units declared for the province"))
+            continue
         if not layout.has_units:
             layout.name_col = _unit_column_by_content(grid, layout, matcher)
             if layout.name_col is None:

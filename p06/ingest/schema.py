@@ -13,7 +13,7 @@ import re
 import pandera.polars as pa
 import polars as pl
 
-from p06 import catalog, staging
+from p06 import reference, staging
 from p06.catalog import Source
 from p06.ingest.problems import Problem
 from p06.vntext import format_number
@@ -32,7 +32,7 @@ def observation_schema(source: Source) -> pa.DataFrameSchema:
     measure_ids = [m.id for m in source.measures]
     numeric = [m.id for m in source.measures if m.kind != "text"]
     # subtotal: a stated regional or group subtotal row ('Khối miền núi')
-    unit_kinds = sorted({"province", "subtotal", *source.all_unit_kinds} | {u.unit_kind for u in catalog.units()})
+    unit_kinds = sorted({"province", "subtotal", *source.all_unit_kinds, *reference.ADMIN_KINDS, *reference.declared_kinds()})
 
     def required_present(data: pa.PolarsData) -> pl.LazyFrame:
         """Every row passes when each required measure has a figure somewhere in the delivery."""

@@ -18,7 +18,7 @@ from p06.declared.base import Declared, read_yaml, shown, validate
 from p06.publish.files import quote_identifier, sql_string
 
 DICTIONARY_FILE = config.CATALOG_DIR / "dictionary.yaml"
-SCHEMAS = ("raw", "staging", "marts")
+SCHEMAS = ("raw", "staging", "marts", "ref")
 
 
 OneLine = Annotated[str, StringConstraints(min_length=1, pattern=r"^[^\n]+$")]

@@ -14,7 +14,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from p06 import catalog, periods
+from p06 import catalog, periods, reference
 from p06.publish import inputs
 
 TABLE = "marts.source_completeness"
@@ -87,7 +87,7 @@ def compute(con: duckdb.DuckDBPyConnection, period: str) -> pl.DataFrame:
         present, province_rows = facts["units"].get(source.id, ([], 0))
         present = set(present or [])
         day: date = as_of or periods.period_end(period)
-        expected = {u.unit_code for u in catalog.expected_units(unit_kind, day)}
+        expected = {u.unit_code for u in reference.expected_units(unit_kind, day)}
         errors, warnings = facts["findings"].get(source.id, (0, 0))
         rows.append({
             "period": period, "source": source.id, "department_vi": source.department_vi,

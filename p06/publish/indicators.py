@@ -4,7 +4,10 @@ Published numbers come from unit rows: a unit's figure is its own delivered row,
 sum over units of numerator and denominator (a ratio of sums). A delivery's total row is used only when the
 delivery has no unit rows at all (a province-level-only delivery); the row then says basis = 'total_row'.
 Stated ratios are never used. previous_value is the previous calendar month's figure for the same unit,
-computed the same way; a month without an accepted delivery has no figure, nothing stands in for it.
+computed the same way: the same level and code naming the same unit of the reference (p06.reference) in both
+months, so a unit that did not exist the month before (a commune in 2025-07, whose code an older commune
+may have carried) has none; the province series continues across changes of units. A month without an
+accepted delivery has no figure, nothing stands in for it.
 A monthly row is the month's figure whatever the indicator's time_aggregation (last for stocks, sum for
 flows): that declaration says how months add up into longer periods. Unit names are the reference names
 valid on the as-of date.
@@ -27,7 +30,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from p06 import catalog, periods
+from p06 import catalog, periods, reference
 from p06.publish import inputs
 from p06.publish.indicator_catalog import CATALOG_FILE, Indicator, indicators
 
@@ -178,11 +181,14 @@ SELECT c.period, c.as_of_date, c.unit_level, c.unit_code,
        CASE WHEN q.quality <> 'error' AND c.units_reporting < c.units_expected THEN 'partial' ELSE q.quality END AS quality
 FROM current c
 JOIN quality q USING (indicator_code, unit_level, unit_code)
+LEFT JOIN _p06_units n ON n.unit_kind = c.unit_level AND n.unit_code = c.unit_code
+ AND {valid}
+LEFT JOIN _p06_units pn ON pn.unit_kind = c.unit_level AND pn.unit_code = c.unit_code
+ AND {previous_valid}
 LEFT JOIN figures p
   ON p.period = $previous AND p.indicator_code = c.indicator_code
  AND p.unit_level = c.unit_level AND p.unit_code = c.unit_code
-LEFT JOIN _p06_units n ON n.unit_kind = c.unit_level AND n.unit_code = c.unit_code
- AND {valid}
+ AND (c.unit_level = 'province' OR n.valid_from = pn.valid_from OR (n.unit_code IS NULL AND pn.unit_code IS NULL))
 LEFT JOIN (SELECT period, source, unit_code, any_value(unit_name) AS unit_name
            FROM staging.observations WHERE period = $period GROUP BY ALL) d
   ON d.period = c.period AND d.source = c.source AND d.unit_code = c.unit_code
@@ -195,8 +201,7 @@ def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = CATALOG_FI
     previous = periods.previous_period(period)
     inputs.check_unique_figures(con, [period, previous])
     parts, info = _frames(indicators(path))
-    common = catalog.common()
-    params = {"period": period, "previous": previous, "province": str(common["province_code"])}
+    params = {"period": period, "previous": previous, "province": reference.province_code()}
     frames = {"_p06_parts": parts, "_p06_info": info, "_p06_units": inputs.unit_names()}
     for name, frame in frames.items():
         con.register(name, frame.to_arrow())
@@ -204,9 +209,11 @@ def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = CATALOG_FI
         figures = con.sql(_FIGURES_SQL.format(accepted=inputs.ACCEPTED_OBSERVATIONS), params=params).to_arrow_table()
         con.register("_p06_figures", figures)
         sql = _PUBLISH_SQL.format(quality=inputs.QUALITY, findings=inputs.findings_sql(con),
-                                  valid=inputs.valid_on("n", "coalesce(c.as_of_date, $period_end)"))
-        names = {"period": period, "previous": previous, "province_name": common["province_name_vi"],
-                 "period_end": periods.period_end(period)}
+                                  valid=inputs.valid_on("n", "coalesce(c.as_of_date, $period_end)"),
+                                  previous_valid=inputs.valid_on("pn", "$previous_end"))
+        names = {"period": period, "previous": previous,
+                 "province_name": reference.province_name(on=periods.period_end(period)),
+                 "period_end": periods.period_end(period), "previous_end": periods.period_end(previous)}
         result = pl.from_arrow(con.sql(sql, params=names).to_arrow_table())
     finally:
         for name in [*frames, "_p06_figures"]:

@@ -10,7 +10,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from p06 import catalog
+from p06 import reference
 from p06.publish.files import sql_string
 from p06.reconcile.rules import load_rules
 
@@ -66,10 +66,13 @@ def findings_sql(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def unit_names() -> pl.DataFrame:
-    """Reference names of the units with their validity: a code may be reused by another unit later."""
+    """Reference names of the configured province's units with their validity (open ends as date.min and
+    date.max): a code may be reused by another unit later."""
+    kinds = [*reference.ADMIN_KINDS, *sorted(reference.declared_kinds())]
     return pl.DataFrame(
         [{"unit_kind": u.unit_kind, "unit_code": u.unit_code, "name_vi": u.name_vi, "group_vi": u.group_vi or None,
-          "valid_from": u.valid_from, "valid_to": u.valid_to or date.max} for u in catalog.units()],
+          "valid_from": u.valid_from or date.min, "valid_to": u.valid_to or date.max}
+         for kind in kinds for u in reference.units(kind)],
         schema={"unit_kind": pl.String, "unit_code": pl.String, "name_vi": pl.String, "group_vi": pl.String,
                 "valid_from": pl.Date, "valid_to": pl.Date})
 

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import duckdb
 import yaml
 
-from p06 import catalog, config, vntext
+from p06 import catalog, config, reference, vntext
 from p06.publish.files import read_table
 from p06.publish.indicator_catalog import Indicator, PublicServices, load
 
@@ -126,7 +126,7 @@ def _department(source: str) -> str:
 
 def _missing_unit_names(completeness: dict) -> str:
     """The names of a source's missing units (marts.source_completeness.missing_units holds their codes)."""
-    names = {u.unit_code: u.name_vi for u in catalog.expected_units(completeness["unit_kind"], completeness["as_of_date"])}
+    names = {u.unit_code: u.name_vi for u in reference.expected_units(completeness["unit_kind"], completeness["as_of_date"])}
     codes = [c.strip() for c in (completeness["missing_units"] or "").split(",") if c.strip()]
     return ", ".join(names.get(c, c) for c in codes)
 

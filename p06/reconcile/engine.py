@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import polars as pl
 
-from p06 import catalog
+from p06 import catalog, reference
 from p06.reconcile import messages
 from p06.reconcile.frames import (
     FINDING_SCHEMA,
@@ -101,7 +101,7 @@ def reconcile(
     rules: Sequence[Rule] | None = None,
     *,
     sources: Mapping[str, catalog.Source] | None = None,
-    expected_units: Callable[[str, date | None], list] = catalog.expected_units,
+    expected_units: Callable[[str, date | None], list] = reference.expected_units,
     kinds: Iterable[str] | None = None,
     only_sources: Iterable[str] | None = None,
 ) -> Reconciliation:

@@ -138,14 +138,22 @@ def _stock(row: Mapping) -> tuple[str, str]:
           f"{_mid(where_vi)} ghi {number(row['actual'])} (giảm {number(fall)}).")
     en = (f"A cumulative figure fell: {number(row['expected'])} in {row['ref_period']} ({prev_at_en}); "
           f"{_mid(where_en)} states {number(row['actual'])} (down {number(fall)}).")
-    return vi, en
+    return _unit_level_note(vi, en, row)
+
+
+def _unit_level_note(vi: str, en: str, row: Mapping) -> tuple[str, str]:
+    """A province-level comparison made because the units changed (p06.reconcile.kinds.history) says so."""
+    if "unit level not comparable" not in (row.get("detail") or ""):
+        return vi, en
+    return (vi + f" Đơn vị báo cáo đã thay đổi so với tháng {month_vi(row['ref_period'])}: so sánh ở cấp tỉnh.",
+            en + f" The reporting units changed since {row['ref_period']}: compared at the province level.")
 
 
 def _outlier(rule: Rule, row: Mapping) -> tuple[str, str]:
     where_vi, where_en = _where(row)
     score = format_number(row["lhs"], 1)
     limit = format_number(row["rhs"], 1)
-    if row.get("detail") == "z":
+    if (row.get("detail") or "").split(";")[0] == "z":
         vi = (f"{where_vi} ghi {number(row['actual'])}; chỉ số z hiệu chỉnh {score} vượt ngưỡng {limit} "
               f"(mức thường gặp {number(row['expected'])}).")
         en = (f"{where_en} states {number(row['actual'])}; modified z-score {score} above {limit} "
@@ -155,7 +163,7 @@ def _outlier(rule: Rule, row: Mapping) -> tuple[str, str]:
               f"(thay đổi {score} lần, quá ngưỡng {limit} lần; chênh lệch {number(row['actual'] - row['expected'])}).")
         en = (f"{where_en} states {number(row['actual'])}; {number(row['expected'])} in {row['ref_period']} "
               f"(a {score}-fold change, above {limit}; difference {number(row['actual'] - row['expected'])}).")
-    return vi, en
+    return _unit_level_note(vi, en, row)
 
 
 def _completeness_units(row: Mapping) -> tuple[str, str]:

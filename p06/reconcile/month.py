@@ -6,7 +6,7 @@ from typing import Callable, Sequence
 
 import polars as pl
 
-from p06 import catalog
+from p06 import catalog, reference
 from p06.reconcile.frames import KEYS, PROVINCE, SUBTOTAL, UNIT_ROWS
 
 _FIGURE_PARTS = {"value": pl.Float64, "decimals": pl.Int64, "cell": pl.String, "sheet": pl.String, "file": pl.String}
@@ -42,10 +42,9 @@ def rows_for(frame: pl.DataFrame, applies_to: str) -> pl.DataFrame:
 
 
 def province_of(total: dict | None) -> tuple[str, str]:
-    """(code, name) of the total row, or of the declared province when there is none."""
-    common = catalog.common()
+    """(code, name) of the total row, or of the configured province when there is none."""
     total = total or {}
-    return total.get("unit_code") or common["province_code"], total.get("unit_name") or common["province_name_vi"]
+    return total.get("unit_code") or reference.province_code(), total.get("unit_name") or reference.province_name()
 
 
 class Month:
@@ -95,16 +94,31 @@ class Month:
             self._rows[source.id] = (total, units, subtotals)
         return self._rows[source.id]
 
-    def earlier(self, source: str, measure: str, unit_code: str) -> list[dict]:
+    def earlier(self, source: str, measure: str, unit_code: str, unit_kind: str | None = None) -> list[dict]:
         """A unit's non-blank figures of months before the period, oldest first: dicts of
-        period, value, file, sheet, cell."""
+        period, value, file, sheet, cell (of any unit kind with that code when `unit_kind` is None)."""
         if source not in self._history:
             grouped = (self.of(source, everything=True)
                        .filter(UNIT_ROWS & pl.col("value").is_not_null()
                                & (pl.col("period") < self.period))
-                       .unique(["period", "measure", "unit_code"], keep="first", maintain_order=True)
+                       .unique(["period", "measure", "unit_kind", "unit_code"], keep="first", maintain_order=True)
                        .sort("period")
-                       .group_by("measure", "unit_code")
+                       .group_by("measure", "unit_kind", "unit_code")
                        .agg(pl.struct("period", "value", "file", "sheet", "cell").alias("figures")))
-            self._history[source] = {(m, u): figures for m, u, figures in grouped.iter_rows()}
-        return self._history[source].get((measure, unit_code), [])
+            history: dict = {}
+            for m, kind, code, figures in grouped.iter_rows():
+                history[(m, kind, code)] = figures
+                history.setdefault((m, None, code), [])
+                history[(m, None, code)] = sorted([*history[(m, None, code)], *figures], key=lambda f: f["period"])
+            self._history[source] = history
+        return self._history[source].get((measure, unit_kind, unit_code), [])
+
+    def unit_kinds_before(self, source: str, measure: str) -> tuple[str | None, set[str]]:
+        """(the latest earlier period with unit rows for the measure, the unit kinds of those rows)."""
+        past = (self.of(source, everything=True)
+                .filter((pl.col("unit_kind") != PROVINCE) & (pl.col("measure") == measure)
+                        & pl.col("value").is_not_null() & (pl.col("period") < self.period)))
+        if not past.height:
+            return None, set()
+        last = past["period"].max()
+        return last, set(past.filter(pl.col("period") == last)["unit_kind"].unique().to_list())
