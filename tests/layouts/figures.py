@@ -23,7 +23,7 @@ SAMPLE_RAW = next(p for p in (config.REPO_DIR / "raw", Path("/work/shared/sample
 @dataclass(frozen=True)
 class KnownUnit:
     code: str
-    name: str                      # the reference name (catalog/units.csv)
+    name: str                      # the reference name, as the reader returns it
     group: str | None = None       # group label row above it in the sample (a department above its services)
 
 
@@ -85,7 +85,7 @@ def known_tables() -> tuple[KnownTable, ...]:
                 units: dict[str, KnownUnit] = {}
                 values: dict[tuple[str, str], float | str | None] = {}
                 for o in by_cell_order:
-                    units.setdefault(o["unit_code"], KnownUnit(o["unit_code"], _reference_name(o), o["group_label"]))
+                    units.setdefault(o["unit_code"], KnownUnit(o["unit_code"], o["unit_name"], o["group_label"]))
                     m = source.measure(o["measure"])
                     if m.kind == "count":
                         values[(o["unit_code"], m.id)] = o["value"]
@@ -102,15 +102,6 @@ def _column_index(cell: str) -> int:
     for ch in letters:
         n = n * 26 + ord(ch.upper()) - 64
     return n
-
-
-@cache
-def _reference_names() -> dict[tuple[str, str], str]:
-    return {(u.unit_kind, u.unit_code): u.name_vi for u in catalog.units()}
-
-
-def _reference_name(o: dict) -> str:
-    return _reference_names().get((o["unit_kind"], o["unit_code"]), o["unit_name"])
 
 
 def largest_count(table: KnownTable) -> int | None:

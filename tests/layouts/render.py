@@ -18,7 +18,7 @@ from typing import Any
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from p06 import catalog
+from p06 import catalog, config
 from p06.vntext import match_key
 
 from .figures import KnownTable, largest_count, ratio_percent, unit_total
@@ -431,7 +431,7 @@ class Renderer:
 
     def expect(self, code: str | None, m: str, value, text, cell: str, kind: str) -> None:
         province = kind == "total"
-        key = (str(self.common["province_code"]) if province else code, m)
+        key = (config.province_code() if province else code, m)
         stated = province or self.t.measure(m).kind == "ratio"
         self.expected.figures[key] = ExpectedFigure(value, text, cell, "province" if province else self.t.unit_kind, stated)
 
