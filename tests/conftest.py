@@ -63,3 +63,14 @@ def samples_db(loaded_samples, tmp_path: Path) -> Path:
     db = tmp_path / "w.duckdb"
     shutil.copyfile(loaded_samples["db"], db)
     return db
+
+
+# Hypothesis profiles: `ci` (the default) runs a fixed, derandomized number of examples so the suite is
+# repeatable and bounded; `deep` runs many more, by hand: HYPOTHESIS_PROFILE=deep pytest tests/test_layout_property.py
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("ci", max_examples=100, derandomize=True,
+                          deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("deep", max_examples=2000, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
