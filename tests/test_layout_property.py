@@ -14,7 +14,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from layouts.check import read_delivery, report, verdict
@@ -52,17 +51,12 @@ def check(layout: Layout, as_of: bool) -> None:
         assert kind == "ok", report(delivery, kind, lines)
 
 
-# No xfail: the ci examples pass on main. `deep` still finds 'Group (Leaf)' where the group has parentheses of
-# its own (dvc), which main misses: the xfail named layout of tests/test_reader_regressions.py.
 @settings(max_examples=examples("readable"), phases=PHASES)
 @given(layout=layouts(refusing=False))
 def test_readable_layouts_are_read_exactly(layout):
     check(layout, as_of=False)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 7: main reads counts under only the other scope's group "
-                   "('Trong tháng' over a cumulative measure) without a word, refuses mixed number styles without naming "
-                   "the odd cell, and misses two columns with one header under a third header row of a CSV")
 @settings(max_examples=examples("refusing"), phases=PHASES)
 @given(layout=layouts(refusing=True))
 def test_ambiguous_layouts_are_refused_by_name(layout):

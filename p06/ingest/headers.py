@@ -13,6 +13,7 @@ layout records the conflict instead of choosing: the reader refuses it naming bo
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -27,7 +28,6 @@ MAX_DEPTH = 3
 COLUMN_LABEL = re.compile(r"^\(?(\d{1,2}|[A-Z])\)?(\s*=.*)?$")     # (1), 2, A, 3=2/1, (4) = (3)/(2)
 # Flattened group headers: "Group - Leaf", "Group – Leaf", "Group / Leaf", "Group: Leaf", a line break.
 _SEPARATORS = re.compile(r"\s+[-–—]\s+|\s+/\s+|\s*:\s+|\s*:$|\s*\n\s*")
-_TRAILING_PARENS = re.compile(r"^(?P<group>[^()]+?)\s*\((?P<leaf>[^()]+(?:\([^()]*\))?[^()]*)\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Column:
     readings: frozenset[tuple[str, ...]]   # every reading of the path as match keys
     scope: str | None = None        # month | cumulative, when a header group says so
     hidden: bool = False
+    scope_text: str | None = None   # the header text that says it ('Trong tháng')
 
     @property
     def label(self) -> str:
@@ -99,10 +100,25 @@ def _splits(text: str) -> list[tuple[str, ...]]:
         group, leaf = text[:m.start()].strip(), text[m.end():].strip()
         if group and leaf:
             readings.append((group, leaf))
-    m = _TRAILING_PARENS.match(text)
-    if m:
-        readings.append((m["group"], m["leaf"]))     # 'Group (Leaf)'
+    split = _trailing_parenthesis(text)
+    if split:
+        readings.append(split)                       # 'Group (Leaf)'
     return readings
+
+
+def _trailing_parenthesis(text: str) -> tuple[str, str] | None:
+    """'Group (Leaf)' -> (Group, Leaf), the group and the leaf may hold parentheses of their own:
+    'Tổng số hồ sơ (bao gồm cả trực tiếp và trực tuyến) (Tổng hồ sơ)'."""
+    text = text.rstrip()
+    if not text.endswith(")"):
+        return None
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(text[i], 0)
+        if depth == 0:
+            group, leaf = text[:i].strip(), text[i + 1:-1].strip()
+            return (group, leaf) if group and leaf else None
+    return None
 
 
 def _scope_of(key: str, scopes: dict[str, list[str]]) -> tuple[str | None, str]:
@@ -120,7 +136,7 @@ def _scope_of(key: str, scopes: dict[str, list[str]]) -> tuple[str | None, str]:
 
 def _column(index: int, texts: list[str], cells: list[str], hidden: bool, scopes: dict[str, list[str]]) -> Column | None:
     """A column from its stacked header texts; None when it has no header text."""
-    scope = None
+    scope, scope_text = None, None
     per_part: list[list[tuple[str, ...]]] = []
     path = []
     for text in texts:
@@ -129,7 +145,8 @@ def _column(index: int, texts: list[str], cells: list[str], hidden: bool, scopes
             keys = []
             for part in reading:
                 part_scope, rest = _scope_of(match_key(part), scopes)
-                scope = scope or part_scope
+                if part_scope and not scope:
+                    scope, scope_text = part_scope, canonical_text(part)
                 if rest:
                     keys.append(rest)
             if keys:
@@ -142,7 +159,7 @@ def _column(index: int, texts: list[str], cells: list[str], hidden: bool, scopes
     if not per_part:
         return None
     readings = frozenset(tuple(k for part in combo for k in part) for combo in itertools.product(*per_part))
-    return Column(index, tuple(path), tuple(cells), readings, scope, hidden)
+    return Column(index, tuple(path), tuple(cells), readings, scope, hidden, scope_text)
 
 
 def header_column(index: int, texts: tuple[str, ...], hidden: bool = False) -> Column | None:
@@ -204,6 +221,27 @@ def _columns(grid: Grid, r: int, depth: int, scopes: dict[str, list[str]]) -> li
     return columns
 
 
+def _with_scope_above(grid: Grid, r: int, columns: list[Column], scopes: dict[str, list[str]]) -> list[Column]:
+    """Columns under a scope group in the row just above the header ('Trong tháng' over the leaves read as
+    a one-row header) take that group's scope: a month's column is never read as the cumulative figure."""
+    if r == 0 or not columns:
+        return columns
+    above: dict[int, tuple[str, str]] = {}
+    current: tuple[str, str] | None = None
+    for c in range(grid.n_cols):
+        value = grid.filled(r - 1, c)
+        text = str(value).strip() if value is not None else ""
+        if text:
+            scope, rest = _scope_of(match_key(text), scopes)
+            current = (scope, canonical_text(text)) if scope and not rest else None
+        if current:
+            above[c] = current
+    if not above:
+        return columns
+    return [dataclasses.replace(col, scope=above[col.index][0], scope_text=above[col.index][1])
+            if col.scope is None and col.index in above else col for col in columns]
+
+
 # ---------------------------------------------------------------- matching
 
 
@@ -247,8 +285,10 @@ def match_measures(columns: list[Column], measures: tuple[Measure, ...]) -> tupl
                     candidates = [c for c in columns if c.index not in taken and _fits_scope(c, m) and _strong(c, alias)]
                 elif len(alias) == 1:
                     holders = [c for c in columns if alias[0] in c.leaves and _fits_scope(c, m)]
-                    # a leaf alone identifies a column only when no other column has that leaf
-                    candidates = holders if len(holders) == 1 and holders[0].index not in taken else []
+                    free = [c for c in holders if c.index not in taken]
+                    # a leaf alone identifies a column only when no other column has that leaf; two free
+                    # columns with the leaf are two candidates (a careful reader could not choose)
+                    candidates = free if len(holders) == 1 or len(free) > 1 else []
                 else:
                     candidates = []
                 if not candidates:
@@ -262,11 +302,26 @@ def match_measures(columns: list[Column], measures: tuple[Measure, ...]) -> tupl
                     found[m.id] = col
                     taken.add(col.index)
                 break
-    # A ratio column only counts where one of its parts is on the same sheet.
+    # A measure found only under the other scope's group ('Trong tháng' for a cumulative figure) is named.
     for m in measures:
-        if m.kind == "ratio" and m.id in found and not (set(m.ratio_of) & set(found)):
+        if m.id in settled:
+            continue
+        other = [c for c in columns if c.index not in taken and c.scope and c.scope != m.scope
+                 and any(_strong(c, a) or (len(a) == 1 and a[0] in c.leaves) for a in _alias_keys(m))]
+        if other:
+            conflicts.append(Conflict(m.id, tuple(other), "scope"))
+    # A ratio column only counts where one of its parts is on the same sheet.
+    present = set(found) | {k.measure for k in conflicts if k.reason != "scope"}
+    for m in measures:
+        if m.kind == "ratio" and m.id in found and not (set(m.ratio_of) & present):
             del found[m.id]
+    conflicts = [k for k in conflicts if not (by_id(measures, k.measure).kind == "ratio"
+                                              and not set(by_id(measures, k.measure).ratio_of) & present)]
     return found, conflicts
+
+
+def by_id(measures: tuple[Measure, ...], measure_id: str) -> Measure:
+    return next(m for m in measures if m.id == measure_id)
 
 
 def _match_role(columns: list[Column], aliases: list[str], taken: set[int]) -> Column | None:
@@ -299,7 +354,7 @@ def find_layout(grid: Grid, source: Source, unit_kind: str | None = None) -> Lay
             rows = [grid.rows[r + i] for i in range(depth)]
             if any(_is_column_number_row(v) or _is_units_row(v, unit_words) for v in rows[1:]):
                 continue                 # a units or column-number row ends the header
-            columns = _columns(grid, r, depth, scopes)
+            columns = _with_scope_above(grid, r, _columns(grid, r, depth, scopes), scopes)
             if not columns:
                 continue
             measures, conflicts = match_measures(columns, source.measures)

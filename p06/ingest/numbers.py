@@ -104,57 +104,53 @@ def column_style(cells: list[tuple[int, object]], kind: str) -> ColumnStyle:
 
     Where several styles fit every cell and give different figures, the measure decides: a count
     is a whole number; a ratio is below 1000 (in percent points). Still two readings: ambiguous.
+    A count cell that only a style other cells rule out would make whole ('94,577' beside '2.262.033')
+    is a disagreement between the two cells, named as such.
     """
-    fitting = list(STYLES)
-    witness: dict[NumberStyle, tuple[int, str]] = {}       # a cell that rules a style out
-    first_of: dict[NumberStyle, tuple[int, str]] = {}      # a cell that can only be read in that style
-    for row, raw in cells:
-        options = styles_of(raw)
-        if options is None:
-            continue
-        if not options:
-            continue                                        # not a number in any style: reported when parsed
-        if len(options) == 1:
-            first_of.setdefault(options[0], (row, raw))
-        for style in fitting:
-            if style not in options:
-                witness.setdefault(style, (row, raw))
-        fitting = [s for s in fitting if s in options]
-        if not fitting:
-            a, b = _disagreeing(cells, first_of)
-            return ColumnStyle(None, conflict=(a, b))
-    texts = [(row, raw) for row, raw in cells if styles_of(raw)]
-    if not fitting or not texts:
+    texts = [(row, raw, opts) for row, raw in cells if (opts := styles_of(raw))]
+    if not texts:
         return ColumnStyle(None)
-    readings = {s: [parse_in_style(raw, s).value for _, raw in texts] for s in fitting}
-    distinct = {tuple(v): s for s, v in reversed(list(readings.items()))}
-    if len(distinct) <= 1:
-        return ColumnStyle(fitting[0])
-    if kind == "count":
-        fitting = [s for s in fitting if all(v is None or float(v).is_integer() for v in readings[s])]
-    elif kind == "ratio":
-        fitting = [s for s in fitting if all(v is None or abs(v) < 1000 for v in readings[s])]
-    distinct = {tuple(readings[s]): s for s in reversed(fitting)}
-    if len(distinct) == 1:
-        return ColumnStyle(fitting[0])
+    fitting = [s for s in STYLES if all(s in opts for _, _, opts in texts)]
     if not fitting:
-        return ColumnStyle(None)
+        return ColumnStyle(None, conflict=_disagreeing(texts))
+    readings = {s: [parse_in_style(raw, s).value for _, raw, _ in texts] for s in fitting}
+    if kind == "count":
+        whole = [s for s in fitting if all(v is None or float(v).is_integer() for v in readings[s])]
+        if not whole:
+            # each style leaves a cell with a fraction of a person: two such cells disagree
+            odd = [next(i for i, v in enumerate(readings[s]) if v is not None and not float(v).is_integer())
+                   for s in fitting]
+            if len(set(odd)) > 1:
+                (ra, a, _), (rb, b, _) = texts[odd[0]], texts[next(i for i in odd if i != odd[0])]
+                return ColumnStyle(None, conflict=((ra, a), (rb, b)))
+            row, raw, opts = texts[odd[0]]
+            whole_in = [t for t in opts if float(parse_in_style(raw, t).value).is_integer()]
+            ruler = next(((r, x) for r, x, o in texts if whole_in and not set(whole_in) & set(o)), None)
+            if ruler is None:
+                return ColumnStyle(fitting[0])        # a fraction in any style: reported as not a whole number
+            return ColumnStyle(None, conflict=((row, raw), ruler))
+        fitting = whole
+    elif kind == "ratio":
+        fitting = [s for s in fitting if all(v is None or abs(v) < 1000 for v in readings[s])] or fitting
+    if len({tuple(readings[s]) for s in fitting}) == 1:
+        return ColumnStyle(fitting[0])
     # Two readings give different figures: name a cell and what each style makes of it.
-    for i, (row, raw) in enumerate(texts):
-        values = {readings[s][i] for s in fitting}
-        if len(values) > 1:
+    for i, (row, raw, _) in enumerate(texts):
+        if len({readings[s][i] for s in fitting}) > 1:
             return ColumnStyle(None, ambiguous=(row, raw, [(s, readings[s][i]) for s in fitting]))
     return ColumnStyle(fitting[0])
 
 
-def _disagreeing(cells: list[tuple[int, object]], first_of: dict) -> tuple[tuple[int, str], tuple[int, str]]:
-    """Two cells that cannot be read in one style: preferably each readable in one style only."""
-    texts = [(row, raw, set(styles_of(raw) or ())) for row, raw in cells if styles_of(raw)]
+def _disagreeing(texts: list[tuple[int, str, tuple[NumberStyle, ...]]]) -> tuple[tuple[int, str], tuple[int, str]]:
+    """Two cells that cannot be read in one style: the first pair with no style in common, else the first
+    cells that settle two different styles."""
     for i, (ra, a, sa) in enumerate(texts):
         for rb, b, sb in texts[i + 1:]:
-            if not sa & sb:
+            if not set(sa) & set(sb):
                 return (ra, a), (rb, b)
-    settled = list(first_of.values())
-    if len(settled) >= 2:
-        return settled[0], settled[1]       # the first cells that settle two different styles
-    return (texts[0][0], texts[0][1]), (texts[-1][0], texts[-1][1])
+    settled: dict[NumberStyle, tuple[int, str]] = {}
+    for row, raw, opts in texts:
+        if len(opts) == 1:
+            settled.setdefault(opts[0], (row, raw))
+    pair = list(settled.values())[:2]
+    return (pair[0], pair[1]) if len(pair) == 2 else ((texts[0][0], texts[0][1]), (texts[-1][0], texts[-1][1]))

@@ -435,7 +435,14 @@ def _conflict_problem(grid: Grid, layout: Layout, source: Source, conflict: Conf
     measure = source.measure(conflict.measure)
     names = " and ".join(c.describe() for c in conflict.columns)
     first = conflict.columns[0]
-    if conflict.reason == "hidden" and len(conflict.columns) == 1:
+    if conflict.reason == "scope":
+        words = sorted({c.scope_text or c.scope for c in conflict.columns})
+        scope_vi = {"month": "the month's figure", "cumulative": "the cumulative figure"}
+        message = (f"'{measure.label_vi}' is {scope_vi[measure.scope]}, but its column is under "
+                   f"'{', '.join(words)}' ({scope_vi[conflict.columns[0].scope]}): {names}")
+        expected = (f"a column of {scope_vi[measure.scope]} ('Lũy kế' for a cumulative figure, 'Trong tháng' for "
+                    "the month's); one is never read as the other")
+    elif conflict.reason == "hidden" and len(conflict.columns) == 1:
         message = f"the column of '{measure.label_vi}' is hidden: {names}; a reader of the sheet does not see it"
         expected = "the column shown (unhide it) or deleted"
     elif conflict.reason == "hidden":
