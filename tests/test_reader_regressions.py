@@ -206,6 +206,10 @@ NAMED_LAYOUTS = {
         None),
     "CSV of fractions with a decimal point (vneid '1.393')": (
         Layout("vneid/TongHop", fmt="csv", ratio_styles=("fraction",), ratio_decimals=(1,)), None),
+    "a row of 'Tỷ lệ' leaves under a 3-row header is no units row (dvc CSV, from the deep profile)": (
+        Layout("dvc/Phụ lục II", fmt="csv", titles=0, header_aliases=(0, 1, 1, 0, 1, 1, 0),
+               count_styles=("number",) * 4, ratio_styles=("fraction",), ratio_decimals=(0,),
+               periods="month and cumulative", month_first=False), None),
     "month first, cumulative second (vneid)": (
         Layout("vneid/TongHop", periods="month and cumulative", month_first=True), None),
     "total row on top with merged title lines": (
