@@ -18,12 +18,12 @@ from typing import Any, Callable
 import duckdb
 import yaml
 
-from p06 import catalog, config, reference, vntext
+from p06 import catalog, config, periods, reference, vntext
 from p06.publish.files import read_table
 from p06.publish.indicator_catalog import Indicator, PublicServices, load
 
 TEMPLATES_FILE = config.CATALOG_DIR / "report_templates.yaml"
-FIXED_FIELDS = {"as_of", "month"}
+FIXED_FIELDS = {"as_of", "month", "province"}
 
 
 @cache
@@ -147,6 +147,8 @@ class Draft:
         self.findings = read_table(con, "reconciliation_findings", period)
         dates = [r["as_of_date"] for r in completeness.values() if r["as_of_date"]]
         self.as_of = as_of_text(max(dates) if dates else None)
+        name = reference.province_name(on=periods.period_end(period))       # 'Tỉnh Thanh Hóa' -> 'tỉnh Thanh Hóa'
+        self.province = name[:1].lower() + name[1:]
 
     # -- what the month holds
     def delivered(self, source: str) -> bool:
@@ -167,7 +169,7 @@ class Draft:
     # -- sentences
     def _values(self, roots: set[str]) -> tuple[dict | None, list[tuple[str, str]], bool]:
         """(format values or None if a figure is missing, (name, source) of the missing ones, marked?)."""
-        values: dict[str, Any] = {"as_of": self.as_of, "month": month_text(self.period)}
+        values: dict[str, Any] = {"as_of": self.as_of, "month": month_text(self.period), "province": self.province}
         missing, marked = [], False
         self._partial: tuple[int, int] | None = None
         for root in roots - FIXED_FIELDS:
@@ -274,8 +276,8 @@ class Draft:
 
     def markdown(self) -> str:
         t, month = self.t, month_text(self.period)
-        parts = [f"# {t['title'].format(month=month)}", "",
-                 " ".join(t["intro"].split()).format(as_of=self.as_of, month=month), ""]
+        parts = [f"# {t['title'].format(month=month, province=self.province)}", "",
+                 " ".join(t["intro"].split()).format(as_of=self.as_of, month=month, province=self.province), ""]
         for number, (group, names) in enumerate(sorted(self.cat.groups.items()), start=1):
             parts += [f"## {number}. {names['name_vi']}", "", self.group_paragraph(group), ""]
         parts += [self.completeness_section(), "", self.findings_section(), ""]
