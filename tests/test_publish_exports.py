@@ -73,7 +73,7 @@ def test_export_period_writes_every_output(published):
 
 def test_workbook_headline_holds_september_province_figures(published):
     wb = load_workbook(published["outputs"]["workbook"])
-    assert wb.sheetnames == ["Chỉ tiêu chính", "Theo huyện", "Phụ lục II", "Phụ lục III",
+    assert wb.sheetnames == ["Chỉ tiêu chính", "Theo đơn vị", "Phụ lục II", "Phụ lục III",
                              "Sai lệch cần phản hồi", "Tình trạng nộp số liệu"]
     ws = wb["Chỉ tiêu chính"]
     assert ws.freeze_panes == "A2"
@@ -105,10 +105,10 @@ def test_workbook_headline_holds_september_province_figures(published):
 
 def test_workbook_district_and_appendix_sheets(published):
     wb = load_workbook(published["outputs"]["workbook"])
-    districts = [r for r in _sheet_rows(wb["Theo huyện"]) if r["Mã chỉ tiêu"] == "BHXH_VERIFIED_SHARE"]
+    districts = [r for r in _sheet_rows(wb["Theo đơn vị"]) if r["Mã chỉ tiêu"] == "BHXH_VERIFIED_SHARE"]
     assert len(districts) == 27
     assert sum(r["Tử số"] for r in districts) == 3079271
-    tax = [r for r in _sheet_rows(wb["Theo huyện"]) if r["Mã chỉ tiêu"] == "TAX_IDS_MATCHED_SHARE"]
+    tax = [r for r in _sheet_rows(wb["Theo đơn vị"]) if r["Mã chỉ tiêu"] == "TAX_IDS_MATCHED_SHARE"]
     assert len(tax) == 11 and sum(r["Tử số"] for r in tax) == 1721898
 
     appendix2 = {r["Mã dịch vụ"]: r for r in _sheet_rows(wb["Phụ lục II"])}

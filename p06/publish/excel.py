@@ -30,7 +30,8 @@ DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 LABELS_VI = {"ok": "Đạt", "warning": "Cảnh báo", "error": "Lỗi",
              "delivered": "Đã nhận", "missing": "Chưa nhận",
-             "province": "Cấp tỉnh", "district": "Cấp huyện", "tax_office": "Chi cục Thuế", "service": "Dịch vụ công",
+             "province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "Cấp xã", "tax_office": "Chi cục Thuế",
+             "tax_unit": "Thuế cơ sở", "service": "Dịch vụ công", "partial": "Thiếu số liệu một số đơn vị",
              "units": "Cộng từ các đơn vị", "unit_row": "Số liệu của đơn vị", "total_row": "Dòng tổng của đơn vị gửi"}
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 MAX_WIDTH = 60
@@ -83,10 +84,11 @@ def sheets() -> tuple[Sheet, ...]:
     return (
         Sheet("Chỉ tiêu chính", "indicator_monthly",
               (Col("group_vi", "Nhóm tiện ích"),) + INDICATOR_COLUMNS
-              + (Col("units_reporting", "Số đơn vị có số liệu", "count"), Col("basis", "Cách tính", "label"),
+              + (Col("units_reporting", "Số đơn vị có số liệu", "count"), Col("units_expected", "Số đơn vị phải báo cáo", "count"),
+                 Col("basis", "Cách tính", "label"),
                  Col("as_of_date", "Số liệu đến ngày", "date")),
               keep=lambda r: r.get("unit_level") == "province", order=("indicator_order",)),
-        Sheet("Theo huyện", "indicator_monthly",
+        Sheet("Theo đơn vị", "indicator_monthly",
               (Col("unit_level", "Cấp", "label"), Col("unit_code", "Mã đơn vị"), Col("unit_name", "Đơn vị")) + INDICATOR_COLUMNS,
               keep=lambda r: r.get("unit_level") not in ("province", "service"),
               order=("indicator_order", "unit_level", "unit_code")),
