@@ -185,7 +185,7 @@ class SheetReader:
             if rows and self.is_footer(r):
                 end = r
                 break
-            kind, unit = self.row_unit(r)
+            kind, unit = self.row_unit(r, quiet=r in self.hidden_rows)
             if r in self.hidden_rows:
                 if kind in ("unit", "total", SUBTOTAL) and self.has_figures(r):
                     what = unit[2] if isinstance(unit, tuple) else unit
