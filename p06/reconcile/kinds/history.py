@@ -8,6 +8,7 @@ the province figures instead, saying in the item's detail that the unit level wa
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from statistics import median
 from typing import Mapping, Sequence
 
@@ -43,9 +44,10 @@ def _province_figures(month: Month, source: str, measure: str) -> dict[str, dict
     return figures
 
 
-def _same_unit(kind: str, code: str, day, other_day) -> bool:
+@lru_cache(maxsize=1 << 16)
+def _same_unit(kind: str, code: str, day, other_day, province: str) -> bool:
     """Kind and code name the same unit on both days; a code the reference does not know is compared as such."""
-    now, then = reference.unit_at(kind, code, day), reference.unit_at(kind, code, other_day)
+    now, then = reference.unit_at(kind, code, day, province), reference.unit_at(kind, code, other_day, province)
     if now is None and then is None:
         return True
     return now is not None and then is not None and now.key == then.key
@@ -53,9 +55,9 @@ def _same_unit(kind: str, code: str, day, other_day) -> bool:
 
 def comparable_past(month: Month, source: str, measure: str, unit: dict) -> list[dict]:
     """The unit's earlier figures that are figures of the same unit (oldest first)."""
-    day = period_end(month.period)
+    day, province = period_end(month.period), reference.province_code()
     return [p for p in month.earlier(source, measure, unit["unit_code"], unit["unit_kind"])
-            if _same_unit(unit["unit_kind"], unit["unit_code"], day, period_end(p["period"]))]
+            if _same_unit(unit["unit_kind"], unit["unit_code"], day, period_end(p["period"]), province)]
 
 
 def consecutive(past: list[dict], period: str) -> list[dict]:
