@@ -199,8 +199,12 @@ def units(kind: str, province: str | None = None, on: date | None = None) -> lis
 
 
 def expected_units(unit_kind: str, on: date | None) -> list[Unit]:
-    """The configured province's units of a kind valid on a day (what a delivery by that kind should list)."""
-    return units(unit_kind, None, on)
+    """The configured province's units of a kind valid on a day (what a delivery by that kind should list); none
+    for a kind the province does not declare (its deliveries are refused when read, so nothing is expected)."""
+    try:
+        return units(unit_kind, None, on)
+    except UndeclaredUnitKind:
+        return []
 
 
 def province_name(code: str | None = None, on: date | None = None) -> str:

@@ -127,6 +127,42 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> bool:
     return True
 
 
+class WarehouseOfAnotherProvince(RuntimeError):
+    """The warehouse holds another province's figures than P06_PROVINCE names: one warehouse per province."""
+
+
+def warehouse_province(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The province code a warehouse (or the analysts' copy) was made for; None before its first run."""
+    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'ref' "
+                       "AND table_name = 'meta'").fetchall()[0][0]:
+        return None
+    stored = con.execute("SELECT value FROM ref.meta WHERE name = 'province'").fetchall()
+    if stored:
+        return stored[0][0]
+    # a warehouse made before the province was recorded: the province its total rows name, if any
+    if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staging' "
+                   "AND table_name = 'observations'").fetchall()[0][0]:
+        named = con.execute("SELECT DISTINCT unit_code FROM staging.observations WHERE unit_kind = 'province'").fetchall()
+        if len(named) == 1:
+            return named[0][0]
+    return None
+
+
+def check_province(con: duckdb.DuckDBPyConnection, path: Path | str = "the warehouse") -> None:
+    """Refuse a warehouse made for another province than the configured one (its figures would mix)."""
+    stored, code = warehouse_province(con), config.province_code()
+    if stored is not None and stored != code:
+        raise WarehouseOfAnotherProvince(
+            f"{path} holds the figures of province {stored}, but P06_PROVINCE is {code}: give each province a "
+            f"warehouse of its own (P06_WAREHOUSE_DIR), e.g. P06_WAREHOUSE_DIR=warehouse-{code}")
+
+
+def _claim_province(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    check_province(con, path)
+    if not con.execute("SELECT count(*) FROM ref.meta WHERE name = 'province'").fetchall()[0][0]:
+        con.execute("INSERT OR REPLACE INTO ref.meta VALUES ('province', ?)", [config.province_code()])
+
+
 def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
@@ -151,6 +187,7 @@ def connect(path: Path | None = None, *, read_only: bool = False, wait_seconds: 
         if not read_only:
             con.execute(DDL)
             load_reference(con)
+            _claim_province(con, path)
         yield con
     finally:
         con.close()

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from p06 import catalog, config
+from p06 import catalog, config, warehouse
 
 # The CLI prints its own summary; Dagster's console log shows only errors (the UI keeps everything).
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -72,6 +72,7 @@ def stale_months(raw: Path, landing: list[str], requested: list[str]) -> tuple[l
     stored, processed = {}, {}
     if con is not None:
         try:
+            warehouse.check_province(con, config.warehouse_path())
             if _has(con, "raw", "publication_state"):
                 stored = dict(con.execute("SELECT period, inputs_sha FROM raw.publication_state").fetchall())
             if _has(con, "raw", "deliveries"):
@@ -118,7 +119,11 @@ def cmd_run(args) -> int:
         print(f"{period}: not a report month ({FIRST_MONTH} to the current month)", file=sys.stderr)
         exit_code = 2
     periods = sorted(p for p in periods if _valid_month(p))
-    stale, reload = stale_months(raw, landing, periods) if periods else ([], set())
+    try:
+        stale, reload = stale_months(raw, landing, periods) if periods else ([], set())
+    except warehouse.WarehouseOfAnotherProvince as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     timings = {"plan (fingerprints)": time.perf_counter() - t0}
     print(f"landing zone {raw}\nwarehouse    {config.warehouse_path()}")
     if stale:
@@ -286,12 +291,12 @@ def _guess_source(path: Path) -> str | None:
 
 def _history(source_id: str, period: str):
     """Earlier months of a source from the analysts' copy (so stock rules can run before filing)."""
-    from p06 import warehouse
     path = config.analyst_copy_path()
     if not path.exists():
         return None
     try:
         with warehouse.connect(path, read_only=True, wait_seconds=0) as con:
+            warehouse.check_province(con, path)           # another province's history compares nothing
             return warehouse.frame(con, "SELECT * FROM staging.observations WHERE source = ? AND period < ?", [source_id, period])
     except Exception:  # noqa: BLE001 (no history is fine: the month-over-month rules are skipped)
         return None

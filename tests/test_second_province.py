@@ -60,3 +60,16 @@ def test_it_loads_into_the_warehouse(tmp_path, nghe_an):
         (result,) = ingest_period(con, raw, "2025-07", ["tre_em"])
         assert result.status == "loaded", result.message
         assert result.units == 3
+
+
+def test_a_warehouse_serves_one_province(tmp_path, monkeypatch):
+    """Nghệ An's figures never land in Thanh Hóa's warehouse: the second province needs a warehouse of its own."""
+    monkeypatch.delenv("P06_PROVINCE", raising=False)
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        assert warehouse.warehouse_province(con) == "38"
+    monkeypatch.setenv("P06_PROVINCE", "40")
+    with pytest.raises(warehouse.WarehouseOfAnotherProvince, match="province 38, but P06_PROVINCE is 40"):
+        with warehouse.connect(tmp_path / "w.duckdb"):
+            pass
+    with warehouse.connect(tmp_path / "w40.duckdb") as con:
+        assert warehouse.warehouse_province(con) == "40"

@@ -234,6 +234,8 @@ def _with_scope_above(grid: Grid, r: int, columns: list[Column], scopes: dict[st
         if text:
             scope, rest = _scope_of(match_key(text), scopes)
             current = (scope, canonical_text(text)) if scope and not rest else None
+        elif grid.filled(r, c) is None:
+            current = None                 # a column without a header ends a group written once
         if current:
             above[c] = current
     if not above:
@@ -339,6 +341,26 @@ def _role_headers(kind: str, unit_kind: str) -> list[str]:
     return list(declared)
 
 
+def _under_header(grid: Grid, start: int, unit_words: set[str]) -> list[int]:
+    """Rows under the header that belong to it: units rows and a column-number row. Rows of text only (units
+    with words not declared) above a column-number row belong to it too."""
+    rows = []
+    for r in range(start, min(start + 3, grid.n_rows)):
+        if _is_column_number_row(grid.rows[r]):
+            return list(range(start, r + 1))
+        if _is_units_row(grid.rows[r], unit_words):
+            rows.append(r)
+        elif any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in grid.rows[r]):
+            break                          # figures: the data begins
+    # no column-number row: only the recognised units rows right under the header
+    kept = []
+    for r in range(start, start + len(rows)):
+        if r not in rows:
+            break
+        kept.append(r)
+    return kept
+
+
 def find_layout(grid: Grid, source: Source, unit_kind: str | None = None) -> Layout | None:
     """The best-scoring header position in the sheet, or None when no row names a count of the source.
 
@@ -368,12 +390,8 @@ def find_layout(grid: Grid, source: Source, unit_kind: str | None = None) -> Lay
             number_col = _match_role(columns, catalog.common()["row_number_headers"], taken)
             grouped = sum(any(len(a) > 1 and _strong(col, a) for a in _alias_keys(source.measure(mid)))
                           for mid, col in measures.items())
-            first = r + depth
-            skipped = []
-            while first < grid.n_rows and len(skipped) < 3 and (
-                    _is_column_number_row(grid.rows[first]) or _is_units_row(grid.rows[first], unit_words)):
-                skipped.append(first)
-                first += 1
+            skipped = _under_header(grid, r + depth, unit_words)
+            first = r + depth + len(skipped)
             layout = Layout(r, depth, first, name_col, code_col, number_col, measures, columns, conflicts, grouped,
                             tuple(skipped))
             if best is None or layout.rank > best.rank:

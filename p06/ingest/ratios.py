@@ -26,7 +26,7 @@ def _percent_points_to_fraction(x: float) -> float:
 
 def _float_decimals(x: float) -> int:
     """Digits after the decimal point of a number's shortest form: 91.4 -> 1, 100.0 -> 0."""
-    text = repr(float(x))
+    text = repr(round(float(x), 9))         # 72.33000000000001 (float noise of 0.7233 * 100) shows 2 decimals
     return 0 if "e" in text or "." not in text else len(text.split(".")[1].rstrip("0"))
 
 

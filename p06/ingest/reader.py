@@ -149,7 +149,7 @@ class SheetReader:
 
     def is_footer(self, r: int) -> bool:
         """A note, a place-and-date line or a signature block: text only, no figures, no unit."""
-        if self.has_figures(r):
+        if self.has_figures(r) or self.row_unit(r, quiet=True)[0] in ("unit", "total"):
             return False
         for value in self.grid.rows[r]:
             if isinstance(value, str):
@@ -385,7 +385,7 @@ class SheetReader:
                          "(write 3.421 as 3421, or send true numbers)")
             return None
         if style.style is not None:
-            self.reading.styles[measure.id] = style.style.name
+            self.reading.styles[measure.id] = style.style.name.split(" (")[0]
         elif any(isinstance(v, str) and v.strip() for _, v in cells):
             self.reading.styles[measure.id] = "digits only"
         else:
