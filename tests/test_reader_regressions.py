@@ -210,6 +210,9 @@ NAMED_LAYOUTS = {
         Layout("dvc/Phụ lục II", fmt="csv", titles=0, header_aliases=(0, 1, 1, 0, 1, 1, 0),
                count_styles=("number",) * 4, ratio_styles=("fraction",), ratio_decimals=(0,),
                periods="month and cumulative", month_first=False), None),
+    "counts under 'Trong tháng' two rows above the leaves (tiem_chung, from the deep profile)": (
+        Layout("tiem_chung/Tiêm chủng", titles=0, total_row="top", count_styles=("number",) * 6,
+               ratio_styles=("fraction",), ratio_decimals=(0,), periods="wrong period only", month_first=False), None),
     "month first, cumulative second (vneid)": (
         Layout("vneid/TongHop", periods="month and cumulative", month_first=True), None),
     "total row on top with merged title lines": (

@@ -222,22 +222,23 @@ def _columns(grid: Grid, r: int, depth: int, scopes: dict[str, list[str]]) -> li
 
 
 def _with_scope_above(grid: Grid, r: int, columns: list[Column], scopes: dict[str, list[str]]) -> list[Column]:
-    """Columns under a scope group in the row just above the header ('Trong tháng' over the leaves read as
-    a one-row header) take that group's scope: a month's column is never read as the cumulative figure."""
-    if r == 0 or not columns:
-        return columns
+    """Columns under a scope group in the rows just above the header ('Trong tháng' over the leaves read as a
+    shallower header) take that group's scope: a month's column is never read as the cumulative figure."""
     above: dict[int, tuple[str, str]] = {}
-    current: tuple[str, str] | None = None
-    for c in range(grid.n_cols):
-        value = grid.filled(r - 1, c)
-        text = str(value).strip() if value is not None else ""
-        if text:
-            scope, rest = _scope_of(match_key(text), scopes)
-            current = (scope, canonical_text(text)) if scope and not rest else None
-        elif grid.filled(r, c) is None:
-            current = None                 # a column without a header ends a group written once
-        if current:
-            above[c] = current
+    for row in range(r - 1, max(r - MAX_DEPTH, -1), -1):
+        if not any(v is not None and str(v).strip() for v in grid.rows[row]):
+            break                              # a blank row: the title lines above say nothing of columns
+        current: tuple[str, str] | None = None
+        for c in range(grid.n_cols):
+            value = grid.filled(row, c)
+            text = str(value).strip() if value is not None else ""
+            if text:
+                scope, rest = _scope_of(match_key(text), scopes)
+                current = (scope, canonical_text(text)) if scope and not rest else None
+            elif grid.filled(r, c) is None:
+                current = None                 # a column without a header ends a group written once
+            if current and c not in above:
+                above[c] = current
     if not above:
         return columns
     return [dataclasses.replace(col, scope=above[col.index][0], scope_text=above[col.index][1])
