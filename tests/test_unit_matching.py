@@ -153,3 +153,17 @@ def test_a_district_matcher_after_the_reform_says_districts_are_gone():
                                   "in 2025-07; districts were abolished on 01/07/2025)")
     assert matcher.explain("Phường Hàm Rồng").startswith(
         "Phường Hàm Rồng (14758) is a commune unit, but this delivery's rows are expected to be district units")
+
+
+def test_a_name_written_with_the_wrong_type_names_the_unit_of_that_name():
+    """'Xã Hàm Rồng' for Phường Hàm Rồng: not 'a unit of Cà Mau' but the province's own unit of that name."""
+    m = UnitMatcher("commune", date(2025, 7, 15))
+    assert m.by_name("Xã Hàm Rồng") is None
+    assert "has Phường Hàm Rồng (14758)" in m.explain("Xã Hàm Rồng")
+
+
+@pytest.mark.parametrize("name, code", [("Thuế cơ sở 01", "TCS01"), ("Thuế cơ sở số 3", "TCS03"),
+                                        ("THUE CO SO 10", "TCS10"), ("Thuế cơ sở 1 tỉnh Thanh Hóa", "TCS01")])
+def test_tax_units_as_offices_write_them(name, code):
+    unit = UnitMatcher("tax_unit", date(2025, 7, 15)).by_name(name)
+    assert unit is not None and unit.unit_code == code

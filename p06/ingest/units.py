@@ -180,10 +180,25 @@ class UnitMatcher:
             return found
         return f"'{text}' matches no unit: expected {self.describe()}"
 
+    def _same_name_other_type(self, text: str) -> str | None:
+        """'Xã Hàm Rồng' where the province has Phường Hàm Rồng: the name is right, the type written is not."""
+        prefix, base, exact = _split(text, self._prefixes)
+        if not prefix:
+            return None
+        units = self._names.keys.get(f"=base {exact}") or self._names.keys.get(f"base {base}") or []
+        if not units or any(_split(u.name_vi, self._prefixes)[0] == prefix for u in units):
+            return None
+        listed = " or ".join(f"{u.name_vi} ({u.unit_code})" for u in units[:3])
+        home = reference.province_name(self.province, self.on)
+        return f"'{text}': {home} has no unit of that type and name, but has {listed}: write its type as it is, or its code"
+
     def _elsewhere(self, text: str) -> str | None:
         units = self._any_time().lookup(text)
         if units:
             return self._other_time_or_kind(units)
+        other_type = self._same_name_other_type(text)
+        if other_type:
+            return other_type
         national = [u for u in _national().lookup(text) if u.province_code != self.province]
         if national:
             now = [u for u in national if u.valid_on(self.on)] or national
