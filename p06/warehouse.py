@@ -163,13 +163,14 @@ def _claim_province(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         con.execute("INSERT OR REPLACE INTO ref.meta VALUES ('province', ?)", [config.province_code()])
 
 
-def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+def open_connection(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    """A connection, waiting while another process holds DuckDB's lock (one writer at a time)."""
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
+        except duckdb.Error as exc:                   # a lock held by another process
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise
             time.sleep(delay)
@@ -182,7 +183,7 @@ def connect(path: Path | None = None, *, read_only: bool = False, wait_seconds: 
     path = Path(path or config.warehouse_path())
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = _open(path, read_only, wait_seconds)
+    con = open_connection(path, read_only, wait_seconds)
     try:
         if not read_only:
             con.execute(DDL)

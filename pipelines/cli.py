@@ -41,18 +41,8 @@ def _instance():
 
 def _connect_read_only(wait_seconds: float = 120.0):
     """The warehouse, read-only (waiting while another process writes it), or None when there is none yet."""
-    import duckdb
     path = config.warehouse_path()
-    deadline, delay = time.monotonic() + wait_seconds, 0.05
-    while path.exists():
-        try:
-            return duckdb.connect(str(path), read_only=True)
-        except duckdb.Error as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-    return None
+    return warehouse.open_connection(path, read_only=True, wait_seconds=wait_seconds) if path.exists() else None
 
 
 def _has(con, schema: str, table: str) -> bool:

@@ -5,34 +5,19 @@ breaks, and old tone placement ('Hoá' for 'Hóa'). Number parsing round trips l
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from layouts.spelling import old_tone_placement, without_diacritics
 
 from p06 import catalog, reference
 from p06.ingest.headers import find_layout, header_column, match_measures
 from p06.ingest.workbook import Grid
 
 SOURCES = catalog.sources()
-TONES = "\u0300\u0301\u0303\u0309\u0323"
-NEW_TONE = re.compile(rf"([oO])([{TONES}])([aAeE])(?!\w)|([uU])([{TONES}])([yY])(?!\w)")
 ALIASES = [(s.id, m.id, alias) for s in SOURCES.values() for m in s.measures for alias in m.headers]
-
-
-def old_tone_placement(text: str) -> str:
-    """'Hóa' -> 'Hoá', 'Thủy' -> 'Thuỷ': the tone moved to the second vowel, as older fonts typed it."""
-    def move(m: re.Match) -> str:
-        first, tone, second = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(5), m.group(6))
-        return first + second + tone
-    return unicodedata.normalize("NFC", NEW_TONE.sub(move, unicodedata.normalize("NFD", text)))
-
-
-def without_diacritics(text: str) -> str:
-    stripped = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    return stripped.replace("đ", "d").replace("Đ", "D")
 
 
 @st.composite
