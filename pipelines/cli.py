@@ -430,7 +430,8 @@ def main(argv: list[str] | None = None) -> int:
     import warnings
     warnings.filterwarnings("ignore", message=".*(preview|beta|experimental).*", category=Warning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    parser = argparse.ArgumentParser(prog="p06", description="Project 06 monthly indicators pipeline", usage=USAGE)
+    parser = argparse.ArgumentParser(prog="p06", description="Project 06 monthly indicators pipeline", epilog=USAGE,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="load, reconcile and publish months of the landing zone")
     run.add_argument("--period", action="append", help="YYYY-MM (repeatable); default: every month folder in raw/")

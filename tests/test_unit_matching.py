@@ -167,3 +167,9 @@ def test_a_name_written_with_the_wrong_type_names_the_unit_of_that_name():
 def test_tax_units_as_offices_write_them(name, code):
     unit = UnitMatcher("tax_unit", date(2025, 7, 15)).by_name(name)
     assert unit is not None and unit.unit_code == code
+
+
+def test_an_old_tax_office_in_a_tax_unit_month_says_when_it_ended():
+    message = UnitMatcher("tax_unit", date(2025, 7, 15)).explain("Chi cục Thuế thành phố Thanh Hóa")
+    assert message.startswith("Chi cục Thuế thành phố Thanh Hóa: no longer a unit after 30/06/2025")
+    assert "expected to be tax units" in UnitMatcher("tax_unit", date(2025, 7, 15)).explain("Xã Mường Lát")

@@ -93,6 +93,16 @@ class _Names:
         return list(found)
 
 
+def _unit_of(kind: str) -> str:
+    """'commune unit', 'tax unit' (not 'tax unit unit')."""
+    label = kind.replace("_", " ")
+    return label if label.endswith("unit") else f"{label} unit"
+
+
+def _units_of(kind: str) -> str:
+    return _unit_of(kind.replace(" ", "_")) + "s"
+
+
 def _day(d: date) -> str:
     return f"{d:%d/%m/%Y}"
 
@@ -155,9 +165,9 @@ class UnitMatcher:
         if not self.units:
             ended = reference.kind_ended(self.unit_kind, self.province) if self.unit_kind in ADMIN_KINDS else None
             why = f"; {_plural(self.unit_kind)} were abolished on {_day(ended)}" if ended and self.on and ended <= self.on else ""
-            return f"units of a kind that exists{when} (there are no {kind} units of {province}{when}{why})"
+            return f"units of a kind that exists{when} (there are no {_units_of(kind)} of {province}{when}{why})"
         names = ", ".join(u.name_vi for u in self.units[:limit])
-        return f"one of the {len(self.units)} {kind} units of {province}{when} ({names}, ...)"
+        return f"one of the {len(self.units)} {_units_of(kind)} of {province}{when} ({names}, ...)"
 
     # ------------------------------------------------------------------ why a name or code matches no unit
 
@@ -212,8 +222,7 @@ class UnitMatcher:
         """The province's administrative units (and units of this kind) of any time."""
         if self._all_times is None:
             units = [u for k in ADMIN_KINDS if k != "province" for u in reference.units(k, self.province)]
-            if self.unit_kind not in ADMIN_KINDS:
-                units += reference.units(self.unit_kind, self.province)
+            units += [u for k in reference.declared_kinds(self.province) for u in reference.units(k, self.province)]
             self._all_times = _Names(units, self._prefixes)
         return self._all_times
 
@@ -238,8 +247,8 @@ class UnitMatcher:
             return f"{unit.name_vi}: a unit only from {_day(unit.valid_from)}{month}"
         if unit.unit_kind == self.unit_kind and unit.valid_on(on):
             return f"{unit.name_vi} ({unit.unit_code}) is one of the units expected: {self.describe()}"
-        return (f"{unit.name_vi} ({unit.unit_code}) is a {unit.unit_kind.replace('_', ' ')} unit, but this delivery's "
-                f"rows are expected to be {self.unit_kind.replace('_', ' ')} units: {self.describe()}")
+        return (f"{unit.name_vi} ({unit.unit_code}) is a {_unit_of(unit.unit_kind)}, but this delivery's "
+                f"rows are expected to be {_units_of(self.unit_kind)}: {self.describe()}")
 
 
 @cache
