@@ -185,11 +185,6 @@ def _is_units_row(values: list, unit_words: set[str]) -> bool:
     return len(present) >= 2 and all(v in unit_words or not v for v in present)
 
 
-def is_under_header_row(values: list) -> bool:
-    """A units row or a column-number row: part of the header block, not data."""
-    return _is_column_number_row(values) or _is_units_row(values, _unit_words())
-
-
 def _unit_words() -> set[str]:
     return {match_key(w) for w in catalog.common().get("unit_of_measure_words", [])}
 
