@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,21 @@ def staging_rows(con, source: str, period: str) -> list[tuple]:
     return con.execute(
         "SELECT * FROM staging.observations WHERE source = ? AND period = ? ORDER BY sheet, cell, measure",
         [source, period]).fetchall()
+
+
+@contextmanager
+def landing_env(raw: Path, warehouse_dir: Path):
+    """P06_RAW_DIR and P06_WAREHOUSE_DIR pointed at a test's landing zone and warehouse, restored after."""
+    saved = {k: os.environ.get(k) for k in ("P06_RAW_DIR", "P06_WAREHOUSE_DIR")}
+    os.environ["P06_RAW_DIR"], os.environ["P06_WAREHOUSE_DIR"] = str(raw), str(warehouse_dir)
+    try:
+        yield {"raw": raw, "warehouse": warehouse_dir}
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @pytest.fixture

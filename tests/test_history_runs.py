@@ -1,11 +1,11 @@
 """A generated history of a few months, run as `p06 run` runs it: one Dagster run over the months, the
 unchanged fast path, a corrected re-send that republishes only what depends on it."""
-import os
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import landing_env
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import history  # noqa: E402
@@ -22,14 +22,8 @@ def env(tmp_path_factory):
     base = tmp_path_factory.mktemp("history")
     raw = base / "raw"
     history.write_history(raw, MONTHS[0], MONTHS[-1])
-    saved = {k: os.environ.get(k) for k in ("P06_RAW_DIR", "P06_WAREHOUSE_DIR")}
-    os.environ["P06_RAW_DIR"], os.environ["P06_WAREHOUSE_DIR"] = str(raw), str(base / "warehouse")
-    yield {"raw": raw, "warehouse": base / "warehouse"}
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with landing_env(raw, base / "warehouse") as env:
+        yield env
 
 
 @pytest.fixture(scope="module")

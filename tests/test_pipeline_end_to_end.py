@@ -1,12 +1,11 @@
 """The whole monthly job, as `p06 run` and Dagster run it, on the sample months in a temporary warehouse."""
 import json
-import os
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
-from conftest import SAMPLE_MONTHS, copy_samples, make_newer, sample_file
+from conftest import SAMPLE_MONTHS, copy_samples, landing_env, make_newer, sample_file
 from openpyxl import Workbook
 
 from p06.publish.comments import missing_comments, write_data_dictionary
@@ -21,14 +20,8 @@ MANIFEST = json.loads((REPO / "raw" / "MANIFEST.json").read_text())
 def env(tmp_path_factory):
     base = tmp_path_factory.mktemp("e2e")
     raw = copy_samples(base)
-    saved = {k: os.environ.get(k) for k in ("P06_RAW_DIR", "P06_WAREHOUSE_DIR")}
-    os.environ["P06_RAW_DIR"], os.environ["P06_WAREHOUSE_DIR"] = str(raw), str(base / "warehouse")
-    yield {"raw": raw, "warehouse": base / "warehouse"}
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with landing_env(raw, base / "warehouse") as env:
+        yield env
 
 
 @pytest.fixture(scope="module")
