@@ -499,3 +499,12 @@ def test_a_misspelt_field_in_a_source_declaration_is_refused(tmp_path):
                     "  - {id: m, label_vi: a, label_en: b, kind: count, requried: true, headers: [A]}\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"x\.yaml: measures\[0\] \(m\)\.requried: unknown field"):
         _source_from(path)
+
+
+def test_a_unit_of_measure_flattened_into_the_header(tmp_path):
+    """'Tổng số trẻ em - (người)': the unit of measure written after the header, as a Hồ Chí Minh City
+    template did (tried by hand with P06_PROVINCE=79)."""
+    header = ["STT", "Huyện/thị xã/thành phố", "Tổng số trẻ em - (người)", "Số trẻ em đã cập nhật, chuẩn hóa (người)", "Tỷ lệ"]
+    read = read_file(write_xlsx(tmp_path / "t.xlsx", tre_em_sheet(header=header)), SOURCES["tre_em"], "2023-09")
+    assert values(read, "children") == {"380": 129092, "381": 16494, "384": 10666}
+    assert values(read, "children_updated") == {"380": 112024, "381": 13478, "384": 8253}

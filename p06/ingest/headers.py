@@ -17,6 +17,7 @@ import dataclasses
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from p06 import catalog
 from p06.catalog import Measure, Source
@@ -151,6 +152,8 @@ def _column(index: int, texts: list[str], cells: list[str], hidden: bool, scopes
                     keys.append(rest)
             if keys:
                 options.append(tuple(keys))
+                if len(keys) > 1 and keys[-1] in _unit_words():
+                    options.append(tuple(keys[:-1]))      # 'Tổng số trẻ em - (người)': the unit of measure
         if options:
             per_part.append(options)
             path.append(canonical_text(text))
@@ -185,8 +188,9 @@ def _is_units_row(values: list, unit_words: set[str]) -> bool:
     return len(present) >= 2 and all(v in unit_words or not v for v in present)
 
 
-def _unit_words() -> set[str]:
-    return {match_key(w) for w in catalog.common().get("unit_of_measure_words", [])}
+@cache
+def _unit_words() -> frozenset[str]:
+    return frozenset(match_key(w) for w in catalog.common().get("unit_of_measure_words", []))
 
 
 def _columns(grid: Grid, r: int, depth: int, scopes: dict[str, list[str]]) -> list[Column]:
