@@ -1,0 +1,82 @@
+"""`p06 findings`: the findings register on the command line.
+
+`p06 findings [--period P] [--all]` lists open findings (all statuses with --all) from the analysts' copy;
+`p06 findings accept KEY --note "..." [--by NAME]` records that a person confirmed the figure: it writes the
+warehouse, writes the month's workbook, report draft and tables again (the finding leaves the discrepancies
+sent back to departments) and publishes the analysts' copy.
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+
+from p06 import config, warehouse
+from p06.reconcile import register
+
+LIST_COLUMNS = ("finding_key", "period", "source", "unit_code", "rule_id", "status", "first_seen", "message_en")
+
+
+def add_parser(sub) -> None:
+    findings = sub.add_parser("findings", help="list open reconciliation findings; accept one (a person confirmed the figure)")
+    findings.add_argument("--period", help="YYYY-MM: only this month")
+    findings.add_argument("--all", action="store_true", help="every finding of the register: open, resolved, accepted")
+    action = findings.add_subparsers(dest="action")
+    accept = action.add_parser("accept", help="record that a person confirmed the finding's figure is right")
+    accept.add_argument("key", help="the finding's key as `p06 findings` prints it, or its 8-character hash")
+    accept.add_argument("--note", required=True, help="why the figure is right (who confirmed it, which document)")
+    accept.add_argument("--by", help="who confirms (default: the operating-system user)")
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "-"
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def cmd_findings(args) -> int:
+    return _accept(args) if args.action == "accept" else _list(args)
+
+
+def _list(args) -> int:
+    path = config.analyst_copy_path()
+    if not path.exists():
+        print(f"no published copy at {path}: run `p06 run` first", file=sys.stderr)
+        return 2
+    with warehouse.connect(path, read_only=True) as con:
+        rows = register.listed(con, args.period, everything=args.all)
+    columns = LIST_COLUMNS if args.all else tuple(c for c in LIST_COLUMNS if c != "status")
+    print(f"{len(rows)} {'finding(s) in the register' if args.all else 'open finding(s)'}"
+          + (f" of {args.period}" if args.period else ""))
+    for row in rows:
+        head = "  ".join(_shown(row[c]) for c in columns if c not in ("finding_key", "message_en"))
+        print(f"\n{row['finding_key']}\n  {head}\n  {row['message_en']}")
+        if row["status"] == "accepted" or row["note"]:
+            print(f"  accepted by {row['accepted_by']} on {_shown(row['accepted_at'])}: {row['note']}")
+    if rows and not args.all:
+        print('\nconfirm a figure: p06 findings accept KEY --note "..."')
+    return 0
+
+
+def _accept(args) -> int:
+    from p06.publish import exports, snapshot
+    if not config.warehouse_path().exists():
+        print(f"no warehouse at {config.warehouse_path()}: run `p06 run` first", file=sys.stderr)
+        return 2
+    with contextlib.nullcontext():  # WRITER LOCK (lead): `with writer_lock(config.warehouse_dir()):` from p06/lock.py
+        with warehouse.connect() as con:
+            try:
+                with warehouse.transaction(con):
+                    row = register.accept(con, args.key, args.note, args.by)
+            except (register.UnknownFinding, ValueError) as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            period = row["period"]
+            out = exports.export_dir(config.warehouse_dir(), period)
+            if (out / f"DA06_{period}.xlsx").exists():     # the month's files without the accepted finding
+                exports._write(con, period, out)
+            snapshot.publish_copy(config.warehouse_path(), config.analyst_copy_path(), con=con)
+    print(f"accepted {row['finding_key']}\n  by {row['accepted_by']} on {_shown(row['accepted_at'])}: {row['note']}\n"
+          f"  no longer in the discrepancies of {period} (workbook, report draft); analysts' copy updated")
+    return 0
