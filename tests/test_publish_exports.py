@@ -74,7 +74,7 @@ def test_export_period_writes_every_output(published):
 def test_workbook_headline_holds_september_province_figures(published):
     wb = load_workbook(published["outputs"]["workbook"])
     assert wb.sheetnames == ["Chỉ tiêu chính", "Theo đơn vị", "Phụ lục II", "Phụ lục III",
-                             "Sai lệch cần phản hồi", "Tình trạng nộp số liệu"]
+                             "Sai lệch cần phản hồi", "Tình trạng nộp số liệu", "Đính chính"]
     ws = wb["Chỉ tiêu chính"]
     assert ws.freeze_panes == "A2"
     rows = {r["Mã chỉ tiêu"]: r for r in _sheet_rows(ws)}
