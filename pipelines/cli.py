@@ -252,6 +252,7 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
             print(f"\n{period}")
         print("\n".join(lines))
         print("\n".join(_findings_summary(con, period)))
+        print("\n".join(findings_cmd.summary_lines(con, period)))          # vintage, findings accepted
         exit_code = max(exit_code, 1 if rejected else 0)
         exported = config.warehouse_dir() / "exports" / period
         if (exported / f"DA06_{period}.xlsx").exists():

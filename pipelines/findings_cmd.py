@@ -27,6 +27,16 @@ def add_parser(sub) -> None:
     accept.add_argument("--by", help="who confirms (default: the operating-system user)")
 
 
+def summary_lines(con, period: str) -> list[str]:
+    """`p06 run`'s lines on the month's vintage and on its findings a person accepted (not sent back)."""
+    from p06.publish import vintages
+    lines = [line for line in [vintages.summary_line(con, period)] if line]
+    accepted = [r for r in register.listed(con, period, everything=True) if r["status"] == "accepted"]
+    if accepted:
+        lines.append(f"  accepted (not sent back): {len(accepted)} finding(s): p06 findings --all --period {period}")
+    return lines
+
+
 def _shown(value) -> str:
     if value is None:
         return "-"

@@ -201,6 +201,16 @@ def current(con: duckdb.DuckDBPyConnection, period: str) -> dict | None:
     return dict(zip(("vintage", "published_at", "previous_vintage", "errata"), row)) if row else None
 
 
+def summary_line(con: duckdb.DuckDBPyConnection, period: str) -> str | None:
+    """For `p06 run`'s summary: '  published: vintage 2 of 30/11/2026 09:07 (2 figures corrected, marts.errata)'."""
+    info = current(con, period)
+    if info is None:
+        return None
+    corrected = f"{info['errata']} figure(s) corrected since vintage {info['previous_vintage']}, marts.errata" \
+        if info["previous_vintage"] else "first publication"
+    return f"  published: vintage {info['vintage']} of {info['published_at']:%d/%m/%Y %H:%M} ({corrected})"
+
+
 def errata_rows(con: duckdb.DuckDBPyConnection, period: str, vintage: int) -> list[dict]:
     """The errata of a vintage (what changed since the previous one), province first, by indicator and unit."""
     cursor = con.execute(f"SELECT * FROM {ERRATA} WHERE period = ? AND vintage = ? "
