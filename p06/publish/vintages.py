@@ -138,25 +138,33 @@ def _cause(source: str, new: dict, old: dict, release_changed: tuple[bool, bool]
 
 def _write_errata(con: duckdb.DuckDBPyConnection, period: str, vintage: int, previous: tuple, parts: dict,
                   published_at: datetime) -> int:
-    changed = con.execute(f"""
-        WITH n AS (SELECT * FROM {HISTORY} WHERE period = $period AND vintage = $new),
-             o AS (SELECT * FROM {HISTORY} WHERE period = $period AND vintage = $old)
-        SELECT coalesce(n.unit_level, o.unit_level), coalesce(n.unit_code, o.unit_code), coalesce(n.unit_name, o.unit_name),
-               coalesce(n.indicator_code, o.indicator_code), coalesce(n.indicator_name_vi, o.indicator_name_vi),
-               coalesce(n.source, o.source), o.value, n.value
-        FROM n FULL JOIN o ON n.unit_level = o.unit_level AND n.unit_code = o.unit_code
-                          AND n.indicator_code = o.indicator_code
-        WHERE (n.value IS NULL) <> (o.value IS NULL)
-           OR abs(n.value - o.value) > {TOLERANCE} * greatest(1, abs(o.value))
-        ORDER BY 4, 1, 2""", {"period": period, "new": vintage, "old": previous[0]}).fetchall()
+    """One marts.errata row per indicator figure of the month that differs from the previous vintage's."""
     new_files, old_files = _month_files(con, period, vintage), _month_files(con, period, previous[0])
     release_changed = (parts["catalog_sha"] != previous[2], parts["code_sha"] != previous[3])
-    for level, code, name, indicator, indicator_vi, source, old, new in changed:
-        cause, file, sha = _cause(source, new_files, old_files, release_changed)
-        con.execute(f"INSERT INTO {ERRATA} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [period, vintage, previous[0], published_at, level, code, name, indicator, indicator_vi, source,
-                     old, new, cause, file, sha])
-    return len(changed)
+    sources = [s for (s,) in con.execute(f"SELECT DISTINCT source FROM {HISTORY} WHERE period = ? AND vintage IN (?, ?)",
+                                         [period, vintage, previous[0]]).fetchall()]
+    con.execute("CREATE OR REPLACE TEMP TABLE _errata_causes (source VARCHAR, cause VARCHAR, file VARCHAR, sha256 VARCHAR)")
+    try:
+        if sources:
+            con.executemany("INSERT INTO _errata_causes VALUES (?, ?, ?, ?)",
+                            [[s, *_cause(s, new_files, old_files, release_changed)] for s in sources])
+        (count,), = con.execute(f"""
+            INSERT INTO {ERRATA}
+            WITH n AS (SELECT * FROM {HISTORY} WHERE period = $period AND vintage = $new),
+                 o AS (SELECT * FROM {HISTORY} WHERE period = $period AND vintage = $old)
+            SELECT $period, $new, $old, $at, coalesce(n.unit_level, o.unit_level), coalesce(n.unit_code, o.unit_code),
+                   coalesce(n.unit_name, o.unit_name), coalesce(n.indicator_code, o.indicator_code),
+                   coalesce(n.indicator_name_vi, o.indicator_name_vi), coalesce(n.source, o.source), o.value, n.value,
+                   coalesce(c.cause, 'unexplained'), c.file, c.sha256
+            FROM n FULL JOIN o ON n.unit_level = o.unit_level AND n.unit_code = o.unit_code
+                              AND n.indicator_code = o.indicator_code
+            LEFT JOIN _errata_causes c ON c.source = coalesce(n.source, o.source)
+            WHERE (n.value IS NULL) <> (o.value IS NULL)
+               OR abs(n.value - o.value) > {TOLERANCE} * greatest(1, abs(o.value))""",
+                                {"period": period, "new": vintage, "old": previous[0], "at": published_at}).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _errata_causes")
+    return count
 
 
 def record(con: duckdb.DuckDBPyConnection, periods: list[str], published_at: datetime | None = None) -> dict[str, int]:
