@@ -228,12 +228,12 @@ def errata_rows(con: duckdb.DuckDBPyConnection, period: str, vintage: int) -> li
 
 
 class VintageTexts(Declared):
-    """catalog/publication_texts.yaml: what the report draft and the workbook say about their vintage."""
+    """What the report draft and the workbook say about the vintage (publication of the month) they show."""
 
     report_line: str
     """The draft's line: {vintage}, {date} (dd/mm/yyyy hh:mm), {previous} (the vintage it replaces: a phrase or '')."""
     replaces: str
-    """The phrase naming the vintage replaced ({previous}); empty for a first publication."""
+    """The phrase naming the vintage replaced ({previous}); a first publication says none."""
     workbook_line: str
     """The line under the headline sheet's table (same fields as report_line, and {errata}: how many figures changed)."""
     errata_sheet: str
