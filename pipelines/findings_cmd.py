@@ -13,7 +13,8 @@ import sys
 from p06 import config, warehouse
 from p06.reconcile import register
 
-LIST_COLUMNS = ("finding_key", "period", "source", "unit_code", "rule_id", "status", "first_seen", "message_en")
+LIST_COLUMNS = {"period": "period", "source": "source", "unit_code": "unit", "rule_id": "rule", "status": "status",
+                "first_seen": "first seen"}
 
 
 def add_parser(sub) -> None:
@@ -56,11 +57,11 @@ def _list(args) -> int:
         return 2
     with warehouse.connect(path, read_only=True) as con:
         rows = register.listed(con, args.period, everything=args.all)
-    columns = LIST_COLUMNS if args.all else tuple(c for c in LIST_COLUMNS if c != "status")
+    columns = {c: label for c, label in LIST_COLUMNS.items() if args.all or c != "status"}
     print(f"{len(rows)} {'finding(s) in the register' if args.all else 'open finding(s)'}"
           + (f" of {args.period}" if args.period else ""))
     for row in rows:
-        head = "  ".join(_shown(row[c]) for c in columns if c not in ("finding_key", "message_en"))
+        head = ", ".join(f"{label} {_shown(row[c])}" for c, label in columns.items())
         print(f"\n{row['finding_key']}\n  {head}\n  {row['message_en']}")
         if row["status"] == "accepted" or row["note"]:
             print(f"  accepted by {row['accepted_by']} on {_shown(row['accepted_at'])}: {row['note']}")
