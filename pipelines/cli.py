@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from p06 import catalog, config, warehouse
+from pipelines import findings_cmd
 
 # The CLI prints its own summary; Dagster's console log shows only errors (the UI keeps everything).
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -16,7 +17,9 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 USAGE = """p06 run [--period YYYY-MM ...]     load, reconcile and publish months of the landing zone
 p06 check PATH [--source S] [--period YYYY-MM]   read one delivery as the pipeline would; load nothing
 p06 sql "SELECT ..." [--csv]        query the analysts' copy of the warehouse
-p06 docs                            regenerate docs/data_dictionary.md (warehouse comments) and docs/declarations.md"""
+p06 docs                            regenerate docs/data_dictionary.md (warehouse comments) and docs/declarations.md
+p06 findings [--period YYYY-MM] [--all]           open reconciliation findings (the findings register)
+p06 findings accept KEY --note "..." [--by NAME]  a person confirmed the figure: no longer sent back"""
 
 
 def _instance():
@@ -249,6 +252,7 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
             print(f"\n{period}")
         print("\n".join(lines))
         print("\n".join(_findings_summary(con, period)))
+        print("\n".join(findings_cmd.summary_lines(con, period)))          # vintage, findings accepted
         exit_code = max(exit_code, 1 if rejected else 0)
         exported = config.warehouse_dir() / "exports" / period
         if (exported / f"DA06_{period}.xlsx").exists():
@@ -443,8 +447,10 @@ def main(argv: list[str] | None = None) -> int:
     sql.add_argument("query")
     sql.add_argument("--csv", action="store_true", help="print CSV")
     sub.add_parser("docs", help="regenerate docs/data_dictionary.md (warehouse comments) and docs/declarations.md (models)")
+    findings_cmd.add_parser(sub)
     args = parser.parse_args(argv)
-    return {"run": cmd_run, "check": cmd_check, "sql": cmd_sql, "docs": cmd_docs}[args.command](args)
+    return {"run": cmd_run, "check": cmd_check, "sql": cmd_sql, "docs": cmd_docs,
+            "findings": findings_cmd.cmd_findings}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ def test_export_period_writes_every_output(published):
 def test_workbook_headline_holds_september_province_figures(published):
     wb = load_workbook(published["outputs"]["workbook"])
     assert wb.sheetnames == ["Chỉ tiêu chính", "Theo đơn vị", "Phụ lục II", "Phụ lục III",
-                             "Sai lệch cần phản hồi", "Tình trạng nộp số liệu"]
+                             "Sai lệch cần phản hồi", "Tình trạng nộp số liệu", "Đính chính"]
     ws = wb["Chỉ tiêu chính"]
     assert ws.freeze_panes == "A2"
     rows = {r["Mã chỉ tiêu"]: r for r in _sheet_rows(ws)}
@@ -406,11 +406,11 @@ def test_analysts_doc_queries_run_on_the_published_copy(published, tmp_path):
     doc = (config.REPO_DIR / "docs" / "analysts.md").read_text(encoding="utf-8")
     assert "duckdb-cli" in doc and "p06 sql" in doc and "read_only=True" in doc
     queries = re.findall(r"```sql\n(.*?)```", doc, flags=re.S)
-    assert len(queries) == 4
+    assert len(queries) == 7
     copy = snapshot.publish_copy(published["db"], tmp_path / "p06_published.duckdb")
     tables = {t for (t,) in duckdb.connect(str(copy), read_only=True).execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'").fetchall()}
-    ranking, trend, crosswalk, findings = queries
+    ranking, trend, crosswalk, findings, *audit = queries     # audit: as published on, errata, open findings
     columns, rows = snapshot.query(ranking, copy)
     assert len(rows) == 27 and rows[0][0] == 1 and columns[:3] == ["rank", "unit_code", "unit_name"]
     _, rows = snapshot.query(trend, copy)
@@ -420,3 +420,6 @@ def test_analysts_doc_queries_run_on_the_published_copy(published, tmp_path):
                                             ("Phường Đông Quang", "part")]
     if "reconciliation_findings" in tables:
         snapshot.query(findings, copy)
+    if {"publications", "findings_register"} <= tables:
+        for sql in audit:                       # run for their values in tests/test_vintages.py
+            snapshot.query(sql, copy)

@@ -80,6 +80,8 @@ def _sections() -> list[str]:
                          (TargetReference, "an indicator's `target`"), (PublicServices, "`public_services`"),
                          (Appendix, "an entry of `public_services.appendices`")]:
         lines += model_section(model, where)
+    from p06.publish.vintages import VintageTexts
+    lines += model_section(VintageTexts, "catalog/publication_texts.yaml")
     return lines
 
 

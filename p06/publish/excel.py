@@ -21,8 +21,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from p06 import catalog
+from p06.publish import workbook_vintage
 from p06.publish.files import read_table
 from p06.publish.indicator_catalog import Appendix, load
+from p06.reconcile import register
 
 COUNT_FORMAT = "#,##0"
 PERCENT_FORMAT = "0.00%"
@@ -32,7 +34,8 @@ LABELS_VI = {"ok": "Đạt", "warning": "Cảnh báo", "error": "Lỗi",
              "delivered": "Đã nhận", "missing": "Chưa nhận",
              "province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "Cấp xã", "tax_office": "Chi cục Thuế",
              "tax_unit": "Thuế cơ sở", "service": "Dịch vụ công", "partial": "Thiếu số liệu một số đơn vị",
-             "units": "Cộng từ các đơn vị", "unit_row": "Số liệu của đơn vị", "total_row": "Dòng tổng của đơn vị gửi"}
+             "units": "Cộng từ các đơn vị", "unit_row": "Số liệu của đơn vị", "total_row": "Dòng tổng của đơn vị gửi",
+             "open": "Chưa xử lý", "accepted": "Đã xác nhận đúng", "resolved": "Đã khắc phục"}
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 MAX_WIDTH = 60
 
@@ -98,7 +101,10 @@ def sheets() -> tuple[Sheet, ...]:
                Col("unit_code", "Mã đơn vị"), Col("unit_name", "Đơn vị"), Col("rule_id", "Quy tắc"),
                Col("measure_vi", "Số liệu"), Col("message_vi", "Nội dung"), Col("actual", "Số báo cáo", "figure"),
                Col("expected", "Số tính lại", "figure"), Col("difference", "Chênh lệch", "figure"),
-               Col("file", "Tệp"), Col("sheet", "Trang tính"), Col("cell", "Ô")),
+               Col("file", "Tệp"), Col("sheet", "Trang tính"), Col("cell", "Ô"),
+               Col("status", "Tình trạng", "label"), Col("first_seen", "Phát hiện lần đầu", "datetime"),
+               Col("finding_key", "Mã sai lệch")),
+              keep=lambda r: r.get("status") != "accepted",      # a confirmed figure is not sent back again
               order=("severity_rank", "source", "unit_code", "rule_id")),
         Sheet("Tình trạng nộp số liệu", "source_completeness",
               (Col("source", "Nguồn"), Col("department_vi", "Đơn vị gửi"), Col("status", "Tình trạng", "label"),
@@ -231,8 +237,11 @@ def write_workbook(con: duckdb.DuckDBPyConnection, period: str, path: Path) -> P
     for sheet in sheets():
         if sheet.table not in tables:
             tables[sheet.table] = [_with_labels(sheet.table, r) for r in read_table(con, sheet.table, period)]
+            if sheet.table == "reconciliation_findings":       # status and first seen, from the findings register
+                tables[sheet.table] = register.with_status(con, tables[sheet.table])
         rows = [r for r in tables[sheet.table] if sheet.keep(r)]
         _write_sheet(wb.create_sheet(sheet.title), sheet, rows, codes)
+    workbook_vintage.add(wb, con, period)         # the vintage under the headline table; the errata sheet
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp.xlsx")

@@ -12,7 +12,7 @@ from types import ModuleType
 import duckdb
 import polars as pl
 
-from p06.publish import comments, completeness, indicators, services
+from p06.publish import comments, completeness, indicators, services, vintages
 from p06.publish.files import check_period
 from p06.warehouse import transaction
 
@@ -62,5 +62,6 @@ def publish_periods(con: duckdb.DuckDBPyConnection, periods: list[str]) -> dict[
             for period in periods:
                 counts[name] = counts.get(name, 0) + _replace(con, module.TABLE, module.COLUMNS,
                                                               module.compute(con, period), period)
+        vintages.record(con, periods)           # a new vintage of each month whose published rows changed
         comments.apply_comments(con)
     return counts

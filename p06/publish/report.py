@@ -19,8 +19,10 @@ import duckdb
 import yaml
 
 from p06 import catalog, config, periods, reference, vntext
+from p06.publish import vintages
 from p06.publish.files import read_table
 from p06.publish.indicator_catalog import Indicator, PublicServices, load
+from p06.reconcile import register
 
 TEMPLATES_FILE = config.CATALOG_DIR / "report_templates.yaml"
 FIXED_FIELDS = {"as_of", "month", "province"}
@@ -144,7 +146,7 @@ class Draft:
         completeness = {r["source"]: r for r in read_table(con, "source_completeness", period)}
         self.delivery = {s: completeness.get(s) for s, src in catalog.sources().items()   # None: nothing published
                          if src.expected_in(period) or s in completeness}
-        self.findings = read_table(con, "reconciliation_findings", period)
+        self.findings = register.outstanding(con, read_table(con, "reconciliation_findings", period))   # not accepted
         dates = [r["as_of_date"] for r in completeness.values() if r["as_of_date"]]
         self.as_of = as_of_text(max(dates) if dates else None)
         name = reference.province_name(on=periods.period_end(period))       # 'Tỉnh Thanh Hóa' -> 'tỉnh Thanh Hóa'
@@ -286,7 +288,7 @@ class Draft:
 
 def render_report(con: duckdb.DuckDBPyConnection, period: str) -> str:
     """The report draft of the month as Markdown text."""
-    return Draft(con, period).markdown()
+    return Draft(con, period).markdown() + vintages.report_line(con, period)     # the draft states its vintage
 
 
 def write_report(con: duckdb.DuckDBPyConnection, period: str, path: Path) -> Path:

@@ -15,7 +15,7 @@ import polars as pl
 
 from p06 import warehouse
 from p06.landing import history_window, month_before
-from p06.reconcile import engine
+from p06.reconcile import engine, register
 from p06.reconcile.frames import OBSERVATION_SCHEMA
 from p06.reconcile.rules import Rule, load_rules
 
@@ -123,6 +123,7 @@ def reconcile_periods(con: duckdb.DuckDBPyConnection, periods: Sequence[str],
         for result in results.values():
             _replace(con, FINDINGS_TABLE, result.period, result.findings, stamp)
             _replace(con, SUMMARY_TABLE, result.period, result.summary, stamp)
+        register.follow(con, periods, stamp)            # the findings register (p06/reconcile/register.py)
     return results
 
 

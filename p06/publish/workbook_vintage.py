@@ -1,0 +1,53 @@
+"""What the month's workbook says about its vintage: a line under the headline sheet's table, and a sheet
+listing the errata of this vintage (the figures it changed since the previous one, and why).
+
+Wordings come from catalog/publication_texts.yaml (p06.publish.vintages.texts).
+"""
+from __future__ import annotations
+
+import duckdb
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from p06.publish import vintages
+from p06.publish.indicator_catalog import load
+
+
+def _errata_sheet():
+    from p06.publish.excel import Col, Sheet  # excel imports this module
+    return Sheet(vintages.texts().errata_sheet, "errata", (
+        Col("unit_level", "Cấp", "label"), Col("unit_code", "Mã đơn vị"), Col("unit_name", "Đơn vị"),
+        Col("indicator_code", "Mã chỉ tiêu"), Col("indicator_name_vi", "Chỉ tiêu"),
+        Col("old_value", "Số đã công bố lần trước", "decimals"), Col("new_value", "Số đính chính", "decimals"),
+        Col("difference", "Chênh lệch", "decimals"), Col("cause_vi", "Nguyên nhân"),
+        Col("file", "Tệp gửi lại"), Col("sha256", "Mã băm SHA-256 của tệp")))
+
+
+def _rows(con: duckdb.DuckDBPyConnection, period: str, vintage: int) -> list[dict]:
+    causes, indicators = vintages.texts().causes, load().indicators
+    rows = []
+    for row in vintages.errata_rows(con, period, vintage):
+        indicator = indicators.get(row["indicator_code"])
+        old, new = row["old_value"], row["new_value"]
+        rows.append({**row, "decimals": indicator.decimals if indicator else 2, "cause_vi": causes[row["cause"]],
+                     "difference": new - old if old is not None and new is not None else None})
+    return rows
+
+
+def add(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -> None:
+    """Write the vintage line under the first (headline) sheet's table and add the errata sheet."""
+    from p06.publish.excel import _write_sheet
+    info = vintages.current(con, period)
+    if info is None or not wb.worksheets:
+        return
+    headline = wb.worksheets[0]
+    headline.append([])
+    headline.append([vintages.workbook_line(con, period)])
+    headline.cell(row=headline.max_row, column=1).font = Font(italic=True)
+    sheet = _errata_sheet()
+    ws = wb.create_sheet(sheet.title)
+    rows = _rows(con, period, info["vintage"])
+    _write_sheet(ws, sheet, rows, list(load().indicators))
+    if not rows:
+        ws.append([])
+        ws.append([vintages.texts().errata_none if info["previous_vintage"] else vintages.texts().errata_first])

@@ -1,0 +1,93 @@
+"""`p06 findings`: the findings register on the command line.
+
+`p06 findings [--period P] [--all]` lists open findings (all statuses with --all) from the analysts' copy;
+`p06 findings accept KEY --note "..." [--by NAME]` records that a person confirmed the figure: it writes the
+warehouse, writes the month's workbook, report draft and tables again (the finding leaves the discrepancies
+sent back to departments) and publishes the analysts' copy.
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+
+from p06 import config, warehouse
+from p06.reconcile import register
+
+LIST_COLUMNS = {"period": "period", "source": "source", "unit_code": "unit", "rule_id": "rule", "status": "status",
+                "first_seen": "first seen"}
+
+
+def add_parser(sub) -> None:
+    findings = sub.add_parser("findings", help="list open reconciliation findings; accept one (a person confirmed the figure)")
+    findings.add_argument("--period", help="YYYY-MM: only this month")
+    findings.add_argument("--all", action="store_true", help="every finding of the register: open, resolved, accepted")
+    action = findings.add_subparsers(dest="action")
+    accept = action.add_parser("accept", help="record that a person confirmed the finding's figure is right")
+    accept.add_argument("key", help="the finding's key as `p06 findings` prints it, or its 8-character hash")
+    accept.add_argument("--note", required=True, help="why the figure is right (who confirmed it, which document)")
+    accept.add_argument("--by", help="who confirms (default: the operating-system user)")
+
+
+def summary_lines(con, period: str) -> list[str]:
+    """`p06 run`'s lines on the month's vintage and on its findings a person accepted (not sent back)."""
+    from p06.publish import vintages
+    lines = [line for line in [vintages.summary_line(con, period)] if line]
+    accepted = [r for r in register.listed(con, period, everything=True) if r["status"] == "accepted"]
+    if accepted:
+        lines.append(f"  accepted (not sent back): {len(accepted)} finding(s): p06 findings --all --period {period}")
+    return lines
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "-"
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def cmd_findings(args) -> int:
+    return _accept(args) if args.action == "accept" else _list(args)
+
+
+def _list(args) -> int:
+    path = config.analyst_copy_path()
+    if not path.exists():
+        print(f"no published copy at {path}: run `p06 run` first", file=sys.stderr)
+        return 2
+    with warehouse.connect(path, read_only=True) as con:
+        rows = register.listed(con, args.period, everything=args.all)
+    columns = {c: label for c, label in LIST_COLUMNS.items() if args.all or c != "status"}
+    print(f"{len(rows)} {'finding(s) in the register' if args.all else 'open finding(s)'}"
+          + (f" of {args.period}" if args.period else ""))
+    for row in rows:
+        head = ", ".join(f"{label} {_shown(row[c])}" for c, label in columns.items())
+        print(f"\n{row['finding_key']}\n  {head}\n  {row['message_en']}")
+        if row["status"] == "accepted" or row["note"]:
+            print(f"  accepted by {row['accepted_by']} on {_shown(row['accepted_at'])}: {row['note']}")
+    if rows and not args.all:
+        print('\nconfirm a figure: p06 findings accept KEY --note "..."')
+    return 0
+
+
+def _accept(args) -> int:
+    from p06.publish import exports, snapshot
+    if not config.warehouse_path().exists():
+        print(f"no warehouse at {config.warehouse_path()}: run `p06 run` first", file=sys.stderr)
+        return 2
+    with contextlib.nullcontext():  # WRITER LOCK (lead): `with writer_lock(config.warehouse_dir()):` from p06/lock.py
+        with warehouse.connect() as con:
+            try:
+                with warehouse.transaction(con):
+                    row = register.accept(con, args.key, args.note, args.by)
+            except (register.UnknownFinding, ValueError) as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            period = row["period"]
+            out = exports.export_dir(config.warehouse_dir(), period)
+            if (out / f"DA06_{period}.xlsx").exists():     # the month's files without the accepted finding
+                exports._write(con, period, out)
+            snapshot.publish_copy(config.warehouse_path(), config.analyst_copy_path(), con=con)
+    print(f"accepted {row['finding_key']}\n  by {row['accepted_by']} on {_shown(row['accepted_at'])}: {row['note']}\n"
+          f"  no longer in the discrepancies of {period} (workbook, report draft); analysts' copy updated")
+    return 0
