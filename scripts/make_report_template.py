@@ -163,15 +163,9 @@ def build() -> Document:
            [50, 18, 22, 22, 18, 22, 13], "for r in comparison", size=10)
 
     doc.add_paragraph("III. BIỂU ĐỒ", style="Heading 1")
-    _para(doc, "{%p for c in charts %}")
-    _para(doc, "{%p if c.trend %}")
-    _para(doc, "{{ c.trend_caption }}", size=12, italic=True, align=center)
-    _para(doc, "{{ c.trend }}", align=center)
-    _para(doc, "{%p endif %}")
-    _para(doc, "{%p if c.ranked %}")
-    _para(doc, "{{ c.ranked_caption }}", size=12, italic=True, align=center)
-    _para(doc, "{{ c.ranked }}", align=center)
-    _para(doc, "{%p endif %}")
+    _para(doc, "{%p for c in charts.trends + charts.ranked %}")
+    _para(doc, "{{ c.image }}", align=center)
+    _para(doc, "{{ c.caption }}", size=12, italic=True, align=center, space_after=12)
     _para(doc, "{%p endfor %}")
 
     doc.add_paragraph("IV. {{ completeness.title | upper }}", style="Heading 1")

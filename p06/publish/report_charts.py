@@ -75,52 +75,74 @@ def _month_label(period: str) -> str:
     return f"{int(period[5:7])}/{period[2:4]}"
 
 
-def draw(data: ChartData, out_dir: Path) -> tuple[Path | None, Path | None]:
-    """(trend PNG, ranked PNG) of one indicator under out_dir; None where there is nothing to draw."""
+def _pyplot():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
-
-    out_dir.mkdir(parents=True, exist_ok=True)
     plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 8})
-    number = FuncFormatter(lambda x, _: vntext.format_number(x, 0))
-    trend = ranked = None
-    if data.trend:
-        fig, ax = plt.subplots(figsize=(6.0, 2.4), dpi=110)
+    return plt
+
+
+def _axis_format(decimals: int = 0):
+    from matplotlib.ticker import FuncFormatter
+    return FuncFormatter(lambda x, _: vntext.format_number(x, decimals))
+
+
+def draw_trends(charts: list[ChartData], out_dir: Path) -> list[tuple[str, list[str], Path]]:
+    """One line chart per unit of measure ('%'), each line an indicator's province value over the months:
+    [(unit, indicator names, PNG)]. One figure for all the percentages costs a fifth of one per indicator."""
+    plt = _pyplot()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    by_unit: dict[str, list[ChartData]] = {}
+    for data in charts:
+        if data.trend:
+            by_unit.setdefault(data.unit_vi, []).append(data)
+    drawn = []
+    for number, (unit, group) in enumerate(by_unit.items(), start=1):
+        months = sorted({p for d in group for p, _ in d.trend})
+        fig, ax = plt.subplots(figsize=(6.2, 3.0), dpi=100)
         try:
-            xs = [_month_label(p) for p, _ in data.trend]
-            ax.plot(xs, [v for _, v in data.trend], marker="o", color="#1f5fa8")
-            for x, (_, v) in zip(xs, data.trend):
-                ax.annotate(vntext.format_number(v, data.decimals), (x, v), textcoords="offset points",
-                            xytext=(0, 5), ha="center", fontsize=7)
-            ax.yaxis.set_major_formatter(number)
-            ax.set_ylabel(data.unit_vi)
+            for data in group:
+                values = dict(data.trend)
+                ax.plot(range(len(months)), [values.get(m) for m in months], marker="o", markersize=3, label=data.name)
+            step = max(1, len(months) // 12)
+            ax.set_xticks(range(0, len(months), step), [_month_label(m) for m in months][::step])
+            ax.yaxis.set_major_formatter(_axis_format())
+            ax.set_ylabel(unit)
             ax.grid(axis="y", alpha=0.3)
-            ax.margins(y=0.25)
-            fig.subplots_adjust(left=0.1, right=0.98, top=0.95, bottom=0.12)   # fixed: tight_layout doubles the cost
-            trend = out_dir / f"{data.code}_trend.png"
-            fig.savefig(trend)
+            ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1, frameon=False)
+            fig.subplots_adjust(left=0.1, right=0.98, top=0.97, bottom=0.2 + 0.055 * len(group))
+            path = out_dir / f"trend_{number}.png"
+            fig.savefig(path)
         finally:
             plt.close(fig)
-    if data.ranked:
-        height = 0.8 + 0.16 * len(data.ranked)
-        fig, ax = plt.subplots(figsize=(6.0, height), dpi=110)
-        try:
-            names = [n for n, _ in data.ranked]
-            values = [v for _, v in data.ranked]
-            ax.barh(range(len(names)), values, color="#c0504d")
-            for y, v in enumerate(values):
-                ax.text(v, y, " " + vntext.format_number(v, data.decimals), va="center", fontsize=6.5)
-            ax.set_yticks(range(len(names)), names, fontsize=6.5)
-            ax.invert_yaxis()                                     # lowest on top
-            ax.xaxis.set_major_formatter(number)
-            ax.set_xlabel(data.unit_vi)
-            ax.grid(axis="x", alpha=0.3)
-            ax.margins(x=0.12)
-            fig.subplots_adjust(left=0.3, right=0.97, top=1 - 0.1 / height, bottom=0.45 / height)
-            ranked = out_dir / f"{data.code}_ranked.png"
-            fig.savefig(ranked)
-        finally:
-            plt.close(fig)
-    return trend, ranked
+        drawn.append((unit, [d.name for d in group], path))
+    return drawn
+
+
+def draw_ranked(data: ChartData, out_dir: Path) -> Path | None:
+    """The units ranked by value, lowest on top, as a PNG under out_dir; None when no unit has a value."""
+    if not data.ranked:
+        return None
+    plt = _pyplot()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    height = 0.8 + 0.16 * len(data.ranked)
+    fig, ax = plt.subplots(figsize=(6.0, height), dpi=100)
+    try:
+        names = [n for n, _ in data.ranked]
+        values = [v for _, v in data.ranked]
+        ax.barh(range(len(names)), values, color="#c0504d")
+        for y, v in enumerate(values):
+            ax.text(v, y, " " + vntext.format_number(v, data.decimals), va="center", fontsize=6.5)
+        ax.set_yticks(range(len(names)), names, fontsize=6.5)
+        ax.invert_yaxis()                                     # lowest on top
+        ax.xaxis.set_major_formatter(_axis_format())
+        ax.set_xlabel(data.unit_vi)
+        ax.grid(axis="x", alpha=0.3)
+        ax.margins(x=0.12)
+        fig.subplots_adjust(left=0.3, right=0.97, top=1 - 0.1 / height, bottom=0.45 / height)  # fixed: tight_layout doubles the cost
+        path = out_dir / f"{data.code}_ranked.png"
+        fig.savefig(path)
+    finally:
+        plt.close(fig)
+    return path

@@ -95,18 +95,21 @@ def appendix_tables(draft: Draft) -> list[dict]:
     return out
 
 
-def chart_entries(con: duckdb.DuckDBPyConnection, draft: Draft, charts_dir: Path) -> list[dict]:
-    """[{trend, ranked: PNG paths or None, captions}] of the headline indicators (drawn here)."""
+def chart_entries(con: duckdb.DuckDBPyConnection, draft: Draft, charts_dir: Path) -> dict:
+    """{'trends': [{image, caption}], 'ranked': [{image, caption}]}: PNGs of the headline indicators (drawn here)."""
     word = draft.t["word"]
-    out = []
-    for data in report_charts.chart_data(con, draft.period, list(draft.t["headline"]), int(draft.t["chart_max_units"])):
-        trend, ranked = report_charts.draw(data, charts_dir)
-        cut = data.total_units > len(data.ranked)
-        out.append({"trend": trend, "ranked": ranked,
-                    "trend_caption": say(word["trend_caption"], name=data.name, period=draft.period_name),
-                    "ranked_caption": say(word["ranked_caption_cut" if cut else "ranked_caption"], name=data.name,
-                                          period=draft.period_name, shown=len(data.ranked), total=data.total_units)})
-    return out
+    data = report_charts.chart_data(con, draft.period, list(draft.t["headline"]), int(draft.t["chart_max_units"]))
+    trends = [{"image": path, "caption": say(word["trend_caption"], names=names, unit=unit, period=draft.period_name)}
+              for unit, names, path in report_charts.draw_trends(data, charts_dir)]
+    ranked = []
+    for d in data:
+        path = report_charts.draw_ranked(d, charts_dir)
+        if path is not None:
+            cut = d.total_units > len(d.ranked)
+            ranked.append({"image": path, "caption": say(word["ranked_caption_cut" if cut else "ranked_caption"],
+                                                         name=d.name, period=draft.period_name, shown=len(d.ranked),
+                                                         total=d.total_units)})
+    return {"trends": trends, "ranked": ranked}
 
 
 def context(con: duckdb.DuckDBPyConnection, draft: Draft, charts_dir: Path) -> dict:
@@ -125,10 +128,8 @@ def render(con: duckdb.DuckDBPyConnection, period: str, path: Path, draft: Draft
     draft = draft or Draft(con, period)
     values = context(con, draft, path.parent / "charts")
     tpl = DocxTemplate(str(TEMPLATE))
-    for chart in values["charts"]:
-        for key in ("trend", "ranked"):
-            if chart[key] is not None:
-                chart[key] = InlineImage(tpl, str(chart[key]), width=Mm(150))
+    for chart in values["charts"]["trends"] + values["charts"]["ranked"]:
+        chart["image"] = InlineImage(tpl, str(chart["image"]), width=Mm(150))
     for d in values["findings"]["departments"]:
         d["heading"] = d["heading"].replace("**", "")          # the Markdown draft's bold
     tpl.render(values, jinja_env=report_text.add_filters(_jinja_env()), autoescape=True)
