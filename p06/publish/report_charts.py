@@ -100,7 +100,8 @@ def draw_trends(charts: list[ChartData], out_dir: Path) -> list[tuple[str, list[
     drawn = []
     for number, (unit, group) in enumerate(by_unit.items(), start=1):
         months = sorted({p for d in group for p, _ in d.trend})
-        fig, ax = plt.subplots(figsize=(6.2, 3.0), dpi=100)
+        height = 2.2 + 0.14 * len(group)                      # the plot, then the legend's lines under it
+        fig, ax = plt.subplots(figsize=(6.2, height), dpi=100)
         try:
             for data in group:
                 values = dict(data.trend)
@@ -110,8 +111,8 @@ def draw_trends(charts: list[ChartData], out_dir: Path) -> list[tuple[str, list[
             ax.yaxis.set_major_formatter(_axis_format())
             ax.set_ylabel(unit)
             ax.grid(axis="y", alpha=0.3)
-            ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1, frameon=False)
-            fig.subplots_adjust(left=0.1, right=0.98, top=0.97, bottom=0.2 + 0.055 * len(group))
+            fig.subplots_adjust(left=0.1, right=0.98, top=1 - 0.1 / height, bottom=(0.35 + 0.14 * len(group)) / height)
+            fig.legend(fontsize=6.5, loc="lower center", ncol=1, frameon=False, borderaxespad=0.2)
             path = out_dir / f"trend_{number}.png"
             fig.savefig(path)
         finally:
@@ -134,8 +135,10 @@ def draw_ranked(data: ChartData, out_dir: Path) -> Path | None:
         ax.barh(range(len(names)), values, color="#c0504d")
         for y, v in enumerate(values):
             ax.text(v, y, " " + vntext.format_number(v, data.decimals), va="center", fontsize=6.5)
-        ax.set_yticks(range(len(names)), names, fontsize=6.5)
-        ax.invert_yaxis()                                     # lowest on top
+        for y, name in enumerate(names):           # names as plain texts: a tick per name costs three times more
+            ax.text(-0.01, y, name, va="center", ha="right", fontsize=6.5, transform=ax.get_yaxis_transform())
+        ax.set_yticks([])
+        ax.set_ylim(len(names) - 0.5, -0.5)                   # lowest on top
         ax.xaxis.set_major_formatter(_axis_format())
         ax.set_xlabel(data.unit_vi)
         ax.grid(axis="x", alpha=0.3)
