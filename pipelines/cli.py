@@ -443,6 +443,8 @@ def cmd_report(args) -> int:
             return 1
     print(f"{label}: {out['word']}")
     print(f"{label}: {out['report']}")
+    if "workbook" in out:
+        print(f"{label}: {out['workbook']}")
     if out["months_missing"]:
         print(f"{label}: partial, months without figures: {', '.join(out['months_missing'])}")
     return 0

@@ -246,6 +246,20 @@ def test_group_sheet_in_the_reports_shape(built):
     assert list(rows)[0] == "Tỉnh Thanh Hóa"
 
 
+def test_quarter_workbook_holds_the_periods_figures_and_charts(built):
+    wb = load_workbook(built["wh"] / "exports" / "2023-Q3" / "DA06_2023-Q3.xlsx")
+    assert len(wb["Biểu đồ"]._charts) == 2 * len(HEADLINE)
+    ws = wb["Bảng nhóm 3"]
+    assert ws["A1"].value.endswith("(Cấp huyện, quý III/2023)")
+    col = [c.value for c in ws[2]].index("Tài khoản định danh điện tử đã kích hoạt so với chỉ tiêu giao") + 1
+    assert [ws.cell(row=3, column=col + i).value for i in range(3)] == ["Tử số", "Chỉ tiêu giao", "Tỷ lệ (%)"]
+    rows = {r[1]: r[col - 1:col + 2] for r in ws.iter_rows(min_row=4, values_only=True)}
+    expected = _query(built["db"], "SELECT unit_name, numerator, denominator, value FROM marts.indicator_period WHERE "
+                      "period = '2023-Q3' AND indicator_code = 'EID_ACTIVATED_VS_TARGET'")
+    assert rows == {r["unit_name"]: (r["numerator"], r["denominator"], pytest.approx(r["value"], rel=1e-12))
+                    for r in expected}
+
+
 # ------------------------------------------------------------------ longer periods
 
 def _period_rows(db, label: str, code: str, level: str = "province") -> list[dict]:
@@ -339,6 +353,7 @@ def test_p06_report_command(built, capsys):
         assert cli.main(["report", "--period", "2023-Q5"]) == 2
     folder = built["wh"] / "exports" / "2023-9M"
     assert f"2023-9M: {folder / 'bao_cao_DA06_2023-9M.docx'}" in out
+    assert f"2023-9M: {folder / 'DA06_2023-9M.xlsx'}" in out and (folder / "DA06_2023-9M.xlsx").is_file()
     assert "partial, months without figures: 2023-01, 2023-02, 2023-03, 2023-04, 2023-05, 2023-06, 2023-07" in out
     assert Document(str(folder / "bao_cao_DA06_2023-9M.docx")).paragraphs
     assert _period_rows(built["db"], "2023-9M", "BHXH_VERIFIED_SHARE")[0]["month_used"] == "2023-09"

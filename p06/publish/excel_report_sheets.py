@@ -16,11 +16,12 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 
-from p06.publish import report_charts
+from p06 import report_periods
+from p06.publish import period_marts, report_charts
 from p06.publish.excel import COUNT_FORMAT, HEADER_FILL, LABELS_VI, _decimal_format
 from p06.publish.files import read_table
 from p06.publish.indicator_catalog import Indicator, load
-from p06.publish.report import load_templates
+from p06.publish.report import load_templates, period_text
 
 THIN = Side(style="thin", color="999999")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -87,11 +88,13 @@ def _group_sheet(wb: Workbook, title: str, heading: str, inds: list[Indicator], 
 
 
 def add_group_sheets(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -> None:
+    """The report-shaped sheets of a month (marts.indicator_monthly) or a longer period (marts.indicator_period)."""
     cat = load()
-    rows = read_table(con, "indicator_monthly", period)
+    rp = report_periods.parse(period)
+    rows = read_table(con, "indicator_monthly", period) if rp.kind == "month" else period_marts.read_period(con, rp.label)
     province = {r["indicator_code"]: r for r in rows if r["unit_level"] == "province"}
     province_name = next((r["unit_name"] for r in rows if r["unit_level"] == "province"), "")
-    month = f"tháng {int(period[5:7])}/{period[:4]}"
+    month, _ = period_text(rp, load_templates())
     by_level: dict[str, list[dict]] = {}
     for r in rows:
         by_level.setdefault(r["unit_level"], []).append(r)
@@ -154,3 +157,17 @@ def add_sheets(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -> Non
     """The report-shaped sheets and the chart sheet, after the workbook's own."""
     add_group_sheets(wb, con, period)
     add_chart_sheet(wb, con, period)
+
+
+def write_period_workbook(con: duckdb.DuckDBPyConnection, period: str, path) -> None:
+    """The workbook of a longer period (`p06 report`): its report-shaped sheets and charts only."""
+    import os
+    from pathlib import Path
+    wb = Workbook()
+    wb.remove(wb.active)
+    add_sheets(wb, con, period)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.xlsx")
+    wb.save(tmp)
+    os.replace(tmp, path)
