@@ -359,6 +359,13 @@ def test_p06_report_command(built, capsys):
     assert _period_rows(built["db"], "2023-9M", "BHXH_VERIFIED_SHARE")[0]["month_used"] == "2023-09"
 
 
+def test_issuer_of_a_province_without_report_yaml():
+    from p06.publish.report_config import issuer
+    default = issuer("40")
+    assert (default.agency_parent, default.agency, default.place) == ("", "ỦY BAN NHÂN DÂN TỈNH NGHỆ AN", "Nghệ An")
+    assert issuer("38").agency == "TỔ CÔNG TÁC TRIỂN KHAI ĐỀ ÁN 06"          # catalog/provinces/38/report.yaml
+
+
 def test_period_labels():
     assert [report_periods.parse(x).months[::len(report_periods.parse(x).months) - 1 or 1]
             for x in ("2023-Q3", "2023-H2", "2023-9M", "2023")] == [
