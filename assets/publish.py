@@ -12,6 +12,7 @@ from p06.landing import month_inputs, processed_fingerprints
 from p06.publish import state
 from p06.publish.exports import export_periods
 from p06.publish.marts import publish_periods
+from p06.publish.period_marts import publish_period_aggregates
 from p06.publish.snapshot import publish_copy
 from pipelines.partitions import monthly_partitions, run_months
 from pipelines.resources import LandingZone, Warehouse
@@ -33,7 +34,9 @@ MART_KEYS = {
 def published_marts(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse):
     """Rebuilds the published tables of the run's months in one transaction."""
     with warehouse.connect() as con:
-        totals = publish_periods(con, run_months(context, landing_zone.root))
+        months = run_months(context, landing_zone.root)
+        totals = publish_periods(con, months)
+        publish_period_aggregates(con, months)          # quarters, half-years, nine months, years of the months
     for name in MART_KEYS:
         yield dg.MaterializeResult(asset_key=["marts", name], metadata={"rows": int(totals.get(name, 0))})
 

@@ -19,7 +19,8 @@ p06 check PATH [--source S] [--period YYYY-MM]   read one delivery as the pipeli
 p06 sql "SELECT ..." [--csv]        query the analysts' copy of the warehouse
 p06 docs                            regenerate docs/data_dictionary.md (warehouse comments) and docs/declarations.md
 p06 findings [--period YYYY-MM] [--all]           open reconciliation findings (the findings register)
-p06 findings accept KEY --note "..." [--by NAME]  a person confirmed the figure: no longer sent back"""
+p06 findings accept KEY --note "..." [--by NAME]  a person confirmed the figure: no longer sent back
+p06 report --period P               the Word report of 2023-09, 2023-Q3, 2023-H1, 2023-9M or 2023 (exports/<P>/)"""
 
 
 def _instance():
@@ -258,7 +259,7 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
         if (exported / f"DA06_{period}.xlsx").exists():
             outputs.append((period, exported))
     for period, folder in outputs:
-        print(f"\n{period} outputs: {folder}/  (DA06_{period}.xlsx, bao_cao_DA06_{period}.md, tables/, quality.json)")
+        print(f"\n{period} outputs: {folder}/  (DA06_{period}.xlsx, bao_cao_DA06_{period}.docx, bao_cao_DA06_{period}.md, tables/, quality.json)")
     if outputs:
         print(f"\nanalysts' copy: {config.analyst_copy_path()}  (p06 sql \"SELECT ...\")")
     return exit_code
@@ -426,6 +427,33 @@ def cmd_docs(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    """The Word report (and Markdown draft) of a month, quarter, half-year, nine months or year."""
+    from p06 import report_periods
+    from p06.publish.period_report import NothingPublished, write_period_report
+    try:
+        label = report_periods.parse(args.period).label
+    except report_periods.PeriodLabelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not config.warehouse_path().exists():
+        print(f"error: no warehouse at {config.warehouse_path()}: run `p06 run` first", file=sys.stderr)
+        return 1
+    with warehouse.connect() as con:
+        try:
+            out = write_period_report(con, label, config.warehouse_dir())
+        except NothingPublished as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    print(f"{label}: {out['word']}")
+    print(f"{label}: {out['report']}")
+    if "workbook" in out:
+        print(f"{label}: {out['workbook']}")
+    if out["months_missing"]:
+        print(f"{label}: partial, months without figures: {', '.join(out['months_missing'])}")
+    return 0
+
+
 def _show(value) -> str:
     return "" if value is None else str(value)
 
@@ -448,8 +476,10 @@ def main(argv: list[str] | None = None) -> int:
     sql.add_argument("--csv", action="store_true", help="print CSV")
     sub.add_parser("docs", help="regenerate docs/data_dictionary.md (warehouse comments) and docs/declarations.md (models)")
     findings_cmd.add_parser(sub)
+    report = sub.add_parser("report", help="write the Word report of a month, quarter, half-year, nine months or year")
+    report.add_argument("--period", required=True, help="2023-09, 2023-Q3, 2023-H1, 2023-9M or 2023")
     args = parser.parse_args(argv)
-    return {"run": cmd_run, "check": cmd_check, "sql": cmd_sql, "docs": cmd_docs,
+    return {"run": cmd_run, "check": cmd_check, "sql": cmd_sql, "docs": cmd_docs, "report": cmd_report,
             "findings": findings_cmd.cmd_findings}[args.command](args)
 
 

@@ -448,7 +448,8 @@ def with_cached_results(path: Path, results: dict[str, str]) -> Path:
     xml = parts["xl/worksheets/sheet1.xml"].decode()
     for ref, result in results.items():
         attrs, value = result.split("|") if "|" in result else ("", result)
-        xml = re.sub(rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/>', rf'<c r="{ref}"\1 {attrs}><f>\2</f>{value}', xml)
+        # openpyxl writes an empty <v/>, or <v></v> when lxml is installed (python-docx needs it)
+        xml = re.sub(rf'<c r="{ref}"([^>]*)><f>(.*?)</f>(?:<v\s*/>|<v></v>)', rf'<c r="{ref}"\1 {attrs}><f>\2</f>{value}', xml)
     parts["xl/worksheets/sheet1.xml"] = xml.encode()
     with zipfile.ZipFile(path, "w") as z:
         for name, data in parts.items():

@@ -230,6 +230,7 @@ def _with_labels(table: str, row: dict) -> dict:
 
 def write_workbook(con: duckdb.DuckDBPyConnection, period: str, path: Path) -> Path:
     """Write the month's workbook to `path` (written aside, then renamed); returns `path`."""
+    from p06.publish import excel_report_sheets  # imports this module
     codes = list(load().indicators)
     wb = Workbook()
     wb.remove(wb.active)
@@ -242,6 +243,7 @@ def write_workbook(con: duckdb.DuckDBPyConnection, period: str, path: Path) -> P
         rows = [r for r in tables[sheet.table] if sheet.keep(r)]
         _write_sheet(wb.create_sheet(sheet.title), sheet, rows, codes)
     workbook_vintage.add(wb, con, period)         # the vintage under the headline table; the errata sheet
+    excel_report_sheets.add_sheets(wb, con, period)        # report-shaped tables by group, charts (issue 11)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp.xlsx")

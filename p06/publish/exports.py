@@ -2,6 +2,7 @@
 
 - `DA06_<YYYY-MM>.xlsx`: the workbook (headline, districts, appendices II and III, discrepancies, completeness)
 - `bao_cao_DA06_<YYYY-MM>.md`: the report draft in Vietnamese
+- `bao_cao_DA06_<YYYY-MM>.docx`: the Word report (charts under `charts/`)
 - `tables/<table>.csv|.parquet`: each published table for the month
 - `quality.json`: the expectation results; `<warehouse>/gx/data_docs/index.html`: their Data Docs
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from p06.publish import excel, files, quality, report, state
+from p06.publish import excel, files, quality, report, report_word, state
 
 
 def export_dir(warehouse_dir: Path, period: str) -> Path:
@@ -21,6 +22,7 @@ def export_dir(warehouse_dir: Path, period: str) -> Path:
 
 def _paths(out: Path, period: str) -> dict:
     return {"workbook": out / f"DA06_{period}.xlsx", "report": out / f"bao_cao_DA06_{period}.md",
+            "word": out / f"bao_cao_DA06_{period}.docx",
             "tables_dir": out / "tables", "quality": out / "quality.json"}
 
 
@@ -28,6 +30,7 @@ def _write(con: duckdb.DuckDBPyConnection, period: str, out: Path) -> None:
     paths = _paths(out, period)
     excel.write_workbook(con, period, paths["workbook"])
     report.write_report(con, period, paths["report"])
+    report_word.write_word(con, period, paths["word"])
     files.export_tables(con, period, paths["tables_dir"])
 
 

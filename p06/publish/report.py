@@ -1,31 +1,35 @@
-"""The month's report draft in Vietnamese Markdown, written the way the province's report is.
+"""The report of a period in Vietnamese: the figures and sentences the Markdown draft and the Word report share.
 
-Sentences come from catalog/report_templates.yaml, one paragraph per Project 06 utility group; figures are
-the province rows of marts.indicator_monthly (sums of unit rows), formatted with p06.vntext ("3.079.271",
-"96,20%"). A source that sent nothing, or not for every unit, is named where its figures would stand and in
-the completeness section; a sentence whose figures have findings is marked; the findings are listed for the
-departments.
+Python computes, the templates phrase: sentences are Jinja2 templates in catalog/report_templates.yaml, the
+layouts are catalog/templates/bao_cao_DA06.md.j2 (the draft, for review and diffs) and bao_cao_DA06.docx (the
+Word report, p06/publish/report_word.py). Figures of a month are the province rows of marts.indicator_monthly
+(sums of unit rows); of a quarter, half-year, nine months or year, those of marts.indicator_period (the months
+added up as each indicator declares). A source that sent nothing, or not for every unit, is named where its
+figures would stand and in the completeness section; a sentence whose figures have findings is marked; the
+findings are listed for the departments.
 """
 from __future__ import annotations
 
 import os
-import string
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import duckdb
 import yaml
 
-from p06 import catalog, config, periods, reference, vntext
-from p06.publish import vintages
+from p06 import catalog, config, periods, reference, report_periods
+from p06.publish import period_marts, report_text, vintages
 from p06.publish.files import read_table
 from p06.publish.indicator_catalog import Indicator, PublicServices, load
+from p06.publish.report_text import say
 from p06.reconcile import register
 
 TEMPLATES_FILE = config.CATALOG_DIR / "report_templates.yaml"
-FIXED_FIELDS = {"as_of", "month", "province"}
+FIXED_FIELDS = {"as_of", "month", "province", "period", "previous"}
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+SEVERITY_ORDER = {"error": 0, "warning": 1}
 
 
 @cache
@@ -34,21 +38,11 @@ def load_templates(path: Path = TEMPLATES_FILE) -> dict:
 
 
 class NoPreviousMonth(Exception):
-    """A sentence speaks of the change since last month, and last month has no figure."""
-
-
-class Phrase:
-    """A phrase whose unit may be given as the format spec: '{X.change:lượt}'."""
-
-    def __init__(self, build: Callable[[str], str]):
-        self._build = build
-
-    def __format__(self, spec: str) -> str:
-        return self._build(spec)
+    """A sentence speaks of the change since the previous period, and that period has no figure."""
 
 
 def _number(value: Any, decimals: int = 0) -> str:
-    return vntext.format_number(value, decimals) if value is not None else "…"
+    return report_text.so(value, decimals)
 
 
 def _with_unit(text: str, unit: str) -> str:
@@ -68,39 +62,42 @@ class IndicatorFigures:
         self.denominator = _number(row["denominator"])
         self.target = _number(row["target"])
         self.previous = _number(row["previous_value"], indicator.decimals)
-        self.change = Phrase(self._change)
-        self.vs_target = Phrase(self._vs_target)
-        self.no_previous: str | None = None       # said instead of a change when last month has no figure
+        self.no_previous: str | None = None       # said instead of a change when the previous period has no figure
 
-    def _change(self, unit: str) -> str:
+    @property
+    def change(self) -> str:
+        return self.change_in("")
+
+    def change_in(self, unit: str) -> str:
         change = self.row["change"]
         if change is None:
             if self.no_previous is None:
                 raise NoPreviousMonth(self.indicator.code)
             return self.no_previous
-        shown = vntext.format_number(abs(change), self.indicator.decimals)
+        shown = report_text.so(abs(change), self.indicator.decimals)
         if set(shown) <= {"0", ","}:
             return "không đổi"
         return _with_unit(f"{'tăng' if change > 0 else 'giảm'} {shown}", unit or self.indicator.unit_vi)
 
-    def _vs_target(self, unit: str) -> str:
+    @property
+    def vs_target(self) -> str:
         value, target = self.row["numerator"], self.row["target"]
         if value is None or target is None:
             return "chưa có chỉ tiêu giao"
-        gap, unit = value - target, unit or self.indicator.unit_vi
+        gap, unit = value - target, self.indicator.unit_vi
         if gap == 0:
             return "đạt chỉ tiêu"
         if gap > 0:
-            return _with_unit(f"vượt chỉ tiêu {vntext.format_number(gap)}", unit)
-        return _with_unit(f"còn thiếu {vntext.format_number(-gap)}", unit) + " so với chỉ tiêu"
+            return _with_unit(f"vượt chỉ tiêu {report_text.so(gap)}", unit)
+        return _with_unit(f"còn thiếu {report_text.so(-gap)}", unit) + " so với chỉ tiêu"
 
 
 class ServiceFigures:
-    """Counts over one appendix of the public-services table: {pl2.count}, {pl2.connected}."""
+    """Counts over one appendix of the public-services table: {{ pl2.count }}, {{ pl2.connected }}."""
 
     def __init__(self, rows: list[dict], layout: PublicServices):
-        self.count = vntext.format_number(len(rows))
-        self.connected = vntext.format_number(sum(1 for r in rows if layout.is_connected(r["connected"])))
+        self.count = report_text.so(len(rows))
+        self.connected = report_text.so(sum(1 for r in rows if layout.is_connected(r["connected"])))
 
 
 def as_of_text(day: date | None) -> str:
@@ -112,9 +109,11 @@ def month_text(period: str) -> str:
     return f"{int(period[5:7])}/{period[:4]}"
 
 
-def _fields(text: str) -> set[str]:
-    """Root names of the placeholders of a template: '{X.value}' -> 'X'."""
-    return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(text) if name}
+def period_text(rp: report_periods.ReportPeriod, templates: dict) -> tuple[str, str]:
+    """(the period as a sentence names it, the period it is compared with): ('quý III/2023', 'quý trước')."""
+    kind = templates["period_kinds"][rp.kind]
+    values = {"year": rp.year, "month": rp.index, "quarter": ROMAN.get(rp.index, rp.index), "half": rp.index}
+    return say(kind["name"], **values), say(kind["previous"], **values)
 
 
 def _marked(sentence: str, mark: str) -> str:
@@ -133,26 +132,92 @@ def _missing_unit_names(completeness: dict) -> str:
     return ", ".join(names.get(c, c) for c in codes)
 
 
+def _published_months(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:
+    if not months:
+        return []
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' "
+                         "AND table_name = 'indicator_monthly'").fetchone()[0]
+    if not exists:
+        return []
+    marks = ", ".join("?" for _ in months)
+    return [p for (p,) in con.execute(f"SELECT DISTINCT period FROM marts.indicator_monthly WHERE period IN ({marks}) "
+                                      "ORDER BY period", months).fetchall()]
+
+
+def _with_change(current: dict[str, dict], previous: dict[str, dict]) -> dict[str, dict]:
+    out = {}
+    for code, row in current.items():
+        before = previous.get(code, {}).get("value")
+        change = row["value"] - before if row["value"] is not None and before is not None else None
+        out[code] = {**row, "previous_value": before, "change": change}
+    return out
+
+
+def _summed_services(rows: list[dict]) -> list[dict]:
+    """Services over several months: counts of the months summed, the online ratio recomputed, the rest as of
+    the last month."""
+    by_code: dict[str, dict] = {}
+    for row in sorted(rows, key=lambda r: r["period"]):
+        code = row["service_code"]
+        seen = by_code.get(code)
+        merged = dict(row)
+        if seen:
+            for col in ("dossiers_total", "dossiers_online", "on_time", "overdue"):
+                parts = [v for v in (seen.get(col), row.get(col)) if v is not None]
+                merged[col] = sum(parts) if parts else None
+            if seen.get("quality") == "error":
+                merged["quality"] = "error"
+        by_code[code] = merged
+    for row in by_code.values():
+        total, online = row.get("dossiers_total"), row.get("dossiers_online")
+        row["online_ratio"] = online / total * 100 if total and online is not None else None
+    return list(by_code.values())
+
+
 class Draft:
+    """The report of one period (a month '2023-09', or '2023-Q3', '2023-H1', '2023-9M', '2023')."""
+
     def __init__(self, con: duckdb.DuckDBPyConnection, period: str, templates: dict | None = None):
-        self.period = period
         self.t = templates or load_templates()
+        self.rp = report_periods.parse(period)
+        self.period = self.rp.label
         self.cat = load()
-        rows = read_table(con, "indicator_monthly", period)
+        self.period_name, self.previous_name = period_text(self.rp, self.t)
+        if self.rp.kind == "month":
+            self.months_present = [self.period]
+            rows = read_table(con, "indicator_monthly", self.period)
+            self.all_rows = rows
+            year_earlier = read_table(con, "indicator_monthly", self.rp.year_earlier().label)
+        else:
+            self.months_present = _published_months(con, self.rp.months)
+            rows = period_marts.read_period(con, self.period)
+            self.all_rows = rows
+            previous = {r["indicator_code"]: r for r in period_marts.read_period(con, self.rp.previous().label)
+                        if r["unit_level"] == "province"}
+            current = {r["indicator_code"]: r for r in rows if r["unit_level"] == "province"}
+            rows = list(_with_change(current, previous).values())
+            year_earlier = period_marts.read_period(con, self.rp.year_earlier().label)
         self.rows = {r["indicator_code"]: r for r in rows if r["unit_level"] == "province"}
-        services = read_table(con, "public_services_monthly", period)
+        self.year_earlier = {r["indicator_code"]: r for r in year_earlier if r["unit_level"] == "province"}
+        self.months_missing = [m for m in self.rp.months if m not in self.months_present]
+        last = self.months_present[-1] if self.months_present else self.rp.last_month
+        services = [r for m in self.months_present for r in read_table(con, "public_services_monthly", m)]
+        if self.rp.kind != "month":
+            services = _summed_services(services)
         self.services = {a.key: (a, [r for r in services if r["appendix"] == a.numeral])
                          for a in self.cat.public_services.appendices}
-        completeness = {r["source"]: r for r in read_table(con, "source_completeness", period)}
+        completeness = {r["source"]: r for r in read_table(con, "source_completeness", last)}
         self.delivery = {s: completeness.get(s) for s, src in catalog.sources().items()   # None: nothing published
-                         if src.expected_in(period) or s in completeness}
-        self.findings = register.outstanding(con, read_table(con, "reconciliation_findings", period))   # not accepted
+                         if src.expected_in(last) or s in completeness}
+        self.findings = register.outstanding(      # not those a person accepted (the findings register)
+            con, [f for m in self.months_present for f in read_table(con, "reconciliation_findings", m)])
         dates = [r["as_of_date"] for r in completeness.values() if r["as_of_date"]]
-        self.as_of = as_of_text(max(dates) if dates else None)
-        name = reference.province_name(on=periods.period_end(period))       # 'Tỉnh Thanh Hóa' -> 'tỉnh Thanh Hóa'
-        self.province = name[:1].lower() + name[1:]
+        self.as_of_date = max(dates) if dates else None
+        self.as_of = as_of_text(self.as_of_date)
+        self.province_full = reference.province_name(on=periods.period_end(last))   # 'Tỉnh Thanh Hóa'
+        self.province = self.province_full[:1].lower() + self.province_full[1:]
 
-    # -- what the month holds
+    # -- what the period holds
     def delivered(self, source: str) -> bool:
         row = self.delivery.get(source)
         return bool(row) and row["status"] == "delivered"
@@ -164,14 +229,18 @@ class Draft:
 
     @staticmethod
     def _incomplete_text(row: dict, partial: str, total_only: str) -> str:
-        return (total_only if row["province_total_only"] else partial).format(
-            department=_department(row["source"]), source=row["source"], present=row["units_present"],
-            expected=row["units_expected"], missing=_missing_unit_names(row))
+        return say(total_only if row["province_total_only"] else partial,
+                   department=_department(row["source"]), source=row["source"], present=row["units_present"],
+                   expected=row["units_expected"], missing=_missing_unit_names(row))
+
+    def fixed_values(self) -> dict:
+        return {"as_of": self.as_of, "month": month_text(self.rp.last_month) if self.rp.kind == "month" else self.period_name,
+                "province": self.province, "period": self.period_name, "previous": self.previous_name}
 
     # -- sentences
     def _values(self, roots: set[str]) -> tuple[dict | None, list[tuple[str, str]], bool]:
-        """(format values or None if a figure is missing, (name, source) of the missing ones, marked?)."""
-        values: dict[str, Any] = {"as_of": self.as_of, "month": month_text(self.period), "province": self.province}
+        """(template values or None if a figure is missing, (name, source) of the missing ones, marked?)."""
+        values: dict[str, Any] = self.fixed_values()
         missing, marked = [], False
         self._partial: tuple[int, int] | None = None
         for root in roots - FIXED_FIELDS:
@@ -198,24 +267,25 @@ class Draft:
     def sentence(self, entry: dict) -> tuple[str | None, list[tuple[str, str]], bool]:
         """(the sentence or None, figures missing, marked?) for one template entry."""
         text, first_month = (" ".join(entry.get(k, "").split()) for k in ("text", "text_first_month"))
-        values, missing, marked = self._values(_fields(text) | _fields(first_month))
+        values, missing, marked = self._values(set(report_text.names(text)) | set(report_text.names(first_month)))
         if values is None:
             return None, missing, False
         try:
-            out = text.format_map(values)
+            out = say(text, **values)
         except NoPreviousMonth:
             if first_month:
-                out = first_month.format_map(values)
+                out = say(first_month, **values)
             else:
                 for figures in values.values():
                     if isinstance(figures, IndicatorFigures):
-                        figures.no_previous = self.t["no_previous"]
-                out = text.format_map(values)
+                        figures.no_previous = say(self.t["no_previous"], **self.fixed_values())
+                out = say(text, **values)
         if self._partial:
-            out = out.rstrip(".") + self.t["partial_figure"].format(reporting=self._partial[0], expected=self._partial[1])
+            out = out.rstrip(".") + say(self.t["partial_figure"], reporting=self._partial[0], expected=self._partial[1])
         return (_marked(out, self.t["mark"]) if marked else out), [], marked
 
-    def group_paragraph(self, group: int) -> str:
+    def group_lines(self, group: int) -> tuple[list[str], bool]:
+        """(the group's sentences, whether the mark note follows)."""
         t = self.t
         sources = sorted({i.source for i in self.cat.indicators.values() if i.group == group})
         entries = t["groups"].get(group) or []
@@ -227,75 +297,104 @@ class Draft:
             missing += [m for m in lacking if m not in missing]
             any_mark |= marked
         absent = [s for s in sources if not self.delivered(s)]
-        lines += [t["missing_source"].format(department=_department(s), source=s) for s in absent]
+        lines += [say(t["missing_source"], department=_department(s), source=s) for s in absent]
         lines += [self._incomplete_text(r, t["partial_source"], t["total_only_source"])
                   for r in self._incomplete() if r["source"] in sources]
         still_missing = [name for name, source in missing if source not in absent]
         if still_missing:
-            lines.append(t["no_figure"].format(names="; ".join(still_missing)))
+            lines.append(say(t["no_figure"], names="; ".join(still_missing)))
         if not lines:
-            lines.append(t["empty_group"] if entries else t["no_indicators"])
-        return " ".join(lines) + ("\n\n" + t["mark_note"] if any_mark else "")
+            lines.append(say(t["empty_group"]) if entries else say(t["no_indicators"]))
+        return lines, any_mark
+
+    def group_paragraph(self, group: int) -> str:
+        lines, any_mark = self.group_lines(group)
+        return " ".join(lines) + ("\n\n" + self.t["mark_note"] if any_mark else "")
 
     # -- sections
-    def completeness_section(self) -> str:
+    def period_note(self) -> str | None:
+        """For a period longer than a month: the months it holds and those missing."""
+        if self.rp.kind == "month":
+            return None
+        shown = ", ".join(month_text(m) for m in self.months_present) or "…"
+        note = say(self.t["period_months"], months=shown)
+        if self.months_missing:
+            note += " " + say(self.t["period_missing"], missing=", ".join(month_text(m) for m in self.months_missing))
+        return note
+
+    def completeness_text(self) -> str:
         t = self.t["completeness"]
         missing = [s for s in self.delivery if not self.delivered(s)]
         incomplete = self._incomplete()
         rejected = [r for r in self.delivery.values() if r and r["rejected_deliveries"]]
-        lines = [(t["received"] if missing or incomplete or rejected else t["all_received"]).format(
-            received=len(self.delivery) - len(missing), expected=len(self.delivery))]
+        lines = [say(t["received"] if missing or incomplete or rejected else t["all_received"],
+                     received=len(self.delivery) - len(missing), expected=len(self.delivery))]
         if missing:
-            lines.append(t["missing"].format(names="; ".join(f"{_department(s)} (nguồn {s})" for s in missing)))
+            lines.append(say(t["missing"], names="; ".join(f"{_department(s)} (nguồn {s})" for s in missing)))
         if incomplete:
-            lines.append(t["incomplete"].format(names="; ".join(
+            lines.append(say(t["incomplete"], names="; ".join(
                 self._incomplete_text(r, t["partial_item"], t["total_only_item"]) for r in incomplete)))
         if rejected:
-            lines.append(t["rejected"].format(names="; ".join(
-                t["rejected_in_use_item" if self.delivered(r["source"]) else "rejected_item"].format(
+            lines.append(say(t["rejected"], names="; ".join(
+                say(t["rejected_in_use_item" if self.delivered(r["source"]) else "rejected_item"],
                     department=_department(r["source"]), source=r["source"], rejected=r["rejected_deliveries"],
                     file=r["file"]) for r in rejected)))
-        return "\n".join([f"## {t['title']}", "", " ".join(lines)])
+        return " ".join(lines)
 
-    def findings_section(self) -> str:
+    def findings_by_department(self) -> dict:
+        """{'intro': str | None, 'none': str | None, 'departments': [{'heading', 'lines'}]}."""
         t = self.t["findings"]
-        lines = [f"## {t['title']}", ""]
-        shown = [f for f in self.findings if f["severity"] in ("error", "warning")]
+        shown = [f for f in self.findings if f["severity"] in SEVERITY_ORDER]
         if not shown:
-            return "\n".join(lines + [t["none"]])
+            return {"intro": None, "none": say(t["none"]), "departments": []}
         errors = sum(1 for f in shown if f["severity"] == "error")
-        lines.append(t["intro"].format(errors=errors, warnings=len(shown) - errors))
-        shown.sort(key=lambda f: (f["source"], f["severity"] != "error", str(f["unit_code"]), f["rule_id"]))
-        current = None
+        shown.sort(key=lambda f: (f["source"], SEVERITY_ORDER[f["severity"]], str(f["unit_code"]), f["rule_id"]))
+        departments: list[dict] = []
         for f in shown:
-            if f["source"] != current:
-                current = f["source"]
-                lines += ["", t["department"].format(department=_department(current), source=current), ""]
-            lines.append(t["line"].format(severity=t["severity"][f["severity"]], message=f["message_vi"],
-                                          unit=f["unit_name"] or f["unit_code"] or "", file=f["file"] or "",
-                                          sheet=f["sheet"] or "", cell=f["cell"] or ""))
-        return "\n".join(lines)
+            if not departments or departments[-1]["source"] != f["source"]:
+                departments.append({"source": f["source"], "lines": [], "heading": say(
+                    t["department"], department=_department(f["source"]), source=f["source"])})
+            departments[-1]["lines"].append(say(
+                t["line"], severity=t["severity"][f["severity"]], message=f["message_vi"],
+                unit=f["unit_name"] or f["unit_code"] or "", file=f["file"] or "", sheet=f["sheet"] or "",
+                cell=f["cell"] or ""))
+        return {"intro": say(t["intro"], errors=errors, warnings=len(shown) - errors), "none": None,
+                "departments": departments}
+
+    def context(self) -> dict:
+        """Everything the layouts show, as text."""
+        t = self.t
+        groups = []
+        for number, (group, names) in enumerate(sorted(self.cat.groups.items()), start=1):
+            lines, marked = self.group_lines(group)
+            groups.append({"number": number, "title": names["name_vi"], "lines": lines,
+                           "note": t["mark_note"] if marked else None})
+        return {**self.fixed_values(), "label": self.period, "kind": self.rp.kind,
+                "title": say(t["title"], **self.fixed_values()),
+                "intro": say(t["intro"], **self.fixed_values()), "period_note": self.period_note(),
+                "groups": groups,
+                "completeness": {"title": t["completeness"]["title"], "text": self.completeness_text()},
+                "findings": {"title": t["findings"]["title"], **self.findings_by_department()}}
 
     def markdown(self) -> str:
-        t, month = self.t, month_text(self.period)
-        parts = [f"# {t['title'].format(month=month, province=self.province)}", "",
-                 " ".join(t["intro"].split()).format(as_of=self.as_of, month=month, province=self.province), ""]
-        for number, (group, names) in enumerate(sorted(self.cat.groups.items()), start=1):
-            parts += [f"## {number}. {names['name_vi']}", "", self.group_paragraph(group), ""]
-        parts += [self.completeness_section(), "", self.findings_section(), ""]
-        return "\n".join(parts)
+        return report_text.render_file("bao_cao_DA06.md.j2", **self.context())
 
 
 def render_report(con: duckdb.DuckDBPyConnection, period: str) -> str:
-    """The report draft of the month as Markdown text."""
-    return Draft(con, period).markdown() + vintages.report_line(con, period)     # the draft states its vintage
+    """The report draft of the period as Markdown text, with the vintage of a month's publication."""
+    return Draft(con, period).markdown() + vintages.report_line(con, period)
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write aside, then rename: a reader never opens half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def write_report(con: duckdb.DuckDBPyConnection, period: str, path: Path) -> Path:
     """Write the draft to `path` (aside, then renamed); returns `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render_report(con, period), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text(path, render_report(con, period))

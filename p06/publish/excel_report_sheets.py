@@ -1,0 +1,173 @@
+"""Sheets of the month's workbook in the report's shape, and native Excel charts.
+
+- One sheet per utility group and unit level ("Bảng nhóm 4", "Bảng nhóm 4 - Chi cục Thuế" when a group has
+  several): units as rows under the province row, the group's indicators as columns (numerator, denominator and
+  rate for a ratio; the count for a count), ready to print: A4 landscape, fitted to the page width, the header
+  rows repeated on every page.
+- "Biểu đồ": for each headline indicator (catalog/report_templates.yaml `headline`) the province over the months
+  available and the units ranked by value (lowest first), each a small table with its chart beside it.
+The long "Theo đơn vị" sheet (p06/publish/excel.py) stays for analysts.
+"""
+from __future__ import annotations
+
+import duckdb
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook import Workbook
+
+from p06 import report_periods
+from p06.publish import period_marts, report_charts
+from p06.publish.excel import COUNT_FORMAT, HEADER_FILL, LABELS_VI, _decimal_format
+from p06.publish.files import read_table
+from p06.publish.indicator_catalog import Indicator, load
+from p06.publish.report import load_templates, period_text
+
+THIN = Side(style="thin", color="999999")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+LEVEL_ORDER = ("district", "commune", "tax_office", "tax_unit")
+
+
+def _columns(ind: Indicator) -> list[tuple[str, str, str]]:
+    """(row key, sub-header, number format) of an indicator's columns."""
+    value = ("value", f"Tỷ lệ ({ind.unit_vi})" if ind.unit_vi == "%" else f"Giá trị ({ind.unit_vi})",
+             _decimal_format(ind.decimals))
+    if not ind.is_ratio:
+        return [("value", f"Số lượng ({ind.unit_vi})", COUNT_FORMAT)]
+    denominator = "Chỉ tiêu giao" if ind.may_exceed_factor else "Mẫu số"
+    return [("numerator", "Tử số", COUNT_FORMAT), ("denominator", denominator, COUNT_FORMAT), value]
+
+
+def _group_sheet(wb: Workbook, title: str, heading: str, inds: list[Indicator], province: dict, units: list[dict]) -> None:
+    ws = wb.create_sheet(title)
+    spans = [(ind, _columns(ind)) for ind in inds]
+    last_col = 2 + sum(len(cols) for _, cols in spans)
+    ws.cell(row=1, column=1, value=heading).font = Font(bold=True, size=13)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_col)
+    for col, text in ((1, "STT"), (2, "Đơn vị")):
+        ws.cell(row=2, column=col, value=text)
+        ws.merge_cells(start_row=2, start_column=col, end_row=3, end_column=col)
+    col = 3
+    for ind, cols in spans:
+        ws.cell(row=2, column=col, value=ind.name_vi)
+        if len(cols) > 1:
+            ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=col + len(cols) - 1)
+        for offset, (_, header, _) in enumerate(cols):
+            ws.cell(row=3, column=col + offset, value=header)
+        col += len(cols)
+    for row in ws.iter_rows(min_row=2, max_row=3, max_col=last_col):
+        for cell in row:
+            cell.font, cell.fill, cell.border = Font(bold=True), HEADER_FILL, BOX
+            cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+    ws.row_dimensions[2].height = 60
+    rows = [("", province.get("name"), province, True)] + [(i, u["name"], u, False) for i, u in enumerate(units, start=1)]
+    for r, (number, name, figures, bold) in enumerate(rows, start=4):
+        ws.cell(row=r, column=1, value=number or None)
+        ws.cell(row=r, column=2, value=name)
+        col = 3
+        for ind, cols in spans:
+            row = figures.get(ind.code) or {}
+            for key, _, fmt in cols:
+                ws.cell(row=r, column=col, value=row.get(key)).number_format = fmt
+                col += 1
+        if bold:
+            for cell in ws[r][:last_col]:
+                cell.font = Font(bold=True)
+    ws.column_dimensions["A"].width = 5
+    ws.column_dimensions["B"].width = 26
+    for c in range(3, last_col + 1):
+        ws.column_dimensions[get_column_letter(c)].width = 13
+    ws.freeze_panes = "C4"
+    ws.print_title_rows = "2:3"
+    ws.print_options.gridLines = True                 # printed cell borders (a border per cell costs 1 s a commune month)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+
+
+def add_group_sheets(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -> None:
+    """The report-shaped sheets of a month (marts.indicator_monthly) or a longer period (marts.indicator_period)."""
+    cat = load()
+    rp = report_periods.parse(period)
+    rows = read_table(con, "indicator_monthly", period) if rp.kind == "month" else period_marts.read_period(con, rp.label)
+    province = {r["indicator_code"]: r for r in rows if r["unit_level"] == "province"}
+    province_name = next((r["unit_name"] for r in rows if r["unit_level"] == "province"), "")
+    month, _ = period_text(rp, load_templates())
+    by_level: dict[str, list[dict]] = {}
+    for r in rows:
+        by_level.setdefault(r["unit_level"], []).append(r)
+    present = {(r["unit_level"], r["indicator_code"]) for r in rows}
+    for group, names in sorted(cat.groups.items()):
+        inds = [i for i in cat.indicators.values() if i.group == group]
+        levels = [lv for lv in LEVEL_ORDER if any((lv, i.code) in present for i in inds)]
+        for level in levels:
+            shown = [i for i in inds if (level, i.code) in present]
+            codes = {i.code for i in shown}
+            units: dict[str, dict] = {}
+            for r in sorted(by_level[level], key=lambda r: str(r["unit_code"])):
+                if r["indicator_code"] in codes:
+                    units.setdefault(r["unit_code"], {"name": r["unit_name"]})[r["indicator_code"]] = r
+            label = LABELS_VI.get(level, level)
+            title = f"Bảng nhóm {group}" + (f" - {label}" if len(levels) > 1 else "")
+            heading = f"Nhóm {group}. {names['name_vi']} ({label}, {month})"
+            _group_sheet(wb, title[:31], heading, shown, {"name": province_name, **province}, list(units.values()))
+
+
+def add_chart_sheet(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -> None:
+    t = load_templates()
+    ws = wb.create_sheet("Biểu đồ")
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 12
+    r = 1
+    for data in report_charts.chart_data(con, period, list(t["headline"]), int(t["chart_max_units"])):
+        fmt = _decimal_format(data.decimals)
+        ws.cell(row=r, column=1, value=data.name).font = Font(bold=True, size=12)
+        r += 1
+        blocks = (("Tháng", [(f"{int(p[5:7])}/{p[:4]}", v) for p, v in data.trend], "line"),
+                  ("Đơn vị (thấp nhất trước)", data.ranked, "bar"))
+        for header, points, kind in blocks:
+            if not points:
+                continue
+            top = r
+            ws.cell(row=r, column=1, value=header).font = Font(bold=True)
+            ws.cell(row=r, column=2, value=data.unit_vi).font = Font(bold=True)
+            for name, value in points:
+                r += 1
+                ws.cell(row=r, column=1, value=name)
+                ws.cell(row=r, column=2, value=value).number_format = fmt
+            chart = LineChart() if kind == "line" else BarChart()
+            if kind == "bar":
+                chart.type = "bar"
+                chart.x_axis.scaling.orientation = "maxMin"          # the lowest unit on top
+            chart.title = data.name if kind == "line" else f"{data.name}: các đơn vị"
+            chart.legend = None
+            chart.y_axis.title = data.unit_vi
+            chart.x_axis.delete = chart.y_axis.delete = False
+            chart.add_data(Reference(ws, min_col=2, min_row=top, max_row=r), titles_from_data=True)
+            chart.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=r))
+            chart.width = 18
+            chart.height = 7.5 if kind == "line" else max(7.5, 0.45 * len(points) + 2)
+            ws.add_chart(chart, f"D{top}")
+            r = max(r, top + int(chart.height * 2)) + 2
+
+
+def add_sheets(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -> None:
+    """The report-shaped sheets and the chart sheet, after the workbook's own."""
+    add_group_sheets(wb, con, period)
+    add_chart_sheet(wb, con, period)
+
+
+def write_period_workbook(con: duckdb.DuckDBPyConnection, period: str, path) -> None:
+    """The workbook of a longer period (`p06 report`): its report-shaped sheets and charts only."""
+    import os
+    from pathlib import Path
+    wb = Workbook()
+    wb.remove(wb.active)
+    add_sheets(wb, con, period)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.xlsx")
+    wb.save(tmp)
+    os.replace(tmp, path)
