@@ -143,6 +143,9 @@ def build() -> Document:
     _para(doc, "{%p if period_note %}")
     _para(doc, "{{ period_note }}", indent=True, space_after=6).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     _para(doc, "{%p endif %}")
+    _para(doc, "{%p if vintage %}")
+    _para(doc, "{{ vintage }}", italic=True, indent=True, space_after=6)
+    _para(doc, "{%p endif %}")
 
     doc.add_paragraph("I. KẾT QUẢ THỰC HIỆN CÁC NHÓM TIỆN ÍCH", style="Heading 1")
     _para(doc, "{%p for g in groups %}")

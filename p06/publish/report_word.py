@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from p06 import report_periods
-from p06.publish import report_charts, report_text
+from p06.publish import report_charts, report_text, vintages
 from p06.publish.report import Draft, say
 from p06.publish.report_config import issuer
 
@@ -116,7 +116,8 @@ def context(con: duckdb.DuckDBPyConnection, draft: Draft, charts_dir: Path) -> d
     base = draft.context()
     return {**base, "issuer": issuer().model_dump(), "word_title": say(draft.t["word"]["title"], **draft.fixed_values()).upper(),
             "comparison": comparison_rows(draft), "unit_tables": unit_tables(con, draft),
-            "appendices": appendix_tables(draft), "charts": chart_entries(con, draft, charts_dir)}
+            "appendices": appendix_tables(draft), "charts": chart_entries(con, draft, charts_dir),
+            "vintage": vintages.plain_line(con, draft.period)}        # a month's publication states its vintage
 
 
 def render(con: duckdb.DuckDBPyConnection, period: str, path: Path, draft: Draft | None = None) -> Path:

@@ -268,6 +268,12 @@ def report_line(con: duckdb.DuckDBPyConnection, period: str) -> str:
     return f"\n{texts().report_line.format(**_fields(info))}\n" if info else ""
 
 
+def plain_line(con: duckdb.DuckDBPyConnection, period: str) -> str | None:
+    """The vintage sentence without Markdown (the Word report), or None before any vintage."""
+    info = current(con, period)
+    return texts().report_line.format(**_fields(info)).strip("_") if info else None
+
+
 def workbook_line(con: duckdb.DuckDBPyConnection, period: str) -> str | None:
     info = current(con, period)
     return texts().workbook_line.format(**_fields(info)) if info else None
