@@ -113,10 +113,7 @@ def reconcile_periods(con: duckdb.DuckDBPyConnection, periods: Sequence[str],
     cols = ", ".join(OBSERVATION_COLUMNS)
     everything = con.sql(f"SELECT {cols} FROM staging.observations WHERE period BETWEEN ? AND ? ORDER BY period, source",
                          params=[month_before(periods[0], window), periods[-1]]).pl()
-    results = {}
-    for period in periods:
-        seen = everything.filter(pl.col("period").is_between(pl.lit(month_before(period, window)), pl.lit(period)))
-        results[period] = engine.reconcile(seen, period, rules)
+    results = engine.reconcile_months(everything, periods, rules, window=window)
     ensure_tables(con)
     stamp = datetime.now().replace(microsecond=0)
     with warehouse.transaction(con):
