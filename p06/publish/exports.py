@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from p06.publish import excel, files, quality, report, state
+from p06.publish import excel, export_worker, files, quality, report, state
 
 
 def export_dir(warehouse_dir: Path, period: str) -> Path:
@@ -29,6 +29,11 @@ def _write(con: duckdb.DuckDBPyConnection, period: str, out: Path) -> None:
     excel.write_workbook(con, period, paths["workbook"])
     report.write_report(con, period, paths["report"])
     files.export_tables(con, period, paths["tables_dir"])
+
+
+def write_month(con: duckdb.DuckDBPyConnection, period: str, warehouse_dir: Path) -> None:
+    """The month's workbook, report draft and table files (no validation): for `export_worker` too."""
+    _write(con, period, export_dir(Path(warehouse_dir), period))
 
 
 def _verdict(checked: quality.QualitySummary) -> str:
@@ -52,8 +57,7 @@ def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse
     digests = {p: state.content_sha(con, p) for p in periods}
     written = [p for p in sorted(periods) if force or done.get(p) != digests[p]
                or not _paths(export_dir(warehouse_dir, p), p)["workbook"].exists()]
-    for period in written:
-        _write(con, period, export_dir(warehouse_dir, period))
+    export_worker.write_months(con, written, warehouse_dir, lambda c, p: write_month(c, p, warehouse_dir))
     checked = quality.validate_publication(con, written, warehouse_dir) if written else None
     out = {}
     for period in sorted(periods):
