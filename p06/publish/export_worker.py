@@ -39,16 +39,20 @@ def snapshot(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
 
 
 def write_months(con: duckdb.DuckDBPyConnection, months: list[str], warehouse_dir: Path,
-                 write: Callable[[duckdb.DuckDBPyConnection, str], None]) -> None:
+                 write: Callable[[duckdb.DuckDBPyConnection, str], None],
+                 before_writing: Callable[[], None] = lambda: None) -> None:
     """Write each month with `write(con, month)`: every other month in a worker process when there are
-    MIN_MONTHS or more (the worker calls `p06.publish.exports.write_month`), the rest here."""
+    MIN_MONTHS or more (the worker calls `p06.publish.exports.write_month`), the rest here.
+    `before_writing()` is called once the warehouse is copied (nothing may read it while it is checkpointed)."""
     if len(months) < MIN_MONTHS or (os.cpu_count() or 1) < 2:
+        before_writing()
         for month in months:
             write(con, month)
         return
     mine, theirs = months[0::2], months[1::2]
     with tempfile.TemporaryDirectory(prefix="p06-exports-") as tmp:
         copy = snapshot(con, Path(tmp))
+        before_writing()
         log = Path(tmp) / "worker.log"
         with open(log, "w") as errors:
             worker = subprocess.Popen([sys.executable, "-m", "p06.publish.export_worker", str(copy),

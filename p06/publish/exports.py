@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -36,6 +37,19 @@ def write_month(con: duckdb.DuckDBPyConnection, period: str, warehouse_dir: Path
     _write(con, period, export_dir(Path(warehouse_dir), period))
 
 
+def _validating(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse_dir: Path) -> list[Future]:
+    """The months' validation started in the background, when a validation process (`gx_worker`) does it: this
+    process then only waits for its answer, and writes the exports meanwhile. [] otherwise (validated after)."""
+    from p06.publish import gx_worker
+    if not periods or not gx_worker.running():
+        return []
+    reader = con.cursor()                  # a connection of its own: the exports read `con` meanwhile
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="p06-validation")
+    future = pool.submit(quality.validate_publication, reader, periods, warehouse_dir)
+    future.add_done_callback(lambda _: (reader.close(), pool.shutdown(wait=False)))
+    return [future]
+
+
 def _verdict(checked: quality.QualitySummary) -> str:
     stats = checked.statistics
     verdict = "passed" if checked.success else f"FAILED ({stats['unsuccessful_expectations']} failed)"
@@ -57,8 +71,15 @@ def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse
     digests = {p: state.content_sha(con, p) for p in periods}
     written = [p for p in sorted(periods) if force or done.get(p) != digests[p]
                or not _paths(export_dir(warehouse_dir, p), p)["workbook"].exists()]
-    export_worker.write_months(con, written, warehouse_dir, lambda c, p: write_month(c, p, warehouse_dir))
-    checked = quality.validate_publication(con, written, warehouse_dir) if written else None
+    validation: list[Future] = []
+
+    def start_validation() -> None:        # validated while the files are written, when a process does it
+        validation.extend(_validating(con, written, warehouse_dir))
+
+    export_worker.write_months(con, written, warehouse_dir, lambda c, p: write_month(c, p, warehouse_dir),
+                               start_validation)
+    checked = (validation[0].result() if validation
+               else quality.validate_publication(con, written, warehouse_dir) if written else None)
     out = {}
     for period in sorted(periods):
         paths = _paths(export_dir(warehouse_dir, period), period)
