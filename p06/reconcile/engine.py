@@ -9,7 +9,7 @@ catalog's cached declarations aside).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -42,6 +42,8 @@ __all__ = [
     "OBSERVATION_SCHEMA", "Reconciliation", "SourceCheck", "check_delivery", "failing_rows", "format_summary",
     "item_schema", "modified_z", "reconcile", "reconcile_months", "source_check", "source_findings", "source_summary",
 ]
+
+MONTHS_AT_ONCE = 12        # history items built together (memory grows with the months of a batch)
 
 # A single delivery says nothing about the other sources of its month.
 DELIVERY_KINDS = KINDS - HISTORY_KINDS - {"completeness_sources"}
@@ -140,25 +142,31 @@ def reconcile_months(
     *,
     window: int | None = None,
     sources: Mapping[str, catalog.Source] | None = None,
+    keep_items: bool = True,
     **kwargs,
 ) -> dict[str, Reconciliation]:
     """Evaluate the rules for several months: `reconcile` of each month on the observations of its `window`
-    months before it (all earlier ones when None), the history rules' items built for all the months at once."""
+    months before it (all earlier ones when None), the history rules' items built for MONTHS_AT_ONCE months at
+    a time. Without `keep_items`, the results keep findings and summaries only (a history's items are large)."""
     sources = sources if sources is not None else catalog.sources()
     rules = tuple(rules if rules is not None else load_rules(sources=sources))
     periods = sorted(set(periods))
     obs = conform(observations, OBSERVATION_SCHEMA)
-    built: dict[str, dict] = {p: {} for p in periods}
-    for rule in rules:
-        if rule.kind in HISTORY_KINDS:
-            for s in rule.sources:
-                for period, frame in history_items(rule, sources[s], obs, periods, window).items():
-                    built[period][(rule.id, s)] = frame
     out = {}
-    for period in periods:
-        first = month_before(period, window) if window else ""
-        seen = obs.filter(pl.col("period").is_between(pl.lit(first), pl.lit(period)))
-        out[period] = reconcile(seen, period, rules, sources=sources, precomputed=built[period], **kwargs)
+    for start in range(0, len(periods), MONTHS_AT_ONCE):
+        chunk = periods[start:start + MONTHS_AT_ONCE]
+        built: dict[str, dict] = {p: {} for p in chunk}
+        for rule in rules:
+            if rule.kind in HISTORY_KINDS:
+                for s in rule.sources:
+                    for period, frame in history_items(rule, sources[s], obs, chunk, window).items():
+                        built[period][(rule.id, s)] = frame
+        for period in chunk:
+            first = month_before(period, window) if window else ""
+            seen = obs.filter(pl.col("period").is_between(pl.lit(first), pl.lit(period)))
+            out[period] = reconcile(seen, period, rules, sources=sources, precomputed=built.pop(period), **kwargs)
+            if not keep_items:
+                out[period] = replace(out[period], items=out[period].items.clear())
     return out
 
 
