@@ -28,6 +28,7 @@ def test_worker_writes_the_same_files_as_the_run(loaded_samples, tmp_path, monke
         for month in MONTHS:
             exports.write_month(con, month, here)
         monkeypatch.setattr(export_worker, "MIN_MONTHS", 1)
+        monkeypatch.setenv(export_worker.SWITCH, "1")
         export_worker.write_months(con, MONTHS, there,
                                    lambda c, m: (written.append(m), exports.write_month(c, m, there)))
     assert written == ["2023-08"]                      # the other month went to the worker
@@ -45,6 +46,7 @@ def test_a_failing_worker_is_reported(loaded_samples, tmp_path, monkeypatch):
     db = tmp_path / "p06.duckdb"
     shutil.copyfile(loaded_samples["db"], db)
     monkeypatch.setattr(export_worker, "MIN_MONTHS", 1)
+    monkeypatch.setenv(export_worker.SWITCH, "1")
     with warehouse.connect(db) as con:
         try:
             export_worker.write_months(con, ["2023-08", "2023-13"], tmp_path, lambda c, m: None)
@@ -52,3 +54,11 @@ def test_a_failing_worker_is_reported(loaded_samples, tmp_path, monkeypatch):
             assert "2023-13" in str(exc) and "period must look like" in str(exc)
         else:
             raise AssertionError("the worker's failure was not reported")
+
+
+def test_off_by_default_every_month_is_written_here(tmp_path, monkeypatch):
+    monkeypatch.delenv(export_worker.SWITCH, raising=False)
+    written: list[str] = []
+    months = [f"2024-{m:02d}" for m in range(1, export_worker.MIN_MONTHS + 2)]
+    export_worker.write_months(None, months, tmp_path, lambda c, m: written.append(m))
+    assert written == months

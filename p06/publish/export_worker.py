@@ -7,6 +7,10 @@ the worker reads a snapshot of it: the run checkpoints and copies the database f
 the copy read-only. Small runs (a new month, a re-send) write in the run's process: starting a worker costs
 more than it saves.
 
+Off unless P06_EXPORT_WORKER=1: the worker holds a second copy of the export code and a workbook in memory
+(about 200 MB), which takes a history load past 1 GB beside the run and its validation process; on a machine
+whose second core is busy with other work it saves nothing (measured: README, Speed).
+
 Run as `python -m p06.publish.export_worker SNAPSHOT WAREHOUSE_DIR MONTH...`.
 """
 from __future__ import annotations
@@ -22,6 +26,11 @@ from typing import Callable
 import duckdb
 
 MIN_MONTHS = 4          # below this, one process writes them all
+SWITCH = "P06_EXPORT_WORKER"
+
+
+def enabled() -> bool:
+    return os.environ.get(SWITCH, "") == "1"
 
 
 class WorkerFailed(RuntimeError):
@@ -41,10 +50,10 @@ def snapshot(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
 def write_months(con: duckdb.DuckDBPyConnection, months: list[str], warehouse_dir: Path,
                  write: Callable[[duckdb.DuckDBPyConnection, str], None],
                  before_writing: Callable[[], None] = lambda: None) -> None:
-    """Write each month with `write(con, month)`: every other month in a worker process when there are
-    MIN_MONTHS or more (the worker calls `p06.publish.exports.write_month`), the rest here.
+    """Write each month with `write(con, month)`: every other month in a worker process when it is `enabled()`
+    and there are MIN_MONTHS or more (the worker calls `p06.publish.exports.write_month`), the rest here.
     `before_writing()` is called once the warehouse is copied (nothing may read it while it is checkpointed)."""
-    if len(months) < MIN_MONTHS or (os.cpu_count() or 1) < 2:
+    if not enabled() or len(months) < MIN_MONTHS or (os.cpu_count() or 1) < 2:
         before_writing()
         for month in months:
             write(con, month)
