@@ -1,14 +1,15 @@
 """Ingest layer: one staging asset per declared source, partitioned by report month.
 
 A run may cover a range of months (a history load, a backfill: `BackfillPolicy.single_run()`); each
-month of the range is loaded in turn, unchanged source-months skipped by their fingerprint.
+month of the range is loaded in turn, unchanged source-months skipped by their fingerprint, their files read
+two at a time (p06.ingest.pool).
 Landing folders appear as external assets raw/<source>."""
 
 import dagster as dg
 
 from p06 import catalog
 from p06.catalog import Source
-from p06.ingest.load import ingest_source_month
+from p06.ingest.load import ingest_source_months
 from pipelines.partitions import monthly_partitions, run_months
 from pipelines.resources import LandingZone, Warehouse
 
@@ -41,12 +42,10 @@ def build_staging_asset(source: Source) -> dg.AssetsDefinition:
         metadata={"source": source.id, "unit_kind": ", ".join(str(s) for s in source.unit_kinds), "measures": ", ".join(m.id for m in source.measures)},
     )
     def _staging(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse) -> dg.MaterializeResult:
-        results = []
         with warehouse.connect() as con:
-            for period in run_months(context, landing_zone.root):
-                result = ingest_source_month(con, landing_zone.root, source, period)
-                (context.log.warning if result.rejected else context.log.info)(result.line())
-                results.append(result)
+            results = ingest_source_months(con, landing_zone.root, source, run_months(context, landing_zone.root))
+        for result in results:
+            (context.log.warning if result.rejected else context.log.info)(result.line())
         return dg.MaterializeResult(metadata=_metadata(results))
 
     return _staging

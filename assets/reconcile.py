@@ -7,6 +7,7 @@ import dagster as dg
 import polars as pl
 
 from assets.ingest import SINGLE_RUN, staging_assets
+from p06.ingest import pool
 from p06.reconcile.store import reconcile_periods
 from pipelines.partitions import monthly_partitions, run_months
 from pipelines.resources import LandingZone, Warehouse
@@ -25,6 +26,7 @@ from pipelines.resources import LandingZone, Warehouse
 )
 def reconciliation_findings(context: dg.AssetExecutionContext, landing_zone: LandingZone,
                             warehouse: Warehouse) -> dg.MaterializeResult:
+    pool.shutdown()                     # the staging steps are done: their reader process ends
     with warehouse.connect() as con:
         results = reconcile_periods(con, run_months(context, landing_zone.root))
     findings = pl.concat([r.findings for r in results.values()]) if results else pl.DataFrame(

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,7 @@ def run_p06(raw: Path, wh: Path, *args: str) -> dict:
     env = {**os.environ, "P06_RAW_DIR": str(raw), "P06_WAREHOUSE_DIR": str(wh)}
     env.pop("DAGSTER_HOME", None)
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:   # files: a pipe could fill up
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         proc = subprocess.Popen([P06, "run", *args], env=env, stdout=stdout, stderr=stderr, text=True)
         peak = 0
@@ -54,16 +56,20 @@ def run_p06(raw: Path, wh: Path, *args: str) -> dict:
             peak = max(peak, _tree_rss_kb(proc.pid))
             time.sleep(0.05)
         wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # CPU seconds of the run's process tree (its worker processes included): what the run costs whatever
+        # else the machine is doing; the wall time depends on the other work of a shared machine.
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         stdout.seek(0)
         stderr.seek(0)
         out, err = stdout.read(), stderr.read()
     last = next((line for line in reversed(out.splitlines()) if re.match(r"^(ran |nothing changed)", line)), "")
-    return {"wall": wall, "peak_mb": peak / 1024, "code": proc.returncode, "layers": last.split(": ", 1)[-1],
+    return {"wall": wall, "cpu": cpu, "peak_mb": peak / 1024, "code": proc.returncode, "layers": last.split(": ", 1)[-1],
             "what": last.split(";")[0], "out": out, "err": err}
 
 
 def line(label: str, r: dict, target: str = "") -> None:
-    print(f"{label:<44} {r['wall']:6.1f} s  peak {r['peak_mb']:5.0f} MB  exit {r['code']}  {target}")
+    print(f"{label:<44} {r['wall']:6.1f} s  cpu {r['cpu']:6.1f} s  peak {r['peak_mb']:5.0f} MB  exit {r['code']}  {target}")
     print(f"    {r['what']}: {r['layers']}")
     if r["code"] not in (0, 1):
         print("    " + r["err"][-1500:].replace("\n", "\n    "))
@@ -131,6 +137,7 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="p06-bench-"))
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; work folder {tmp}")
+    print("each line: wall time, CPU time of the run's process tree, peak memory (RSS summed over the tree)")
     try:
         bench_history(tmp, args.first, args.last) if args.history else bench_samples(tmp)
     finally:

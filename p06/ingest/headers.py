@@ -122,10 +122,17 @@ def _trailing_parenthesis(text: str) -> tuple[str, str] | None:
     return None
 
 
+def _scopes() -> dict[str, list[str]]:
+    """The declared scope wordings as match keys, longest first per scope (a longer wording wins)."""
+    return {s: sorted((match_key(w) for w in words), key=len, reverse=True)
+            for s, words in catalog.common().get("scope_headers", {}).items()}
+
+
 def _scope_of(key: str, scopes: dict[str, list[str]]) -> tuple[str | None, str]:
-    """('cumulative', rest) when a header part is or starts/ends with a scope wording ('Lũy kế ...')."""
+    """('cumulative', rest) when a header part is or starts/ends with a scope wording ('Lũy kế ...');
+    `scopes` as `_scopes()` gives them (longest first)."""
     for scope, words in scopes.items():
-        for word in sorted(words, key=len, reverse=True):
+        for word in words:
             if key == word:
                 return scope, ""
             if key.startswith(word + " "):
@@ -167,7 +174,7 @@ def _column(index: int, texts: list[str], cells: list[str], hidden: bool, scopes
 
 def header_column(index: int, texts: tuple[str, ...], hidden: bool = False) -> Column | None:
     """A column from its header texts, top to bottom (cells unknown): for tests and tools."""
-    scopes = {s: [match_key(w) for w in words] for s, words in catalog.common().get("scope_headers", {}).items()}
+    scopes = _scopes()
     return _column(index, list(texts), [cell_ref(0, index)] * len(texts), hidden, scopes)
 
 
@@ -248,7 +255,31 @@ def _with_scope_above(grid: Grid, r: int, columns: list[Column], scopes: dict[st
 
 
 def _alias_keys(measure: Measure) -> list[tuple[str, ...]]:
-    return [tuple(match_key(p) for p in alias) for alias in measure.headers]
+    return _header_keys(tuple(tuple(alias) for alias in measure.headers))
+
+
+@cache
+def _header_keys(headers: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
+    return [tuple(match_key(p) for p in alias) for alias in headers]
+
+
+@cache
+def _text_keys(text: str, scopes: tuple) -> frozenset[str]:
+    """Every key a header cell's text can give a column (each part of each reading, scope wordings taken
+    out): a superset of the leaves of any column the text is part of."""
+    return frozenset(_scope_of(match_key(part), dict(scopes))[1] for reading in _splits(text) for part in reading)
+
+
+def _row_keys(grid: Grid, row: int, scopes: dict[str, list[str]]) -> frozenset[str]:
+    """The keys of every cell shown in a row (`_text_keys`)."""
+    frozen = tuple((s, tuple(words)) for s, words in scopes.items())
+    keys: set[str] = set()
+    for c in range(grid.n_cols):
+        value = grid.filled(row, c)
+        text = str(value).strip() if value is not None else ""
+        if text:
+            keys |= _text_keys(text, frozen)
+    return frozenset(keys)
 
 
 def _strong(col: Column, alias: tuple[str, ...]) -> bool:
@@ -366,12 +397,17 @@ def find_layout(grid: Grid, source: Source, unit_kind: str | None = None) -> Lay
 
     A layout without a unit column (`has_units` false) is no table: its header is not understood."""
     unit_kind = unit_kind or source.unit_kinds[0].unit_kind
-    scopes = {s: [match_key(w) for w in words] for s, words in catalog.common().get("scope_headers", {}).items()}
+    scopes = _scopes()
     unit_words = _unit_words()
+    # A header names a count of the source: its leaf is the last part of a count's declared header. Rows
+    # none of whose cells can give such a leaf are no header rows (checked once, not at every depth).
+    count_leaves = {alias[-1] for m in source.measures if m.kind == "count" for alias in _alias_keys(m)}
+    names_count = [bool(_row_keys(grid, row, scopes) & count_leaves)
+                   for row in range(min(MAX_HEADER_SCAN + MAX_DEPTH - 1, grid.n_rows))]
     best: Layout | None = None
     for r in range(min(MAX_HEADER_SCAN, grid.n_rows)):
         for depth in range(1, MAX_DEPTH + 1):
-            if r + depth > grid.n_rows:
+            if r + depth > grid.n_rows or not any(names_count[r:r + depth]):
                 continue
             rows = [grid.rows[r + i] for i in range(depth)]
             if any(_is_column_number_row(v) or _is_units_row(v, unit_words) for v in rows[1:]):

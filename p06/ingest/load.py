@@ -170,6 +170,26 @@ def _record(con, file: DeliveryFile, source: str, period: str, status: str, mess
 def ingest_source_month(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: Source, period: str, *, force: bool = False) -> LoadResult:
     """Load one source-month: skipped when unchanged; else its files are read and either replace the
     source-month in staging or are recorded as rejected (the last good load stays), in one transaction."""
+    return ingest_source_months(con, raw_dir, source, [period], force=force)[0]
+
+
+def ingest_source_months(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: Source, periods: list[str], *,
+                         force: bool = False) -> list[LoadResult]:
+    """`ingest_source_month` of each month, in order; the files of several months are read two at a time
+    (`p06.ingest.pool`), each month still loaded in its own transaction in this process."""
+    from p06.ingest import pool
+    plans = [_plan(con, raw_dir, source, period, force) for period in periods]
+    jobs = [([f.path for f in plan[0]], source, period) for period, plan in zip(periods, plans)
+            if not isinstance(plan, LoadResult)]
+    reads = pool.read_deliveries(jobs)
+    return [plan if isinstance(plan, LoadResult) else _load(con, source, period, *plan, next(reads))
+            for period, plan in zip(periods, plans)]
+
+
+def _plan(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: Source, period: str,
+          force: bool) -> LoadResult | tuple[list[DeliveryFile], str]:
+    """What a source-month needs: its result when there is nothing to read (missing, unchanged), else its
+    files and their fingerprint."""
     files = delivery_files(raw_dir, source.id, period)
     if not files:
         if not source.expected_in(period):
@@ -183,9 +203,14 @@ def ingest_source_month(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: S
         message = ("rejected, unchanged since: " + "; ".join(row[2] or "" for row in rejected)) if rejected else "unchanged since the last load"
         return LoadResult(source.id, period, "unchanged", message=message, files=[r[0] for r in last if r[1] != "superseded"],
                           superseded=[r[0] for r in last if r[1] == "superseded"], as_of_date=last[0][4])
+    return files, fp
 
+
+def _load(con: duckdb.DuckDBPyConnection, source: Source, period: str, files: list[DeliveryFile], fp: str,
+          read: tuple) -> LoadResult:
+    """Record a read source-month (`read_delivery`'s answer): staged, or rejected, in one transaction."""
     by_name = {f.path.name: f for f in files}
-    active, superseded, frame, problems = read_delivery([f.path for f in files], source, period)
+    active, superseded, frame, problems = read
     as_of = next((r.as_of_date for r in active if r.as_of_date), None)
     now = datetime.now()
     result = LoadResult(source.id, period, "rejected" if problems else "loaded", files=[r.file for r in active],

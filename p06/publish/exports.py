@@ -9,11 +9,12 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
 
-from p06.publish import excel, files, quality, report, report_word, state
+from p06.publish import excel, export_worker, files, quality, report, report_word, state
 
 
 def export_dir(warehouse_dir: Path, period: str) -> Path:
@@ -32,6 +33,24 @@ def _write(con: duckdb.DuckDBPyConnection, period: str, out: Path) -> None:
     report.write_report(con, period, paths["report"])
     report_word.write_word(con, period, paths["word"])
     files.export_tables(con, period, paths["tables_dir"])
+
+
+def write_month(con: duckdb.DuckDBPyConnection, period: str, warehouse_dir: Path) -> None:
+    """The month's workbook, report draft and table files (no validation): for `export_worker` too."""
+    _write(con, period, export_dir(Path(warehouse_dir), period))
+
+
+def _validating(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse_dir: Path) -> list[Future]:
+    """The months' validation started in the background, when a validation process (`gx_worker`) does it: this
+    process then only waits for its answer, and writes the exports meanwhile. [] otherwise (validated after)."""
+    from p06.publish import gx_worker
+    if not periods or not gx_worker.running():
+        return []
+    reader = con.cursor()                  # a connection of its own: the exports read `con` meanwhile
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="p06-validation")
+    future = pool.submit(quality.validate_publication, reader, periods, warehouse_dir)
+    future.add_done_callback(lambda _: (reader.close(), pool.shutdown(wait=False)))
+    return [future]
 
 
 def _verdict(checked: quality.QualitySummary) -> str:
@@ -55,9 +74,15 @@ def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse
     digests = {p: state.content_sha(con, p) for p in periods}
     written = [p for p in sorted(periods) if force or done.get(p) != digests[p]
                or not _paths(export_dir(warehouse_dir, p), p)["workbook"].exists()]
-    for period in written:
-        _write(con, period, export_dir(warehouse_dir, period))
-    checked = quality.validate_publication(con, written, warehouse_dir) if written else None
+    validation: list[Future] = []
+
+    def start_validation() -> None:        # validated while the files are written, when a process does it
+        validation.extend(_validating(con, written, warehouse_dir))
+
+    export_worker.write_months(con, written, warehouse_dir, lambda c, p: write_month(c, p, warehouse_dir),
+                               start_validation)
+    checked = (validation[0].result() if validation
+               else quality.validate_publication(con, written, warehouse_dir) if written else None)
     out = {}
     for period in sorted(periods):
         paths = _paths(export_dir(warehouse_dir, period), period)

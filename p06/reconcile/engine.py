@@ -9,13 +9,14 @@ catalog's cached declarations aside).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Callable, Iterable, Mapping, Sequence
 
 import polars as pl
 
 from p06 import catalog, reference
+from p06.landing import month_before
 from p06.reconcile import messages
 from p06.reconcile.frames import (
     FINDING_SCHEMA,
@@ -25,7 +26,7 @@ from p06.reconcile.frames import (
     no_items,
 )
 from p06.reconcile.kinds import BUILDERS
-from p06.reconcile.kinds.history import modified_z
+from p06.reconcile.kinds.history import history_items, modified_z
 from p06.reconcile.month import Month
 from p06.reconcile.pandera_checks import failing_rows, item_schema
 from p06.reconcile.rules import HISTORY_KINDS, KINDS, Rule, load_rules
@@ -39,8 +40,10 @@ from p06.reconcile.views import (
 
 __all__ = [
     "OBSERVATION_SCHEMA", "Reconciliation", "SourceCheck", "check_delivery", "failing_rows", "format_summary",
-    "item_schema", "modified_z", "reconcile", "source_check", "source_findings", "source_summary",
+    "item_schema", "modified_z", "reconcile", "reconcile_months", "source_check", "source_findings", "source_summary",
 ]
+
+MONTHS_AT_ONCE = 12        # history items built together (memory grows with the months of a batch)
 
 # A single delivery says nothing about the other sources of its month.
 DELIVERY_KINDS = KINDS - HISTORY_KINDS - {"completeness_sources"}
@@ -104,19 +107,21 @@ def reconcile(
     expected_units: Callable[[str, date | None], list] = reference.expected_units,
     kinds: Iterable[str] | None = None,
     only_sources: Iterable[str] | None = None,
+    precomputed: Mapping[tuple[str, str], pl.DataFrame] | None = None,
 ) -> Reconciliation:
     """Evaluate the rules for one month.
 
     `observations` has the shape of staging.observations and holds the month and any earlier
     months (used by the month-over-month rules). `kinds` limits the rule kinds run and
-    `only_sources` the sources (both default to all).
+    `only_sources` the sources (both default to all). `precomputed`: items of history rules by
+    (rule id, source), built for several months at once (`reconcile_months`).
     """
     sources = sources if sources is not None else catalog.sources()
     rules = tuple(rules if rules is not None else load_rules(sources=sources))
     if kinds is not None:
         rules = tuple(r for r in rules if r.kind in set(kinds))
     month = Month(period, conform(observations, OBSERVATION_SCHEMA).filter(pl.col("period") <= period),
-                  expected_units)
+                  expected_units, dict(precomputed or {}))
     in_scope = list(only_sources) if only_sources is not None else list(sources)
     frames = [BUILDERS[r.kind](r, sources[s], month) for r in rules for s in r.sources if s in in_scope]
     items = pl.concat(frames) if frames else no_items()
@@ -128,6 +133,41 @@ def reconcile(
         summary=_summary(items, failed, rules, in_scope, period),
         items=items,
     )
+
+
+def reconcile_months(
+    observations: pl.DataFrame,
+    periods: Sequence[str],
+    rules: Sequence[Rule] | None = None,
+    *,
+    window: int | None = None,
+    sources: Mapping[str, catalog.Source] | None = None,
+    keep_items: bool = True,
+    **kwargs,
+) -> dict[str, Reconciliation]:
+    """Evaluate the rules for several months: `reconcile` of each month on the observations of its `window`
+    months before it (all earlier ones when None), the history rules' items built for MONTHS_AT_ONCE months at
+    a time. Without `keep_items`, the results keep findings and summaries only (a history's items are large)."""
+    sources = sources if sources is not None else catalog.sources()
+    rules = tuple(rules if rules is not None else load_rules(sources=sources))
+    periods = sorted(set(periods))
+    obs = conform(observations, OBSERVATION_SCHEMA)
+    out = {}
+    for start in range(0, len(periods), MONTHS_AT_ONCE):
+        chunk = periods[start:start + MONTHS_AT_ONCE]
+        built: dict[str, dict] = {p: {} for p in chunk}
+        for rule in rules:
+            if rule.kind in HISTORY_KINDS:
+                for s in rule.sources:
+                    for period, frame in history_items(rule, sources[s], obs, chunk, window).items():
+                        built[period][(rule.id, s)] = frame
+        for period in chunk:
+            first = month_before(period, window) if window else ""
+            seen = obs.filter(pl.col("period").is_between(pl.lit(first), pl.lit(period)))
+            out[period] = reconcile(seen, period, rules, sources=sources, precomputed=built.pop(period), **kwargs)
+            if not keep_items:
+                out[period] = replace(out[period], items=out[period].items.clear())
+    return out
 
 
 def check_delivery(

@@ -1,4 +1,4 @@
-"""One month's observations as the rule kinds read them: a wide row per unit, and each unit's history."""
+"""One month's observations as the rule kinds read them: a wide row per unit."""
 from __future__ import annotations
 
 from datetime import date
@@ -50,9 +50,11 @@ def province_of(total: dict | None) -> tuple[str, str]:
 class Month:
     """The observations of a period and of every earlier one, split by source, with cached views."""
 
-    def __init__(self, period: str, everything: pl.DataFrame, expected_units: Callable[[str, date | None], list]):
+    def __init__(self, period: str, everything: pl.DataFrame, expected_units: Callable[[str, date | None], list],
+                 precomputed: dict | None = None):
         self.period = period
         self.expected_units = expected_units
+        self.precomputed = precomputed or {}      # (rule id, source) -> the month's items, built for a whole run
         self._empty = everything.clear()
         self._current = everything.filter(pl.col("period") == period).partition_by(
             "source", as_dict=True, maintain_order=True)
@@ -93,32 +95,3 @@ class Month:
                     units.append(r)
             self._rows[source.id] = (total, units, subtotals)
         return self._rows[source.id]
-
-    def earlier(self, source: str, measure: str, unit_code: str, unit_kind: str | None = None) -> list[dict]:
-        """A unit's non-blank figures of months before the period, oldest first: dicts of
-        period, value, file, sheet, cell (of any unit kind with that code when `unit_kind` is None)."""
-        if source not in self._history:
-            grouped = (self.of(source, everything=True)
-                       .filter(UNIT_ROWS & pl.col("value").is_not_null()
-                               & (pl.col("period") < self.period))
-                       .unique(["period", "measure", "unit_kind", "unit_code"], keep="first", maintain_order=True)
-                       .sort("period")
-                       .group_by("measure", "unit_kind", "unit_code")
-                       .agg(pl.struct("period", "value", "file", "sheet", "cell").alias("figures")))
-            history: dict = {}
-            for m, kind, code, figures in grouped.iter_rows():
-                history[(m, kind, code)] = figures
-                history.setdefault((m, None, code), [])
-                history[(m, None, code)] = sorted([*history[(m, None, code)], *figures], key=lambda f: f["period"])
-            self._history[source] = history
-        return self._history[source].get((measure, unit_kind, unit_code), [])
-
-    def unit_kinds_before(self, source: str, measure: str) -> tuple[str | None, set[str]]:
-        """(the latest earlier period with unit rows for the measure, the unit kinds of those rows)."""
-        past = (self.of(source, everything=True)
-                .filter((pl.col("unit_kind") != PROVINCE) & (pl.col("measure") == measure)
-                        & pl.col("value").is_not_null() & (pl.col("period") < self.period)))
-        if not past.height:
-            return None, set()
-        last = past["period"].max()
-        return last, set(past.filter(pl.col("period") == last)["unit_kind"].unique().to_list())

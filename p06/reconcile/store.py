@@ -104,7 +104,8 @@ def reconcile_period(con: duckdb.DuckDBPyConnection, period: str,
 def reconcile_periods(con: duckdb.DuckDBPyConnection, periods: Sequence[str],
                       rules: Sequence[Rule] | None = None) -> dict[str, engine.Reconciliation]:
     """Reconcile several months, reading staging once (each month with only the months its history rules
-    compare with), and store every month's result in one transaction."""
+    compare with), and store every month's result in one transaction. The results hold findings and summaries
+    (their items are dropped: a long history's would fill the memory)."""
     rules = tuple(rules if rules is not None else load_rules())
     periods = sorted(set(periods))
     if not periods:
@@ -113,10 +114,7 @@ def reconcile_periods(con: duckdb.DuckDBPyConnection, periods: Sequence[str],
     cols = ", ".join(OBSERVATION_COLUMNS)
     everything = con.sql(f"SELECT {cols} FROM staging.observations WHERE period BETWEEN ? AND ? ORDER BY period, source",
                          params=[month_before(periods[0], window), periods[-1]]).pl()
-    results = {}
-    for period in periods:
-        seen = everything.filter(pl.col("period").is_between(pl.lit(month_before(period, window)), pl.lit(period)))
-        results[period] = engine.reconcile(seen, period, rules)
+    results = engine.reconcile_months(everything, periods, rules, window=window, keep_items=False)
     ensure_tables(con)
     stamp = datetime.now().replace(microsecond=0)
     with warehouse.transaction(con):
