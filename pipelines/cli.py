@@ -91,6 +91,14 @@ def _valid_month(period: str) -> bool:
 
 
 def cmd_run(args) -> int:
+    """`p06 run`, the only writer of the warehouse from before it plans until its summary (p06/lock.py): a
+    second `p06 run` started meanwhile waits, then plans again and finds nothing (or less) to do."""
+    from p06.lock import writer_lock
+    with writer_lock(config.warehouse_dir()):
+        return _run(args)
+
+
+def _run(args) -> int:
     """Find the months whose inputs changed (fingerprints against the warehouse, before importing Dagster),
     run them in one Dagster run over their range, then print what every month holds."""
     from datetime import datetime

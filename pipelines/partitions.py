@@ -17,3 +17,21 @@ def run_months(context, landing_root: Path) -> list[str]:
     if len(keys) == 1:
         return keys
     return [k for k in keys if (Path(landing_root) / k).is_dir()]
+
+
+def delivered_months(landing_root: Path, months: list[str]) -> list[str]:
+    """The months with at least one delivered file in the landing zone: a month with none publishes nothing
+    (no findings, tables, workbook or analysts' copy), so that a backfill of empty partitions changes nothing."""
+    from p06.landing import is_delivery_file
+    root = Path(landing_root)
+    return [m for m in months if (root / m).is_dir()
+            and any(is_delivery_file(f) for folder in (root / m).iterdir() if folder.is_dir() for f in folder.iterdir())]
+
+
+def publish_months(context, landing_root: Path) -> list[str]:
+    """The months of a run that have deliveries; the others are named in the run's log."""
+    months = run_months(context, landing_root)
+    delivered = delivered_months(landing_root, months)
+    for month in sorted(set(months) - set(delivered)):
+        context.log.warning(f"{month}: no delivery in {Path(landing_root) / month}/: nothing published for the month")
+    return delivered

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from p06.publish import excel, files, quality, report, state
+from p06.publish.atomic import atomic_write_text
 
 
 def export_dir(warehouse_dir: Path, period: str) -> Path:
@@ -60,8 +61,9 @@ def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse
         paths = _paths(export_dir(warehouse_dir, period), period)
         if checked is not None and period in written:
             summary = {**checked.as_dict(), "periods_validated_together": written}
-            paths["quality"].write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-            state.record(con, period, content_sha=digests[period], exported_sha=digests[period])
+            atomic_write_text(paths["quality"], json.dumps(summary, ensure_ascii=False, indent=2))
+            if checked.success:      # a failed validation is done again by the next run, which must not skip it
+                state.record(con, period, content_sha=digests[period], exported_sha=digests[period])
             expectations = _verdict(checked)
         else:
             expectations = _stored_verdict(paths["quality"])
