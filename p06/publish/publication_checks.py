@@ -101,7 +101,8 @@ def _declared_frames(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[
     info = [{"indicator_code": i.code, "source": i.source, "is_ratio": i.is_ratio, "factor": i.factor,
              "lower": 0.0, "upper": (i.factor if i.is_ratio and not i.may_exceed_factor else None),
              "n_numerator": len(i.numerator), "n_denominator": len(i.denominator), "n_target": int(i.target is not None),
-             "counts": all(kinds[i.source].get(m) == "count" for m in (*i.numerator, *i.denominator))}
+             "counts": all(kinds[i.source].get(m) == "count" for m in (*i.numerator, *i.denominator)),
+             "at_province": "province" in i.levels}
             for i in inds.values()]
     as_of = dict(((p, s), d) for p, s, d in con.execute(
         "SELECT period, source, max(as_of_date) FROM raw.deliveries WHERE status = 'loaded' AND period IN "
@@ -122,7 +123,7 @@ def _declared_frames(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[
         "check_indicators": pl.DataFrame(info, schema={
             "indicator_code": text, "source": text, "is_ratio": pl.Boolean, "factor": pl.Float64, "lower": pl.Float64,
             "upper": pl.Float64, "n_numerator": pl.Int64, "n_denominator": pl.Int64, "n_target": pl.Int64,
-            "counts": pl.Boolean}),
+            "counts": pl.Boolean, "at_province": pl.Boolean}),
         "check_expected": pl.DataFrame(expected, schema={"period": text, "source": text, "unit_kind": text,
                                                          "unit_code": text}),
     }
