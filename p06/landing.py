@@ -23,7 +23,8 @@ class DeliveryFile:
     relative: str
     sha256: str
     size: int
-    received_at: datetime
+    received_at: datetime                  # modification time
+    first_seen_at: datetime | None = None  # when the warehouse first saw this file (p06.ingest.first_seen)
 
 
 def landing_periods(raw_dir: Path) -> list[str]:
