@@ -8,6 +8,7 @@ import dagster as dg
 
 from p06 import catalog
 from p06.catalog import Source
+from p06.ingest.held import describe_held, held_version
 from p06.ingest.load import ingest_source_month
 from pipelines.partitions import monthly_partitions, run_months
 from pipelines.resources import LandingZone, Warehouse
@@ -20,10 +21,10 @@ def staging_key(source_id: str) -> dg.AssetKey:
 
 
 def landing_spec(source: Source) -> dg.AssetSpec:
-    """The landing folder raw/<month>/<source>/: files dropped by data engineers, not made by Dagster."""
+    """The landing folder raw/YYYY-MM/SOURCE/: files dropped by data engineers, not made by Dagster."""
     return dg.AssetSpec(
         ["raw", source.id], partitions_def=monthly_partitions, group_name="landing", kinds={"file"},
-        description=f"{source.department_vi} ({source.department_en}): the e-mailed files, filed under raw/<month>/{source.id}/.",
+        description=f"{source.department_vi} ({source.department_en}): the e-mailed files, filed under raw/YYYY-MM/{source.id}/.",
     )
 
 
@@ -36,18 +37,20 @@ def build_staging_asset(source: Source) -> dg.AssetsDefinition:
         group_name="ingest",
         kinds={"duckdb", "excel"},
         pool="duckdb_writer",
-        description=f"{source.department_en}: the month's delivery in raw/<month>/{source.id}/, typed and traced "
+        description=f"{source.department_en}: the month's delivery in raw/YYYY-MM/{source.id}/, typed and traced "
                     f"to its cells in staging.observations. A rejected delivery leaves the last good load in place.",
         metadata={"source": source.id, "unit_kind": ", ".join(str(s) for s in source.unit_kinds), "measures": ", ".join(m.id for m in source.measures)},
     )
     def _staging(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse) -> dg.MaterializeResult:
         results = []
         with warehouse.connect() as con:
-            for period in run_months(context, landing_zone.root):
-                result = ingest_source_month(con, landing_zone.root, source, period)
+            months = run_months(context, landing_zone.root)
+            for period in months:
+                result = describe_held(con, ingest_source_month(con, landing_zone.root, source, period))
                 (context.log.warning if result.rejected else context.log.info)(result.line())
                 results.append(result)
-        return dg.MaterializeResult(metadata=_metadata(results))
+            version = held_version(con, source.id, months)
+        return dg.MaterializeResult(metadata=_metadata(results), data_version=dg.DataVersion(version))
 
     return _staging
 

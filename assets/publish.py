@@ -67,7 +67,7 @@ def quality_failures(outputs: dict[str, dict]) -> list[str]:
     kinds={"excel", "markdown", "parquet"},
     pool="duckdb_writer",
     description="For report writers: workbook in Vietnamese, CSV and Parquet of each table, report draft, "
-                "Great Expectations validation and Data Docs, under <warehouse>/exports/YYYY-MM/. "
+                "Great Expectations validation and Data Docs, under the warehouse folder: exports/YYYY-MM/. "
                 "A month whose published rows did not change keeps its files. A failed expectation fails "
                 "the step: the analysts' copy is not replaced and the run says which expectations failed.",
 )

@@ -34,6 +34,17 @@ def landing_periods(raw_dir: Path) -> list[str]:
     return sorted(p.name for p in raw_dir.iterdir() if p.is_dir() and PERIOD.match(p.name))
 
 
+# The first report month when the landing zone has no month folder yet: Project 06 began in January 2022.
+FIRST_MONTH_FALLBACK = "2022-01"
+
+
+def first_month(raw_dir: Path | None = None) -> str:
+    """The first report month: the earliest month folder of the landing zone (the first month the province
+    has data for), else FIRST_MONTH_FALLBACK. Dagster's partitions start there (read when definitions load)."""
+    months = landing_periods(Path(raw_dir) if raw_dir else config.raw_dir())
+    return months[0] if months else FIRST_MONTH_FALLBACK
+
+
 def is_delivery_file(path: Path) -> bool:
     """A file a department sent: not hidden, not an Office lock file (~$), not a README."""
     return path.is_file() and not path.name.startswith((".", "~$")) and not path.name.lower().startswith("readme")

@@ -19,24 +19,20 @@ p06 sql "SELECT ..." [--csv]        query the analysts' copy of the warehouse
 p06 docs                            regenerate docs/data_dictionary.md (warehouse comments) and docs/declarations.md"""
 
 
+INSTANCE_DIR = config.REPO_DIR / ".dagster"   # the project's Dagster instance: dagster.yaml tracked, the rest git-ignored
+
+
 def _instance():
     """DAGSTER_HOME's instance when set; else, for the project's own warehouse, the project's instance
-    (dagster.yaml, history in .dagster/, what `DAGSTER_HOME=$PWD dagster dev` shows); else (a warehouse
-    elsewhere: tests, the benchmark) a throwaway one, so that their runs do not fill the project's history."""
+    (.dagster/, what `scripts/dagster-dev` shows); else (a warehouse elsewhere: tests, the benchmark) a
+    throwaway one, so that their runs do not fill the project's history."""
     import dagster as dg
     if os.environ.get("DAGSTER_HOME"):
         return dg.DagsterInstance.get()
-    home = config.REPO_DIR
-    if "P06_WAREHOUSE_DIR" in os.environ or not (home / "dagster.yaml").is_file():
+    if "P06_WAREHOUSE_DIR" in os.environ or not (INSTANCE_DIR / "dagster.yaml").is_file():
         return dg.DagsterInstance.ephemeral()
     from dagster._core.instance.ref import InstanceRef
-    state = home / ".dagster"               # the paths of dagster.yaml, made absolute: p06 may run from any folder
-    overrides = {"storage": {"sqlite": {"base_dir": str(state / "storage")}},
-                 "local_artifact_storage": {"module": "dagster._core.storage.root", "class": "LocalArtifactStorage",
-                                            "config": {"base_dir": str(state)}},
-                 "compute_logs": {"module": "dagster._core.storage.local_compute_log_manager",
-                                  "class": "LocalComputeLogManager", "config": {"base_dir": str(state / "logs")}}}
-    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(state), config_dir=str(home), overrides=overrides))
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(INSTANCE_DIR)))
 
 
 def _connect_read_only(wait_seconds: float = 120.0):
@@ -77,17 +73,14 @@ def stale_months(raw: Path, landing: list[str], requested: list[str]) -> tuple[l
     return stale, reload
 
 
-FIRST_MONTH = "2022-01"       # the first partition (pipelines/partitions.py)
-
-
 def _valid_month(period: str) -> bool:
     """A partition of pipelines/partitions.py: from the first month to the current one (Dagster not imported)."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from p06.landing import PERIOD
+    from p06.landing import PERIOD, first_month
     now = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
-    return bool(PERIOD.match(period)) and FIRST_MONTH <= period <= now
+    return bool(PERIOD.match(period)) and first_month() <= period <= now
 
 
 def cmd_run(args) -> int:
@@ -114,7 +107,7 @@ def _run(args) -> int:
         return 2
     exit_code = 0
     for period in [p for p in periods if not _valid_month(p)]:
-        print(f"{period}: not a report month ({FIRST_MONTH} to the current month)", file=sys.stderr)
+        print(f"{period}: not a report month (the first month of the landing zone to the current month)", file=sys.stderr)
         exit_code = 2
     periods = sorted(p for p in periods if _valid_month(p))
     try:
@@ -256,6 +249,9 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
         else:
             print(f"\n{period}")
         print("\n".join(lines))
+        if not _delivered(con, period):
+            print(f"  no delivery for {period}: nothing published (no tables, workbook, report or analysts' copy)")
+            continue
         print("\n".join(_findings_summary(con, period)))
         exit_code = max(exit_code, 1 if rejected else 0)
         exported = config.warehouse_dir() / "exports" / period
@@ -266,6 +262,12 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
     if outputs:
         print(f"\nanalysts' copy: {config.analyst_copy_path()}  (p06 sql \"SELECT ...\")")
     return exit_code
+
+
+def _delivered(con, period: str) -> bool:
+    """The month has at least one delivery on record (loaded, rejected or superseded)."""
+    return _has(con, "raw", "deliveries") and bool(
+        con.execute("SELECT count(*) FROM raw.deliveries WHERE period = ?", [period]).fetchall()[0][0])
 
 
 def _findings_summary(con, period: str) -> list[str]:
@@ -436,6 +438,7 @@ def _show(value) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     import warnings
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")    # nothing leaves the machine unless a person asks
     warnings.filterwarnings("ignore", message=".*(preview|beta|experimental).*", category=Warning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     parser = argparse.ArgumentParser(prog="p06", description="Project 06 monthly indicators pipeline", epilog=USAGE,

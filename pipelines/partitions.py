@@ -3,11 +3,15 @@ from pathlib import Path
 
 import dagster as dg
 
+from p06.landing import first_month
+
 TIMEZONE = "Asia/Ho_Chi_Minh"
 
-# Project 06 began in January 2022; end_offset=1 makes the current month available once its
+# From the first month the province has data for (the earliest YYYY-MM folder of the landing zone when the
+# definitions load; p06.landing.FIRST_MONTH_FALLBACK when there is none): a backfill of "missing" partitions
+# then covers the months that can have deliveries. end_offset=1 makes the current month available once its
 # deliveries arrive (the cut-off is mid-month, the report goes out the same month).
-monthly_partitions = dg.MonthlyPartitionsDefinition(start_date="2022-01", fmt="%Y-%m", end_offset=1, timezone=TIMEZONE)
+monthly_partitions = dg.MonthlyPartitionsDefinition(start_date=first_month(), fmt="%Y-%m", end_offset=1, timezone=TIMEZONE)
 
 
 def run_months(context, landing_root: Path) -> list[str]:
