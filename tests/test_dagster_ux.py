@@ -55,7 +55,7 @@ def test_a_p06_run_shows_in_the_instance_the_ui_reads(instance_run):
             assert event.asset_materialization.partition == "2023-09"
     finally:
         instance.dispose()
-    assert not any((instance_run["base"] / name).exists() for name in (".nux", "logs", ".logs_queue"))
+    assert not any((REPO / name).exists() for name in (".nux", "logs", ".logs_queue"))   # all in DAGSTER_HOME
 
 
 def test_the_project_instance_is_the_dagster_folder(monkeypatch):
