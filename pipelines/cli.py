@@ -155,16 +155,18 @@ def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
     from pipelines.jobs import DOWNSTREAM_KEYS
     job = defs.resolve_job_def("monthly_job")
     instance = _instance()
+    _fail_killed_cli_runs(instance)
     timings["imports (Dagster, pipeline)"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     # A single month always runs every source: it says what each has (loaded, unchanged, missing).
     selection = None if len(months) == 1 else [*(dg.AssetKey(["staging", s]) for s in sorted(sources)), *DOWNSTREAM_KEYS]
     if len(months) == 1:
-        result = job.execute_in_process(partition_key=months[0], instance=instance, raise_on_error=False, run_config=QUIET)
+        result = job.execute_in_process(partition_key=months[0], instance=instance, raise_on_error=False, run_config=QUIET,
+                                        tags=_cli_tags())
     else:
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET, asset_selection=selection,
                                         tags={"dagster/asset_partition_range_start": months[0],
-                                              "dagster/asset_partition_range_end": months[-1]})
+                                              "dagster/asset_partition_range_end": months[-1], **_cli_tags()})
     steps: dict[str, float] = {}
     for event in result.all_events:
         if event.event_type_value == "STEP_SUCCESS":
@@ -179,6 +181,30 @@ def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
         if event.is_step_failure:
             print(f"  step failed: {event.step_key}: {event.event_specific_data.error.message.strip()}", file=sys.stderr)
     return 1
+
+
+def _cli_tags() -> dict[str, str]:
+    """Tags of a run started by `p06 run`: who ran it, so that a run killed midway can be closed later."""
+    return {"p06/launched_by": "p06 run", "p06/pid": str(os.getpid())}
+
+
+def _fail_killed_cli_runs(instance) -> None:
+    """Mark as failed the runs of `p06 run` processes that died (kill -9, a power cut) while their run was
+    STARTED: left so, they would count as in progress for ever and hold the instance's one-run queue. Called
+    while holding the writer lock, so no other `p06 run` of this warehouse is alive; the pid is checked anyway."""
+    import dagster as dg
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED],
+                                                     tags={"p06/launched_by": "p06 run"})):
+        try:
+            pid = int(run.tags.get("p06/pid", "0"))
+            os.kill(pid, 0)
+            alive = pid != os.getpid()
+        except (ValueError, ProcessLookupError):
+            alive = False
+        except PermissionError:
+            alive = True
+        if not alive:
+            instance.report_run_failed(run, "the p06 run process ended without finishing this run (killed?)")
 
 
 def _source_lines(con, period: str, started) -> tuple[list[str], bool]:
@@ -415,12 +441,13 @@ def cmd_docs(args) -> int:
     docs/declarations.md from the declaration models."""
     from p06 import warehouse
     from p06.declared.docs import write_declarations_doc
+    from p06.lock import writer_lock
     from p06.publish.comments import (
         apply_comments,
         missing_comments,
         write_data_dictionary,
     )
-    with warehouse.connect() as con:
+    with writer_lock(config.warehouse_dir()), warehouse.connect() as con:
         apply_comments(con)
         missing = missing_comments(con)
         path = write_data_dictionary(con, config.REPO_DIR / "docs")

@@ -154,3 +154,45 @@ def test_descriptions_have_no_angle_brackets():
     texts += [spec.description or "" for checks in defs.asset_checks for spec in checks.check_specs]
     texts += [s.description or "" for s in defs.sensors] + [s.description or "" for s in defs.schedules]
     assert not [t for t in texts if re.search(r"<[A-Za-z_]", t)]
+
+
+def test_a_killed_p06_run_does_not_stay_in_progress_in_the_instance(instance_run, tmp_path):
+    """A `p06 run` killed midway leaves its Dagster run STARTED (it would hold the instance's one-run queue for
+    ever); the next `p06 run` marks it failed."""
+    import signal
+    import time
+
+    from dagster._core.instance.ref import InstanceRef
+
+    home, warehouse_dir = tmp_path / ".dagster", tmp_path / "warehouse"
+    shutil.copytree(instance_run["home"], home)
+    shutil.copytree(instance_run["warehouse"], warehouse_dir)
+    con = duckdb.connect(str(warehouse_dir / "p06.duckdb"))
+    con.execute("DELETE FROM raw.publication_state")                    # work to do
+    con.close()
+    env = {**os.environ, "P06_RAW_DIR": str(instance_run["raw"]), "P06_WAREHOUSE_DIR": str(warehouse_dir),
+           "DAGSTER_HOME": str(home)}
+    process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run"], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def started():
+        instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+        try:
+            return instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+        finally:
+            instance.dispose()
+
+    deadline = time.monotonic() + 120
+    while not started() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    (killed,) = started()
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    again = p06(instance_run["raw"], warehouse_dir, home=home)
+    assert again.returncode == 0, again.stderr[-2000:]
+    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    try:
+        assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert not instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+    finally:
+        instance.dispose()
