@@ -161,3 +161,31 @@ def test_runs_killed_at_random_moments_leave_before_or_after_and_the_next_run_co
                 f"{table} half written, {where}"
     run(reference["raw"], warehouse_dir)
     assert state(warehouse_dir) == reference["after"]
+
+
+def test_a_dagster_run_holds_the_lock_for_its_whole_run(tmp_path):
+    """Runs launched by Dagster (sensor, schedule, backfill, UI) take the lock through the Warehouse resource
+    when the run starts and give it back when it ends; a run waits while another writer holds it."""
+    import dagster as dg
+
+    from p06.lock import held
+    from pipelines.resources import Warehouse
+
+    seen = []
+
+    @dg.asset
+    def probe(warehouse: Warehouse) -> None:
+        seen.append((held(warehouse.root), lock_state(warehouse.root)))
+
+    holder_process = subprocess.Popen([sys.executable, "-c", "import sys, time; from p06.lock import acquire; "
+                                       "acquire(sys.argv[1]); print('held', flush=True); time.sleep(2)", str(tmp_path)],
+                                      cwd=config.REPO_DIR, stdout=subprocess.PIPE, text=True)
+    assert holder_process.stdout.readline().strip() == "held"
+    t0 = time.monotonic()
+    result = dg.materialize([probe], resources={"warehouse": Warehouse(directory=str(tmp_path))},
+                            instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    assert time.monotonic() - t0 >= 1.0                    # waited for the other writer
+    assert seen == [(True, "busy")]
+    assert not held(tmp_path) and lock_state(tmp_path) == "free"
+    holder_process.wait()
