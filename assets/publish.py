@@ -51,7 +51,10 @@ def quality_failures(outputs: dict[str, dict]) -> list[str]:
         summary = json.loads(out["quality"].read_text(encoding="utf-8"))
         for table, result in summary.get("tables", {}).items():
             for f in result.get("failed", []):
-                line = f"{table}: {f.get('check') or f['expectation']}: {f.get('observed', '')}"[:400]
+                rows = f.get("failing_rows") or []
+                example = "; ".join(", ".join(f"{k} {v}" for k, v in r.items()) for r in rows[:3])
+                line = (f"{f.get('check') or table}: {f.get('description') or f['expectation']}"
+                        + (f" Failing rows, e.g.: {example}" if example else f" ({f.get('observed', '')})"))[:600]
                 if line not in seen:
                     seen.add(line)
                     failed.append(line)

@@ -140,7 +140,7 @@ def test_a_failed_check_fails_the_run_and_keeps_the_analysts_copy(published, tmp
     checks_file = tmp_path / "publication.yaml"
     text = publication_checks.CHECKS_FILE.read_text(encoding="utf-8")
     checks_file.write_text(text.replace("expect: {column: excess, min: 0, max: 0}",
-                                        "expect: {column: excess, min: 0, max: -1}"), encoding="utf-8")
+                                        "expect: {column: value, min: 0, max: 50}"), encoding="utf-8")
     con = duckdb.connect(str(warehouse_dir / "p06.duckdb"))
     con.execute("DELETE FROM raw.publication_state WHERE period = '2023-09'")     # the month to publish again
     con.close()
@@ -148,5 +148,6 @@ def test_a_failed_check_fails_the_run_and_keeps_the_analysts_copy(published, tmp
                             env={**p06_env(published["raw"], warehouse_dir), "P06_PUBLICATION_CHECKS": str(checks_file)},
                             capture_output=True, text=True, timeout=300)
     assert result.returncode != 0, result.stdout + result.stderr
-    assert "values_within_bounds" in result.stderr + result.stdout
+    assert "values_within_bounds: Each value lies within its declared bounds" in result.stderr
+    assert "Failing rows, e.g.: period 2023-09, unit_code " in result.stderr
     assert copy.read_bytes() == before
