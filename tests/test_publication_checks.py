@@ -137,6 +137,8 @@ def test_a_failed_check_fails_the_run_and_keeps_the_analysts_copy(published, tmp
     shutil.copytree(published["warehouse"], warehouse_dir)
     copy = warehouse_dir / "p06_published.duckdb"
     before = copy.read_bytes()
+    workbook = warehouse_dir / "exports" / "2023-09" / "DA06_2023-09.xlsx"
+    workbook_time = workbook.stat().st_mtime_ns
     checks_file = tmp_path / "publication.yaml"
     text = publication_checks.CHECKS_FILE.read_text(encoding="utf-8")
     checks_file.write_text(text.replace("expect: {column: excess, min: 0, max: 0}",
@@ -151,3 +153,5 @@ def test_a_failed_check_fails_the_run_and_keeps_the_analysts_copy(published, tmp
     assert "values_within_bounds: Each value lies within its declared bounds" in result.stderr
     assert "Failing rows, e.g.: period 2023-09, unit_code " in result.stderr
     assert copy.read_bytes() == before
+    assert workbook.stat().st_mtime_ns == workbook_time                      # nor the report writers' files
+    assert '"success": false' in (warehouse_dir / "exports" / "2023-09" / "quality.json").read_text(encoding="utf-8")

@@ -40,22 +40,25 @@ def _verdict(checked: quality.QualitySummary) -> str:
 
 def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse_dir: Path,
                    force: bool = False) -> dict[str, dict]:
-    """Write each month's workbook, report draft, CSV/Parquet files, then validate the months' publications
-    together (one Great Expectations validation per table for all of them, one Data Docs build).
+    """Validate the months' publications together (one Great Expectations validation per table for all of
+    them, one Data Docs build), then write each month's workbook, report draft, CSV/Parquet files.
 
     A month whose published rows are those its exports were written from is left as it is (unless `force`).
     Returns per month {'workbook', 'report', 'data_docs', 'tables_dir', 'quality': Path to quality.json,
     'expectations': str, 'exported': 'written' | 'unchanged'}. A failed validation does not raise:
-    'expectations' says "FAILED ..." and quality.json has the details.
+    'expectations' says "FAILED ...", quality.json has the details, and the month's other files are left as
+    they were.
     """
     warehouse_dir = Path(warehouse_dir)
     done = state.stored(con, "exported_sha")
     digests = {p: state.content_sha(con, p) for p in periods}
     written = [p for p in sorted(periods) if force or done.get(p) != digests[p]
                or not _paths(export_dir(warehouse_dir, p), p)["workbook"].exists()]
-    for period in written:
-        _write(con, period, export_dir(warehouse_dir, period))
+    # Validated first: a publication that fails its checks replaces no workbook, report or table file (only
+    # quality.json says why), as it replaces no analysts' copy.
     checked = quality.validate_publication(con, written, warehouse_dir) if written else None
+    for period in written if checked is not None and checked.success else []:
+        _write(con, period, export_dir(warehouse_dir, period))
     out = {}
     for period in sorted(periods):
         paths = _paths(export_dir(warehouse_dir, period), period)
