@@ -93,11 +93,12 @@ def month_before(period: str, months: int) -> str:
 
 
 def release_sha() -> str:
-    """The declarations (catalog/, checks/rules.yaml) and the code: a change in any republishes every month."""
+    """The declarations (catalog/, checks/rules.yaml, checks/publication.yaml) and the code: a change in any
+    republishes (and validates again) every month."""
     h = hashlib.sha256()
     root = config.REPO_DIR
     paths = [p for p in sorted(config.CATALOG_DIR.rglob("*")) if p.is_file()]
-    paths += [config.CHECKS_DIR / "rules.yaml"]
+    paths += [config.CHECKS_DIR / "rules.yaml", config.CHECKS_DIR / "publication.yaml"]
     paths += [p for d in CODE_DIRS for p in sorted((root / d).rglob("*.py"))]
     for p in paths:
         h.update(f"{p.relative_to(root).as_posix()}:".encode())

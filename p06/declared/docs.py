@@ -80,6 +80,10 @@ def _sections() -> list[str]:
                          (TargetReference, "an indicator's `target`"), (PublicServices, "`public_services`"),
                          (Appendix, "an entry of `public_services.appendices`")]:
         lines += model_section(model, where)
+    from p06.publish.publication_checks import Check, Expect, PublicationChecks
+    for model, where in [(PublicationChecks, "checks/publication.yaml"), (Check, "an entry of `checks`"),
+                         (Expect, "a check's `expect`")]:
+        lines += model_section(model, where)
     return lines
 
 

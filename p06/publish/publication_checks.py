@@ -16,11 +16,10 @@ from typing import Literal
 import duckdb
 import pandas as pd
 import polars as pl
-import yaml
 from pydantic import Field, model_validator
 
 from p06 import catalog, config, periods, reference
-from p06.declared.base import Declared
+from p06.declared.base import Declared, read_yaml, shown, validate
 from p06.publish.indicator_catalog import indicators
 
 CHECKS_FILE = config.CHECKS_DIR / "publication.yaml"
@@ -74,7 +73,7 @@ class PublicationChecks(Declared):
 
 @cache
 def _load(path: Path, mtime_ns: int) -> PublicationChecks:
-    return PublicationChecks.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return validate(PublicationChecks, read_yaml(path), shown(path))
 
 
 def load(path: Path | None = None) -> PublicationChecks:
