@@ -141,13 +141,14 @@ def test_a_lock_dies_with_its_process(tmp_path):
 
 
 def test_runs_killed_at_random_moments_leave_before_or_after_and_the_next_run_completes(reference, tmp_path):
-    """Three runs in a row killed (SIGKILL, the run and its validation process) after seeded random delays within
-    a whole run's duration, each starting from what the previous one left; then a run to the end."""
+    """Three runs in a row killed (SIGKILL, the run and its validation process) after seeded random delays (early,
+    middle, late parts of a whole run's duration), each starting from what the previous one left; then a run to
+    the end. Each kill prints what it left (pytest -s)."""
     warehouse_dir = tmp_path / "warehouse"
     shutil.copytree(reference["before_dir"], warehouse_dir)
     rng = random.Random(6)
-    for attempt in range(3):
-        delay = rng.uniform(0.5, reference["seconds"])
+    for attempt, (low, high) in enumerate([(0.1, 0.4), (0.3, 0.6), (0.5, 0.9)]):   # of a whole run's time
+        delay = rng.uniform(low, high) * reference["seconds"]
         process = start_run(reference["raw"], warehouse_dir)
         time.sleep(delay)
         if process.poll() is None:
@@ -156,6 +157,10 @@ def test_runs_killed_at_random_moments_leave_before_or_after_and_the_next_run_co
         killed = state(warehouse_dir)
         where = f"run {attempt + 1} killed after {delay:.1f} s of {reference['seconds']:.1f} s"
         assert killed["copy"] in (reference["before"]["copy"], reference["after"]["copy"]), where
+        after = sorted(t for t, rows in killed["warehouse"].items() if rows == reference["after"]["warehouse"].get(t)
+                       and rows != reference["before"]["warehouse"].get(t))
+        print(f"{where}: copy {'after' if killed['copy'] == reference['after']['copy'] else 'before'}; "
+              f"tables after: {', '.join(after) or 'none'}")
         for table, rows in killed["warehouse"].items():
             assert rows in (reference["before"]["warehouse"].get(table), reference["after"]["warehouse"].get(table)), \
                 f"{table} half written, {where}"
