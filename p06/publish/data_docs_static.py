@@ -73,8 +73,11 @@ def localize_page(html: str, page: Path, site: Path) -> str:
 
 
 def localize(site: Path, since: float = 0.0) -> int:
-    """Install the assets and rewrite the pages built since `since` (a time.time()); returns pages rewritten."""
+    """Install the assets and rewrite the pages built since `since` (a time.time()), every page the first time;
+    returns the number of pages rewritten."""
     site = Path(site)
+    if not (site / VENDOR).is_dir():
+        since = 0.0                     # the first time: pages built before this module existed too
     install(site)
     count = 0
     for page in site.rglob("*.html"):
