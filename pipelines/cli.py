@@ -190,7 +190,8 @@ def _cli_tags() -> dict[str, str]:
 
 def _fail_killed_cli_runs(instance) -> None:
     """Mark as failed the runs of `p06 run` processes that died (kill -9, a power cut) while their run was
-    STARTED: left so, they would count as in progress for ever and hold the instance's one-run queue. Called
+    STARTED, and free the pool slots they held: left so, they would count as in progress for ever, hold the
+    instance's one-run queue, and the next run's steps would wait for the slot for ever. Called
     while holding the writer lock, so no other `p06 run` of this warehouse is alive; the pid is checked anyway."""
     import dagster as dg
     for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED],
@@ -205,6 +206,8 @@ def _fail_killed_cli_runs(instance) -> None:
             alive = True
         if not alive:
             instance.report_run_failed(run, "the p06 run process ended without finishing this run (killed?)")
+            # and give back the pool slot ("duckdb_writer") its step held: else the next run's steps wait for ever
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
 
 
 def _source_lines(con, period: str, started) -> tuple[list[str], bool]:
