@@ -9,6 +9,7 @@ import dagster as dg
 
 from p06 import catalog
 from p06.catalog import Source
+from p06.ingest.held import describe_held, held_version
 from p06.ingest.load import ingest_source_months
 from pipelines.partitions import monthly_partitions, run_months
 from pipelines.resources import LandingZone, Warehouse
@@ -21,10 +22,10 @@ def staging_key(source_id: str) -> dg.AssetKey:
 
 
 def landing_spec(source: Source) -> dg.AssetSpec:
-    """The landing folder raw/<month>/<source>/: files dropped by data engineers, not made by Dagster."""
+    """The landing folder raw/YYYY-MM/SOURCE/: files dropped by data engineers, not made by Dagster."""
     return dg.AssetSpec(
         ["raw", source.id], partitions_def=monthly_partitions, group_name="landing", kinds={"file"},
-        description=f"{source.department_vi} ({source.department_en}): the e-mailed files, filed under raw/<month>/{source.id}/.",
+        description=f"{source.department_vi} ({source.department_en}): the e-mailed files, filed under raw/YYYY-MM/{source.id}/.",
     )
 
 
@@ -37,16 +38,18 @@ def build_staging_asset(source: Source) -> dg.AssetsDefinition:
         group_name="ingest",
         kinds={"duckdb", "excel"},
         pool="duckdb_writer",
-        description=f"{source.department_en}: the month's delivery in raw/<month>/{source.id}/, typed and traced "
+        description=f"{source.department_en}: the month's delivery in raw/YYYY-MM/{source.id}/, typed and traced "
                     f"to its cells in staging.observations. A rejected delivery leaves the last good load in place.",
         metadata={"source": source.id, "unit_kind": ", ".join(str(s) for s in source.unit_kinds), "measures": ", ".join(m.id for m in source.measures)},
     )
     def _staging(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            results = ingest_source_months(con, landing_zone.root, source, run_months(context, landing_zone.root))
+            months = run_months(context, landing_zone.root)
+            results = [describe_held(con, r) for r in ingest_source_months(con, landing_zone.root, source, months)]
+            version = held_version(con, source.id, months)
         for result in results:
             (context.log.warning if result.rejected else context.log.info)(result.line())
-        return dg.MaterializeResult(metadata=_metadata(results))
+        return dg.MaterializeResult(metadata=_metadata(results), data_version=dg.DataVersion(version))
 
     return _staging
 

@@ -14,7 +14,7 @@ from p06.publish.exports import export_periods
 from p06.publish.marts import publish_periods
 from p06.publish.period_marts import publish_period_aggregates
 from p06.publish.snapshot import publish_copy
-from pipelines.partitions import monthly_partitions, run_months
+from pipelines.partitions import monthly_partitions, publish_months
 from pipelines.resources import LandingZone, Warehouse
 
 MART_KEYS = {
@@ -26,19 +26,41 @@ MART_KEYS = {
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(["marts", name], description=text, deps=[reconciliation_findings], group_name="publish",
-                        kinds={"duckdb"}) for name, text in MART_KEYS.items()],
+                        kinds={"duckdb"}, skippable=True) for name, text in MART_KEYS.items()],
     partitions_def=monthly_partitions,
     backfill_policy=SINGLE_RUN,
     pool="duckdb_writer",
 )
 def published_marts(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse):
     """Rebuilds the published tables of the run's months in one transaction."""
+    months = publish_months(context, landing_zone.root)
+    if not months:
+        return
     with warehouse.connect() as con:
-        months = run_months(context, landing_zone.root)
         totals = publish_periods(con, months)
         publish_period_aggregates(con, months)          # quarters, half-years, nine months, years of the months
     for name in MART_KEYS:
         yield dg.MaterializeResult(asset_key=["marts", name], metadata={"rows": int(totals.get(name, 0))})
+
+
+def quality_failures(outputs: dict[str, dict]) -> list[str]:
+    """'YYYY-MM table: expectation (observed)' for each failed expectation of the months validated."""
+    import json
+    failed, seen = [], set()
+    for period, out in sorted(outputs.items()):
+        if out.get("exported") != "written" or "FAILED" not in str(out.get("expectations")):
+            continue
+        summary = json.loads(out["quality"].read_text(encoding="utf-8"))
+        for table, result in summary.get("tables", {}).items():
+            for f in result.get("failed", []):
+                rows = f.get("failing_rows") or []
+                example = "; ".join(", ".join(f"{k} {v}" for k, v in r.items()) for r in rows[:3])
+                line = (f"{f.get('check') or table}: {f.get('description') or f['expectation']}"
+                        + (f" Failing rows, e.g.: {example}" if example else f" ({f.get('observed', '')})"))[:600]
+                if line not in seen:
+                    seen.add(line)
+                    failed.append(line)
+    return failed
 
 
 @dg.asset(
@@ -50,13 +72,18 @@ def published_marts(context: dg.AssetExecutionContext, landing_zone: LandingZone
     kinds={"excel", "markdown", "parquet"},
     pool="duckdb_writer",
     description="For report writers: workbook in Vietnamese, CSV and Parquet of each table, report draft, "
-                "Great Expectations validation and Data Docs, under <warehouse>/exports/<month>/. "
-                "A month whose published rows did not change keeps its files.",
+                "Great Expectations validation and Data Docs, under the warehouse folder: exports/YYYY-MM/. "
+                "A month whose published rows did not change keeps its files. A failed expectation fails "
+                "the step: the analysts' copy is not replaced and the run says which expectations failed.",
 )
 def monthly_report(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse) -> dg.MaterializeResult:
-    periods = run_months(context, landing_zone.root)
+    periods = publish_months(context, landing_zone.root)
     with warehouse.connect() as con:
         outputs = export_periods(con, periods, warehouse.root)
+    failed = quality_failures(outputs)
+    if failed:
+        raise dg.Failure(description="publication checks failed; the analysts' copy keeps its last good version:\n"
+                         + "\n".join(failed), metadata={"failed": dg.MetadataValue.md("\n".join(f"- {f}" for f in failed))})
     if len(outputs) == 1:
         (only,) = outputs.values()
         return dg.MaterializeResult(metadata={k: dg.MetadataValue.path(str(v)) if hasattr(v, "__fspath__") else str(v)
@@ -80,9 +107,12 @@ def monthly_report(context: dg.AssetExecutionContext, landing_zone: LandingZone,
     description="Read-only copy of the warehouse for analysts, replaced atomically after each run (once per run).",
 )
 def analyst_copy(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse) -> dg.MaterializeResult:
-    periods = run_months(context, landing_zone.root)
+    periods = publish_months(context, landing_zone.root)
+    dest = warehouse.root / config.analyst_copy_path().name
+    publish_copy(warehouse.database, dest)
     with warehouse.connect() as con:
-        # The months are published: record what they were made from, for `p06 run` (see p06.publish.state).
+        # The months are published, copy included: record what they were made from, for `p06 run` (see
+        # p06.publish.state). Recorded last, so that a run killed before this point is done again by the next.
         processed = {(p, s): fp for p, s, fp in con.execute(
             "SELECT DISTINCT ON (period, source) period, source, fingerprint FROM raw.deliveries "
             "ORDER BY period, source, processed_at DESC").fetchall()}
@@ -90,6 +120,4 @@ def analyst_copy(context: dg.AssetExecutionContext, landing_zone: LandingZone, w
         inputs = month_inputs(landing_zone.root, periods, fingerprints=fingerprints)
         for period in periods:
             state.record(con, period, inputs_sha=inputs[period])
-    dest = warehouse.root / config.analyst_copy_path().name
-    publish_copy(warehouse.database, dest)
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(dest))})

@@ -9,7 +9,7 @@ import polars as pl
 from assets.ingest import SINGLE_RUN, staging_assets
 from p06.ingest import pool
 from p06.reconcile.store import reconcile_periods
-from pipelines.partitions import monthly_partitions, run_months
+from pipelines.partitions import monthly_partitions, publish_months
 from pipelines.resources import LandingZone, Warehouse
 
 
@@ -22,13 +22,17 @@ from pipelines.resources import LandingZone, Warehouse
     kinds={"duckdb", "pandera"},
     pool="duckdb_writer",
     description="One row per failed rule instance (totals, ratios, parts, stocks, completeness, outliers), "
-                "with expected and actual figures and the cells involved; plus marts.rule_summary.",
+                "with expected and actual figures and the cells involved; plus marts.rule_summary. "
+                "A month without any delivery is not reconciled nor published (the step says so).",
+    output_required=False,
 )
-def reconciliation_findings(context: dg.AssetExecutionContext, landing_zone: LandingZone,
-                            warehouse: Warehouse) -> dg.MaterializeResult:
+def reconciliation_findings(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse):
     pool.shutdown()                     # the staging steps are done: their reader process ends
+    months = publish_months(context, landing_zone.root)
+    if not months:
+        return                      # nothing materialised: the publish steps are skipped
     with warehouse.connect() as con:
-        results = reconcile_periods(con, run_months(context, landing_zone.root))
+        results = reconcile_periods(con, months)
     findings = pl.concat([r.findings for r in results.values()]) if results else pl.DataFrame(
         schema={"severity": pl.String, "period": pl.String})
     counts = findings.group_by("severity").len() if not findings.is_empty() else None
@@ -40,4 +44,4 @@ def reconciliation_findings(context: dg.AssetExecutionContext, landing_zone: Lan
     else:
         metadata["by month"] = dg.MetadataValue.md("\n".join(
             f"- {p}: {r.errors} error(s), {r.warnings} warning(s)" for p, r in results.items()) or "none")
-    return dg.MaterializeResult(metadata=metadata)
+    yield dg.MaterializeResult(metadata=metadata)

@@ -1,9 +1,12 @@
 """Dagster asset checks.
 
 Per source, on staging/<source>:
-- `schema` (blocking): the figures in use for the month pass the source's pandera schema;
 - `delivery_accepted`: the newest delivery of the month was loaded, not rejected (a rejection
-  keeps the last good load in use and lets other sources carry on, so it does not block).
+  keeps the last good load in use and lets other sources carry on, so it does not block); a month
+  the source is expected in without any delivery fails it too ("no delivery"), never passes silently.
+(No `schema` check: the loader refuses a delivery that fails the source's pandera schema before anything
+is stored, so a check of the stored rows against it could not fail. The publication's own checks, of what the
+pipeline did not construct itself, are in checks/publication.yaml, run by exports/monthly_report.)
 Per source, on marts/reconciliation_findings:
 - `rules_<source>`: the reconciliation rules' failing cases for the source and month.
 A run over a range of months (a history load) checks every month of it: one result, the months named.
@@ -15,7 +18,6 @@ import polars as pl
 from assets.ingest import staging_key
 from p06 import catalog
 from p06.catalog import Source
-from p06.ingest.schema import schema_problems
 from p06.warehouse import frame as frame_of
 from pipelines.partitions import monthly_partitions
 from pipelines.resources import Warehouse
@@ -24,34 +26,31 @@ FINDINGS_KEY = dg.AssetKey(["marts", "reconciliation_findings"])
 
 
 
+def ratio_measures(source: Source) -> set[str]:
+    return {m.id for m in source.measures if m.kind == "ratio"}
+
+
+def readable(findings: pl.DataFrame, ratios: set[str]) -> pl.DataFrame:
+    """Failing cases that fit a page: ratios as percent with 2 decimals, other figures with 4 significant
+    digits at most after the point (counts stay whole), the measure column dropped once used."""
+    def shown(column: str) -> pl.Expr:
+        value = pl.col(column)
+        percent = (value * 100).round(2).cast(pl.String) + "%"
+        figure = pl.when(value == value.round(0)).then(value.cast(pl.Int64).cast(pl.String)) \
+                   .otherwise(value.round_sig_figs(4).cast(pl.String))
+        return pl.when(value.is_null()).then(None).when(pl.col("measure").is_in(sorted(ratios))).then(percent) \
+                 .otherwise(figure).alias(column)
+    if findings.is_empty():
+        return findings.drop("measure")
+    return findings.with_columns(shown("expected"), shown("actual")).drop("measure")
+
+
 def _table(frame: pl.DataFrame, limit: int = 100) -> dg.MetadataValue:
     """Failing cases as a Dagster table (shown as a table in the UI)."""
     types = {pl.Float64: "float", pl.Int64: "int", pl.Int32: "int", pl.Boolean: "bool"}
     schema = dg.TableSchema(columns=[dg.TableColumn(name, types.get(dtype, "string")) for name, dtype in frame.schema.items()])
     records = [dg.TableRecord(row) for row in frame.head(limit).iter_rows(named=True)]
     return dg.MetadataValue.table(records=records, schema=schema)
-
-
-def build_schema_check(source: Source) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=staging_key(source.id), name="schema", blocking=True, partitions_def=monthly_partitions,
-                    description="The figures in use pass the source's schema: types, declared and required measures, "
-                                "non-negative figures, each unit once.")
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
-        periods = list(context.partition_keys)
-        with warehouse.connect() as con:
-            frame = frame_of(con,
-                "SELECT *, CAST(NULL AS INTEGER) AS row FROM staging.observations WHERE source = ? AND period IN "
-                "(SELECT unnest(?::VARCHAR[]))", [source.id, periods])
-        if frame.is_empty():
-            return dg.AssetCheckResult(passed=True, metadata={"rows": 0, "note": "no accepted delivery for the month"})
-        problems = [p for (period,), part in sorted(frame.partition_by("period", as_dict=True).items())
-                    for p in (schema_problems(part, source) if len(periods) == 1 else
-                              [f"{period}: {q}" for q in schema_problems(part, source)])]
-        return dg.AssetCheckResult(passed=not problems, metadata={
-            "rows": frame.height, "problems": len(problems),
-            "failing cases": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:50]) or "none")})
-
-    return _check
 
 
 def build_delivery_check(source: Source) -> dg.AssetChecksDefinition:
@@ -68,11 +67,16 @@ def build_delivery_check(source: Source) -> dg.AssetChecksDefinition:
                    ORDER BY period, file_name""",
                 [source.id, periods]).fetchall()
         rejected = [r for r in rows if r[2] == "rejected"]
+        delivered = {r[0] for r in rows}
+        absent = [p for p in periods if p not in delivered and source.expected_in(p)]
         month = (lambda p: "") if len(periods) == 1 else (lambda p: f"{p} ")
+        lines = [f"- {month(p)}{f}: {s}" + (f" — {m}" if m else "") for p, f, s, m in rows]
+        lines += [f"- {p}: no delivery (expected; nothing in raw/{p}/{source.id}/)" for p in absent]
         return dg.AssetCheckResult(
-            passed=not rejected, severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"deliveries": dg.MetadataValue.md("\n".join(f"- {month(p)}{f}: {s}" + (f" — {m}" if m else "")
-                                                                   for p, f, s, m in rows) or "none")})
+            passed=not rejected and not absent,
+            severity=dg.AssetCheckSeverity.ERROR if rejected else dg.AssetCheckSeverity.WARN,
+            metadata={"deliveries": dg.MetadataValue.md("\n".join(lines) or "not expected in the month"),
+                      "missing months": len(absent)})
 
     return _check
 
@@ -84,10 +88,11 @@ def build_rules_check(source: Source) -> dg.AssetChecksDefinition:
         periods = list(context.partition_keys)
         with warehouse.connect() as con:
             findings = frame_of(con,
-                f"""SELECT {'period, ' if len(periods) > 1 else ''}severity, unit_code, unit_name, rule_id, expected, actual,
-                          difference, message_en, file, sheet, cell
+                f"""SELECT {'period, ' if len(periods) > 1 else ''}severity, unit_code, rule_id, expected, actual,
+                          sheet || '!' || cell AS cell, measure
                    FROM marts.reconciliation_findings WHERE period IN (SELECT unnest(?::VARCHAR[])) AND source = ?
                    ORDER BY period, severity, rule_id, unit_code""", [periods, source.id])
+        findings = readable(findings, ratios=ratio_measures(source))
         errors = findings.filter(pl.col("severity") == "error").height
         return dg.AssetCheckResult(
             passed=findings.is_empty(),
@@ -97,5 +102,5 @@ def build_rules_check(source: Source) -> dg.AssetChecksDefinition:
     return _check
 
 
-source_checks = [build(s) for s in catalog.sources().values() for build in (build_schema_check, build_delivery_check)]
+source_checks = [build_delivery_check(s) for s in catalog.sources().values()]
 rules_checks = [build_rules_check(s) for s in catalog.sources().values()]

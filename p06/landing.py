@@ -23,7 +23,8 @@ class DeliveryFile:
     relative: str
     sha256: str
     size: int
-    received_at: datetime
+    received_at: datetime                  # modification time
+    first_seen_at: datetime | None = None  # when the warehouse first saw this file (p06.ingest.first_seen)
 
 
 def landing_periods(raw_dir: Path) -> list[str]:
@@ -31,6 +32,17 @@ def landing_periods(raw_dir: Path) -> list[str]:
     if not raw_dir.exists():
         return []
     return sorted(p.name for p in raw_dir.iterdir() if p.is_dir() and PERIOD.match(p.name))
+
+
+# The first report month when the landing zone has no month folder yet: Project 06 began in January 2022.
+FIRST_MONTH_FALLBACK = "2022-01"
+
+
+def first_month(raw_dir: Path | None = None) -> str:
+    """The first report month: the earliest month folder of the landing zone (the first month the province
+    has data for), else FIRST_MONTH_FALLBACK. Dagster's partitions start there (read when definitions load)."""
+    months = landing_periods(Path(raw_dir) if raw_dir else config.raw_dir())
+    return months[0] if months else FIRST_MONTH_FALLBACK
 
 
 def is_delivery_file(path: Path) -> bool:
@@ -81,11 +93,12 @@ def month_before(period: str, months: int) -> str:
 
 
 def release_sha() -> str:
-    """The declarations (catalog/, checks/rules.yaml) and the code: a change in any republishes every month."""
+    """The declarations (catalog/, checks/rules.yaml, checks/publication.yaml) and the code: a change in any
+    republishes (and validates again) every month."""
     h = hashlib.sha256()
     root = config.REPO_DIR
     paths = [p for p in sorted(config.CATALOG_DIR.rglob("*")) if p.is_file()]
-    paths += [config.CHECKS_DIR / "rules.yaml"]
+    paths += [config.CHECKS_DIR / "rules.yaml", config.CHECKS_DIR / "publication.yaml"]
     paths += [p for d in CODE_DIRS for p in sorted((root / d).rglob("*.py"))]
     for p in paths:
         h.update(f"{p.relative_to(root).as_posix()}:".encode())

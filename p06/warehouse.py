@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS raw.deliveries (
     as_of_date    DATE,
     status        VARCHAR NOT NULL,      -- loaded | rejected | superseded
     message       VARCHAR,
-    fingerprint   VARCHAR NOT NULL       -- files of the source-month + declarations read
+    fingerprint   VARCHAR NOT NULL,      -- files of the source-month + declarations read
+    first_seen_at TIMESTAMP              -- when this file (path and sha256) was first processed: newest wins by it
 );
 
 CREATE TABLE IF NOT EXISTS raw.cells (
@@ -46,6 +47,8 @@ CREATE TABLE IF NOT EXISTS raw.cells (
     value         VARCHAR                -- as delivered, rendered as text
 );
 
+-- a warehouse made before first_seen_at was recorded: its files were first seen when first processed
+ALTER TABLE raw.deliveries ADD COLUMN IF NOT EXISTS first_seen_at TIMESTAMP;
 """ + staging.ddl()
 
 

@@ -23,24 +23,20 @@ p06 findings accept KEY --note "..." [--by NAME]  a person confirmed the figure:
 p06 report --period P               the Word report of 2023-09, 2023-Q3, 2023-H1, 2023-9M or 2023 (exports/<P>/)"""
 
 
+INSTANCE_DIR = config.REPO_DIR / ".dagster"   # the project's Dagster instance: dagster.yaml links to ../dagster.yaml, the rest git-ignored
+
+
 def _instance():
     """DAGSTER_HOME's instance when set; else, for the project's own warehouse, the project's instance
-    (dagster.yaml, history in .dagster/, what `DAGSTER_HOME=$PWD dagster dev` shows); else (a warehouse
-    elsewhere: tests, the benchmark) a throwaway one, so that their runs do not fill the project's history."""
+    (.dagster/, what `scripts/dagster-dev` shows); else (a warehouse elsewhere: tests, the benchmark) a
+    throwaway one, so that their runs do not fill the project's history."""
     import dagster as dg
     if os.environ.get("DAGSTER_HOME"):
         return dg.DagsterInstance.get()
-    home = config.REPO_DIR
-    if "P06_WAREHOUSE_DIR" in os.environ or not (home / "dagster.yaml").is_file():
+    if "P06_WAREHOUSE_DIR" in os.environ or not (INSTANCE_DIR / "dagster.yaml").is_file():
         return dg.DagsterInstance.ephemeral()
     from dagster._core.instance.ref import InstanceRef
-    state = home / ".dagster"               # the paths of dagster.yaml, made absolute: p06 may run from any folder
-    overrides = {"storage": {"sqlite": {"base_dir": str(state / "storage")}},
-                 "local_artifact_storage": {"module": "dagster._core.storage.root", "class": "LocalArtifactStorage",
-                                            "config": {"base_dir": str(state)}},
-                 "compute_logs": {"module": "dagster._core.storage.local_compute_log_manager",
-                                  "class": "LocalComputeLogManager", "config": {"base_dir": str(state / "logs")}}}
-    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(state), config_dir=str(home), overrides=overrides))
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(INSTANCE_DIR)))
 
 
 def _connect_read_only(wait_seconds: float = 120.0):
@@ -81,20 +77,25 @@ def stale_months(raw: Path, landing: list[str], requested: list[str]) -> tuple[l
     return stale, reload
 
 
-FIRST_MONTH = "2022-01"       # the first partition (pipelines/partitions.py)
-
-
 def _valid_month(period: str) -> bool:
     """A partition of pipelines/partitions.py: from the first month to the current one (Dagster not imported)."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from p06.landing import PERIOD
+    from p06.landing import PERIOD, first_month
     now = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
-    return bool(PERIOD.match(period)) and FIRST_MONTH <= period <= now
+    return bool(PERIOD.match(period)) and first_month() <= period <= now
 
 
 def cmd_run(args) -> int:
+    """`p06 run`, the only writer of the warehouse from before it plans until its summary (p06/lock.py): a
+    second `p06 run` started meanwhile waits, then plans again and finds nothing (or less) to do."""
+    from p06.lock import writer_lock
+    with writer_lock(config.warehouse_dir()):
+        return _run(args)
+
+
+def _run(args) -> int:
     """Find the months whose inputs changed (fingerprints against the warehouse, before importing Dagster),
     run them in one Dagster run over their range, then print what every month holds."""
     from datetime import datetime
@@ -110,7 +111,7 @@ def cmd_run(args) -> int:
         return 2
     exit_code = 0
     for period in [p for p in periods if not _valid_month(p)]:
-        print(f"{period}: not a report month ({FIRST_MONTH} to the current month)", file=sys.stderr)
+        print(f"{period}: not a report month (the first month of the landing zone to the current month)", file=sys.stderr)
         exit_code = 2
     periods = sorted(p for p in periods if _valid_month(p))
     try:
@@ -158,16 +159,18 @@ def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
     from pipelines.jobs import DOWNSTREAM_KEYS
     job = defs.resolve_job_def("monthly_job")
     instance = _instance()
+    _fail_killed_cli_runs(instance)
     timings["imports (Dagster, pipeline)"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     # A single month always runs every source: it says what each has (loaded, unchanged, missing).
     selection = None if len(months) == 1 else [*(dg.AssetKey(["staging", s]) for s in sorted(sources)), *DOWNSTREAM_KEYS]
     if len(months) == 1:
-        result = job.execute_in_process(partition_key=months[0], instance=instance, raise_on_error=False, run_config=QUIET)
+        result = job.execute_in_process(partition_key=months[0], instance=instance, raise_on_error=False, run_config=QUIET,
+                                        tags=_cli_tags())
     else:
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET, asset_selection=selection,
                                         tags={"dagster/asset_partition_range_start": months[0],
-                                              "dagster/asset_partition_range_end": months[-1]})
+                                              "dagster/asset_partition_range_end": months[-1], **_cli_tags()})
     steps: dict[str, float] = {}
     for event in result.all_events:
         if event.event_type_value == "STEP_SUCCESS":
@@ -182,6 +185,33 @@ def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
         if event.is_step_failure:
             print(f"  step failed: {event.step_key}: {event.event_specific_data.error.message.strip()}", file=sys.stderr)
     return 1
+
+
+def _cli_tags() -> dict[str, str]:
+    """Tags of a run started by `p06 run`: who ran it, so that a run killed midway can be closed later."""
+    return {"p06/launched_by": "p06 run", "p06/pid": str(os.getpid())}
+
+
+def _fail_killed_cli_runs(instance) -> None:
+    """Mark as failed the runs of `p06 run` processes that died (kill -9, a power cut) while their run was
+    STARTED, and free the pool slots they held: left so, they would count as in progress for ever, hold the
+    instance's one-run queue, and the next run's steps would wait for the slot for ever. Called
+    while holding the writer lock, so no other `p06 run` of this warehouse is alive; the pid is checked anyway."""
+    import dagster as dg
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED],
+                                                     tags={"p06/launched_by": "p06 run"})):
+        try:
+            pid = int(run.tags.get("p06/pid", "0"))
+            os.kill(pid, 0)
+            alive = pid != os.getpid()
+        except (ValueError, ProcessLookupError):
+            alive = False
+        except PermissionError:
+            alive = True
+        if not alive:
+            instance.report_run_failed(run, "the p06 run process ended without finishing this run (killed?)")
+            # and give back the pool slot ("duckdb_writer") its step held: else the next run's steps wait for ever
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
 
 
 def _source_lines(con, period: str, started) -> tuple[list[str], bool]:
@@ -252,6 +282,9 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
         else:
             print(f"\n{period}")
         print("\n".join(lines))
+        if not _delivered(con, period):
+            print(f"  no delivery for {period}: nothing published (no tables, workbook, report or analysts' copy)")
+            continue
         print("\n".join(_findings_summary(con, period)))
         print("\n".join(findings_cmd.summary_lines(con, period)))          # vintage, findings accepted
         exit_code = max(exit_code, 1 if rejected else 0)
@@ -263,6 +296,12 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
     if outputs:
         print(f"\nanalysts' copy: {config.analyst_copy_path()}  (p06 sql \"SELECT ...\")")
     return exit_code
+
+
+def _delivered(con, period: str) -> bool:
+    """The month has at least one delivery on record (loaded, rejected or superseded)."""
+    return _has(con, "raw", "deliveries") and bool(
+        con.execute("SELECT count(*) FROM raw.deliveries WHERE period = ?", [period]).fetchall()[0][0])
 
 
 def _findings_summary(con, period: str) -> list[str]:
@@ -410,12 +449,13 @@ def cmd_docs(args) -> int:
     docs/declarations.md from the declaration models."""
     from p06 import warehouse
     from p06.declared.docs import write_declarations_doc
+    from p06.lock import writer_lock
     from p06.publish.comments import (
         apply_comments,
         missing_comments,
         write_data_dictionary,
     )
-    with warehouse.connect() as con:
+    with writer_lock(config.warehouse_dir()), warehouse.connect() as con:
         apply_comments(con)
         missing = missing_comments(con)
         path = write_data_dictionary(con, config.REPO_DIR / "docs")
@@ -460,6 +500,7 @@ def _show(value) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     import warnings
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")    # nothing leaves the machine unless a person asks
     warnings.filterwarnings("ignore", message=".*(preview|beta|experimental).*", category=Warning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     parser = argparse.ArgumentParser(prog="p06", description="Project 06 monthly indicators pipeline", epilog=USAGE,

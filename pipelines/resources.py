@@ -7,7 +7,7 @@ from typing import Iterator, Optional
 import dagster as dg
 import duckdb
 
-from p06 import config, warehouse
+from p06 import config, lock, warehouse
 
 
 class LandingZone(dg.ConfigurableResource):
@@ -23,11 +23,18 @@ class LandingZone(dg.ConfigurableResource):
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The DuckDB warehouse directory. One writer at a time: connections wait for the lock.
+    """The DuckDB warehouse directory. One writer at a time: a run holds the warehouse's writer lock
+    (p06/lock.py) from its start to its end, whoever launched it (sensor, schedule, backfill, UI, `p06 run`).
 
     Without a directory, P06_WAREHOUSE_DIR (default warehouse/) is read when the resource is used.
     """
     directory: Optional[str] = None
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        lock.acquire(self.root, say=context.log.info if context.log else print)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        lock.release(self.root)
 
     @property
     def root(self) -> Path:

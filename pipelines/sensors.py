@@ -25,7 +25,7 @@ def folder_signature(landing_zone: LandingZone, period: str, source: str) -> str
 
 
 @dg.sensor(job=monthly_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
-           description="Watches raw/<month>/<source>/; loads the changed source-months of a month in one run, "
+           description="Watches raw/YYYY-MM/SOURCE/; loads the changed source-months of a month in one run, "
                        "then republishes later months, which compare with it.")
 def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZone) -> dg.SensorResult:
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}

@@ -138,10 +138,11 @@ def test_validation_in_its_own_process_gives_the_same_result(env, first_run, tmp
 
 
 def test_months_the_cli_accepts_without_dagster_are_the_partitions():
+    from p06.landing import first_month
     from p06.periods import next_period, previous_period
     from pipelines.partitions import monthly_partitions
     keys = monthly_partitions.get_partition_keys()
-    assert cli.FIRST_MONTH == keys[0] and all(cli._valid_month(k) for k in keys)
+    assert first_month() == keys[0] and all(cli._valid_month(k) for k in keys)
     assert not cli._valid_month(next_period(keys[-1])) and not cli._valid_month(previous_period(keys[0]))
 
 

@@ -95,11 +95,12 @@ def september_run(env, first_run):
     return job.execute_in_process(partition_key="2023-09", instance=dg.DagsterInstance.ephemeral(), run_config=cli.QUIET)
 
 
-def test_dagster_checks_show_schema_and_rules(september_run):
+def test_dagster_checks_show_deliveries_and_rules(september_run):
     result = september_run
     assert result.success
     checks = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
-    assert all(checks[(s, "schema")].passed for s in ("vneid", "bhxh", "dvc"))
+    assert all(checks[(s, "delivery_accepted")].passed for s in ("vneid", "bhxh", "dvc"))
+    assert not any(name == "schema" for _, name in checks)     # the loader enforces it: a check could not fail
     assert not checks[("reconciliation_findings", "rules_dvc")].passed
     assert checks[("reconciliation_findings", "rules_dvc")].severity == dg.AssetCheckSeverity.ERROR
     assert not checks[("reconciliation_findings", "rules_nguoi_co_cong")].passed
@@ -123,8 +124,15 @@ def test_rule_checks_carry_the_failing_cases_as_a_table(september_run):
     table = check.metadata["failing cases"]
     assert isinstance(table, dg.TableMetadataValue)
     rows = [r.data for r in table.records]
-    assert {(r["unit_code"], r["expected"], r["actual"]) for r in rows} == {("38", 5078.0, 5123.0)}
-    assert all(r["cell"].startswith("E33") for r in rows)
+    assert {(r["unit_code"], r["expected"], r["actual"]) for r in rows} == {("38", "5078", "5123")}
+    assert all("!E33" in r["cell"] for r in rows)
+    assert len(table.schema.columns) <= 7                   # fits a page
+
+
+def test_rule_checks_show_ratios_as_rounded_percentages(september_run):
+    (check,) = [e for e in september_run.get_asset_check_evaluations() if e.check_name == "rules_dvc"]
+    rows = {r.data["rule_id"]: r.data for r in check.metadata["failing cases"].value.records}
+    assert rows["stated_ratio"]["expected"] == "78.23%" and rows["stated_ratio"]["actual"] == "78.25%"
 
 
 def test_a_corrected_earlier_month_republishes_the_months_after_it(env, first_run, capsys):

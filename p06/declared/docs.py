@@ -82,6 +82,10 @@ def _sections() -> list[str]:
         lines += model_section(model, where)
     from p06.publish.vintages import VintageTexts
     lines += model_section(VintageTexts, "catalog/publication_texts.yaml")
+    from p06.publish.publication_checks import Check, Expect, PublicationChecks
+    for model, where in [(PublicationChecks, "checks/publication.yaml"), (Check, "an entry of `checks`"),
+                         (Expect, "a check's `expect`")]:
+        lines += model_section(model, where)
     return lines
 
 

@@ -19,6 +19,7 @@ import polars as pl
 
 from p06 import catalog, staging
 from p06.catalog import Source
+from p06.ingest.first_seen import first_seen
 from p06.ingest.problems import Problem, summarize
 from p06.ingest.reader import FileRead, read_file
 from p06.ingest.schema import schema_problems
@@ -161,10 +162,10 @@ def _record(con, file: DeliveryFile, source: str, period: str, status: str, mess
             as_of: date | None, fp: str, now: datetime) -> int:
     return con.execute(
         """INSERT INTO raw.deliveries (period, source, path, file_name, sha256, size_bytes, received_at, processed_at,
-                                       as_of_date, status, message, fingerprint)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING delivery_id""",
+                                       as_of_date, status, message, fingerprint, first_seen_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING delivery_id""",
         [period, source, file.relative, file.path.name, file.sha256, file.size, file.received_at, now, as_of, status,
-         message, fp]).fetchone()[0]
+         message, fp, file.first_seen_at or now]).fetchone()[0]
 
 
 def ingest_source_month(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: Source, period: str, *, force: bool = False) -> LoadResult:
@@ -203,16 +204,16 @@ def _plan(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: Source, period:
         message = ("rejected, unchanged since: " + "; ".join(row[2] or "" for row in rejected)) if rejected else "unchanged since the last load"
         return LoadResult(source.id, period, "unchanged", message=message, files=[r[0] for r in last if r[1] != "superseded"],
                           superseded=[r[0] for r in last if r[1] == "superseded"], as_of_date=last[0][4])
-    return files, fp
+    return first_seen(con, files, datetime.now()), fp      # newest first by when each file was first seen
 
 
 def _load(con: duckdb.DuckDBPyConnection, source: Source, period: str, files: list[DeliveryFile], fp: str,
           read: tuple) -> LoadResult:
     """Record a read source-month (`read_delivery`'s answer): staged, or rejected, in one transaction."""
+    now = datetime.now()
     by_name = {f.path.name: f for f in files}
     active, superseded, frame, problems = read
     as_of = next((r.as_of_date for r in active if r.as_of_date), None)
-    now = datetime.now()
     result = LoadResult(source.id, period, "rejected" if problems else "loaded", files=[r.file for r in active],
                         superseded=[r.file for r in superseded], as_of_date=as_of, problems=problems)
     with transaction(con):

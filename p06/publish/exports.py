@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
 
 from p06.publish import excel, export_worker, files, quality, report, report_word, state
+from p06.publish.atomic import atomic_write_text, durable_replace
 
 
 def export_dir(warehouse_dir: Path, period: str) -> Path:
@@ -35,9 +37,27 @@ def _write(con: duckdb.DuckDBPyConnection, period: str, out: Path) -> None:
     files.export_tables(con, period, paths["tables_dir"])
 
 
+def pending_dir(warehouse_dir: Path, period: str) -> Path:
+    """Where a month's files are written before its publication passes its checks."""
+    return Path(warehouse_dir) / "exports" / f".pending-{files.check_period(period)}"
+
+
 def write_month(con: duckdb.DuckDBPyConnection, period: str, warehouse_dir: Path) -> None:
-    """The month's workbook, report draft and table files (no validation): for `export_worker` too."""
-    _write(con, period, export_dir(Path(warehouse_dir), period))
+    """The month's workbook, report draft and table files, aside (`pending_dir`; no validation): for
+    `export_worker` too."""
+    pending = pending_dir(Path(warehouse_dir), period)
+    shutil.rmtree(pending, ignore_errors=True)
+    _write(con, period, pending)
+
+
+def _settle(pending: Path, out: Path, keep: bool) -> None:
+    """Move the month's files written aside into place (each file renamed over its old version), or drop them."""
+    if keep and pending.is_dir():
+        for path in sorted(p for p in pending.rglob("*") if p.is_file()):
+            dest = out / path.relative_to(pending)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            durable_replace(path, dest)
+    shutil.rmtree(pending, ignore_errors=True)
 
 
 def _validating(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse_dir: Path) -> list[Future]:
@@ -61,19 +81,23 @@ def _verdict(checked: quality.QualitySummary) -> str:
 
 def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse_dir: Path,
                    force: bool = False) -> dict[str, dict]:
-    """Write each month's workbook, report draft, CSV/Parquet files, then validate the months' publications
-    together (one Great Expectations validation per table for all of them, one Data Docs build).
+    """Write each month's workbook, reports and CSV/Parquet files aside while the months' publications are
+    validated together (one Great Expectations validation per table for all of them, one Data Docs build), then
+    move them into place if the validation passed.
 
     A month whose published rows are those its exports were written from is left as it is (unless `force`).
     Returns per month {'workbook', 'report', 'data_docs', 'tables_dir', 'quality': Path to quality.json,
     'expectations': str, 'exported': 'written' | 'unchanged'}. A failed validation does not raise:
-    'expectations' says "FAILED ..." and quality.json has the details.
+    'expectations' says "FAILED ...", quality.json has the details, and the month's other files are left as
+    they were.
     """
     warehouse_dir = Path(warehouse_dir)
     done = state.stored(con, "exported_sha")
     digests = {p: state.content_sha(con, p) for p in periods}
     written = [p for p in sorted(periods) if force or done.get(p) != digests[p]
                or not _paths(export_dir(warehouse_dir, p), p)["workbook"].exists()]
+    # Written aside while the months are validated; only a publication that passes its checks replaces the
+    # month's workbook, report and table files (quality.json says why otherwise), as it replaces no analysts' copy.
     validation: list[Future] = []
 
     def start_validation() -> None:        # validated while the files are written, when a process does it
@@ -83,13 +107,17 @@ def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse
                                start_validation)
     checked = (validation[0].result() if validation
                else quality.validate_publication(con, written, warehouse_dir) if written else None)
+    for period in written:
+        _settle(pending_dir(warehouse_dir, period), export_dir(warehouse_dir, period),
+                keep=checked is not None and checked.success)
     out = {}
     for period in sorted(periods):
         paths = _paths(export_dir(warehouse_dir, period), period)
         if checked is not None and period in written:
             summary = {**checked.as_dict(), "periods_validated_together": written}
-            paths["quality"].write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-            state.record(con, period, content_sha=digests[period], exported_sha=digests[period])
+            atomic_write_text(paths["quality"], json.dumps(summary, ensure_ascii=False, indent=2))
+            if checked.success:      # a failed validation is done again by the next run, which must not skip it
+                state.record(con, period, content_sha=digests[period], exported_sha=digests[period])
             expectations = _verdict(checked)
         else:
             expectations = _stored_verdict(paths["quality"])

@@ -8,11 +8,12 @@ the expectation suites).
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import duckdb
+
+from p06.publish.atomic import durable_replace
 
 PUBLISHED_SCHEMA = "marts"
 PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
@@ -67,7 +68,7 @@ def export_tables(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path) ->
             path = out_dir / f"{table}.{fmt}"
             tmp = path.with_name(f".{path.name}.tmp")
             con.execute(f"COPY ({select}) TO {sql_string(str(tmp))} {options}")
-            os.replace(tmp, path)
+            durable_replace(tmp, path)
             written.setdefault(table, {})[fmt] = path
     return written
 

@@ -1,33 +1,33 @@
 """Great Expectations over the published tables of a month, with Data Docs built offline.
 
-The suites are derived from the declarations (catalog/indicators.yaml and the
-sources): value ranges, one row per period x unit x indicator, and every
-declared indicator present at province level for each source delivered.
+What is validated is what the pipeline did not construct itself: the checks of checks/publication.yaml
+(p06/publish/publication_checks.py), each a query over the warehouse comparing a publication with what it was
+made from (province figures and the units' staging rows, values and their parts, last month's values, declared
+bounds, whole counts, expected sources and units), judged by one expectation. A failed expectation fails the run
+before the analysts' copy is replaced (assets/publish.py).
 Frames are read from DuckDB into pandas (GX's SQL path to DuckDB is not used).
-The GX project lives in `<warehouse>/gx`; Data Docs in `<warehouse>/gx/data_docs`.
+The GX project lives in `<warehouse>/gx`; Data Docs in `<warehouse>/gx/data_docs` (their CSS and scripts served
+from the repository: p06/publish/data_docs_static.py).
 """
 from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from p06 import catalog
-from p06.publish.files import published_tables, table_query
-from p06.publish.indicator_catalog import Indicator, PublicServices, load
-from p06.reconcile.rules import SEVERITIES
+from p06.publish import data_docs_static
+from p06.publish import publication_checks as checks
 
 os.environ["GX_ANALYTICS_ENABLED"] = "false"    # before great_expectations is imported anywhere
 log = logging.getLogger(__name__)
 
 SITE = "p06_data_docs"
 DATASOURCE = "p06_published"
-INDICATOR_KEY = ["period", "unit_level", "unit_code", "indicator_code"]
-QUALITY_FLAGS = ["ok", "warning", "error"]
 OBSERVED = ("observed_value", "unexpected_count", "partial_unexpected_list", "missing_count", "partial_missing_list")
 
 
@@ -67,11 +67,6 @@ def gx_context(warehouse_dir: Path):
 
 # ------------------------------------------------------------------ what to expect
 
-def unit_levels() -> list[str]:
-    """Levels a published row may have: the province and the unit kind of every source."""
-    return sorted({"province"} | {k for s in catalog.sources().values() for k in s.all_unit_kinds})
-
-
 def delivered_sources(con: duckdb.DuckDBPyConnection, period: str) -> set[str]:
     """Sources with an accepted delivery for the month."""
     rows = con.execute(
@@ -80,93 +75,11 @@ def delivered_sources(con: duckdb.DuckDBPyConnection, period: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def expected_province_indicators(indicators: dict[str, Indicator], delivered: set[str]) -> list[str]:
-    """Indicators published at province level whose source was delivered."""
-    return sorted(code for code, ind in indicators.items() if "province" in ind.levels and ind.source in delivered)
-
-
 def _periods(period: str | list[str]) -> list[str]:
     return [period] if isinstance(period, str) else sorted(period)
 
 
-def indicator_expectations(period: str | list[str], indicators: dict[str, Indicator],
-                           expected: list[str] | dict[str, list[str]]) -> list:
-    """`period` one month or the months of a run; `expected` the province indicators expected (by month)."""
-    import great_expectations.expectations as gxe
-    from great_expectations.expectations.row_conditions import Column
-
-    periods = _periods(period)
-    found = [
-        gxe.ExpectTableRowCountToBeBetween(min_value=1),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=INDICATOR_KEY),
-        gxe.ExpectColumnValuesToBeInSet(column="period", value_set=periods),
-        gxe.ExpectColumnValuesToBeInSet(column="unit_level", value_set=unit_levels()),
-        gxe.ExpectColumnValuesToBeInSet(column="quality", value_set=QUALITY_FLAGS),
-        gxe.ExpectColumnValuesToBeInSet(column="indicator_code", value_set=sorted(indicators)),
-    ]
-    found += [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in INDICATOR_KEY]
-    found += [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0) for c in ("numerator", "denominator")]
-    by_month = expected if isinstance(expected, dict) else {periods[0]: expected}
-    for month, codes in sorted(by_month.items()):
-        if not codes:
-            continue
-        where = Column("unit_level") == "province"
-        if len(periods) > 1:
-            where = where & (Column("period") == month)
-        found.append(gxe.ExpectColumnDistinctValuesToContainSet(column="indicator_code", value_set=codes,
-                                                               row_condition=where))
-    bounded: dict[float, list[str]] = {}
-    for code, ind in indicators.items():
-        if ind.is_ratio and not ind.may_exceed_factor:
-            bounded.setdefault(ind.factor, []).append(code)
-    for top, codes in sorted(bounded.items()):
-        found.append(gxe.ExpectColumnValuesToBeBetween(
-            column="value", min_value=0, max_value=top, row_condition=Column("indicator_code").is_in(sorted(codes))))
-    found.append(gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0))
-    return found
-
-
-def services_expectations(period: str | list[str], layout: PublicServices) -> list:
-    import great_expectations.expectations as gxe
-
-    found = [gxe.ExpectCompoundColumnsToBeUnique(column_list=["period", "service_code"]),
-             gxe.ExpectColumnValuesToBeInSet(column="period", value_set=_periods(period)),
-             gxe.ExpectColumnValuesToBeInSet(column="appendix", value_set=[a.numeral for a in layout.appendices]),
-             gxe.ExpectColumnValuesToBeBetween(column="online_ratio", min_value=0, max_value=layout.online_ratio.factor)]
-    found += [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0)
-              for c in ("dossiers_total", "dossiers_online", "on_time", "overdue")]
-    return found
-
-
-def findings_expectations(period: str | list[str]) -> list:
-    import great_expectations.expectations as gxe
-
-    return [gxe.ExpectColumnValuesToBeInSet(column="period", value_set=_periods(period)),
-            gxe.ExpectColumnValuesToNotBeNull(column="rule_id"),
-            gxe.ExpectColumnValuesToBeInSet(column="severity", value_set=sorted(SEVERITIES))]
-
-
-def completeness_expectations(period: str | list[str]) -> list:
-    import great_expectations.expectations as gxe
-    from great_expectations.expectations.row_conditions import Column
-
-    periods = _periods(period)
-    found = [gxe.ExpectCompoundColumnsToBeUnique(column_list=["period", "source"]),
-             gxe.ExpectColumnValuesToBeInSet(column="period", value_set=periods),
-             gxe.ExpectColumnValuesToBeInSet(column="source", value_set=sorted(catalog.sources()))]
-    for month in periods:
-        found.append(gxe.ExpectColumnDistinctValuesToContainSet(
-            column="source", value_set=sorted(s.id for s in catalog.sources().values() if s.expected_in(month)),
-            **({"row_condition": Column("period") == month} if len(periods) > 1 else {})))
-    return found
-
-
 # ------------------------------------------------------------------ running
-
-def _frame(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], periods: list[str]) -> pd.DataFrame:
-    return pd.concat([con.execute(table_query(table, columns, p)).df() for p in periods], ignore_index=True) \
-        if "period" in columns else con.execute(table_query(table, columns, periods[0])).df()
-
 
 @dataclass
 class Collected:
@@ -178,41 +91,33 @@ class Collected:
     delivered: dict[str, set[str]]
 
 
-SUITE_TABLES = ("indicator_monthly", "public_services_monthly", "reconciliation_findings", "source_completeness")
-
-
 def collect(con: duckdb.DuckDBPyConnection, period: str | list[str]) -> Collected:
+    """The rows of every declared check for the months (the checks' queries run here, on the run's connection)."""
     periods = _periods(period)
-    tables = {t: cols for t, cols in published_tables(con).items() if t in SUITE_TABLES}
-    return Collected(periods, tables, {t: _frame(con, t, cols, periods) for t, cols in tables.items()},
+    frames = checks.check_frames(con, periods)
+    return Collected(periods, {t: list(f.columns) for t, f in frames.items()}, frames,
                      {p: delivered_sources(con, p) for p in periods})
 
 
 def _suites(collected: Collected) -> dict[str, list]:
-    cat = load()
-    period = collected.periods
-    builders = {
-        "indicator_monthly": lambda: indicator_expectations(
-            period, cat.indicators, {p: expected_province_indicators(cat.indicators, collected.delivered[p])
-                                     for p in period}),
-        "public_services_monthly": lambda: services_expectations(period, cat.public_services),
-        "reconciliation_findings": lambda: findings_expectations(period),
-        "source_completeness": lambda: completeness_expectations(period),
-    }
-    return {t: build() for t, build in builders.items() if t in collected.tables}
+    """One suite per declared check: `check_<id>` -> its expectation."""
+    return {t: checks.expectations(t.removeprefix(checks.PREFIX)) for t in collected.tables}
 
 
-def _failed(result) -> list[dict]:
-    """The failed expectations of a validation: type, arguments, what was observed."""
+def _failed(result, table: str, frame: pd.DataFrame) -> list[dict]:
+    """The failed expectations of a validation: check, type, arguments, what was observed, the first failing
+    rows (the check's few columns, ratios rounded)."""
     failed = []
     for r in result.results:
         if r.success:
             continue
         config = r.expectation_config
         observed = {k: r.result[k] for k in OBSERVED if r.result.get(k) not in (None, [])}
-        failed.append({"expectation": config.type,
+        check_id = table.removeprefix(checks.PREFIX)
+        failed.append({"check": check_id, "description": config.description, "expectation": config.type,
                        "kwargs": {k: str(v) for k, v in config.kwargs.items() if k != "batch_id"},
-                       "observed": str(observed)[:500]})
+                       "observed": str(observed)[:500],
+                       "failing_rows": checks.failing_rows(check_id, frame)})
     return failed
 
 
@@ -254,13 +159,16 @@ def validate_collected(collected: Collected, warehouse_dir: Path) -> QualitySumm
         result = definition.run(batch_parameters={"dataframe": collected.frames[table]},
                                 run_id=run_id, result_format="SUMMARY")
         stats = {k: int(result.statistics[k]) for k in summary.statistics}
-        summary.tables[table] = {"success": bool(result.success), "statistics": stats, "failed": _failed(result)}
+        summary.tables[table] = {"success": bool(result.success), "statistics": stats,
+                                 "failed": _failed(result, table, collected.frames[table])}
         summary.success &= bool(result.success)
         for k, v in stats.items():
             summary.statistics[k] += v
     # Only this run's pages are rendered (and the index): the store keeps every earlier run's results, and
     # rendering all of them at every run would make each run slower than the last.
     ours = [k for k in context.validation_results_store.list_keys() if k.run_id.run_name == run_id.run_name]
+    built = time.time() - 1.0
     context.build_data_docs(site_names=[SITE], resource_identifiers=ours or None)
     summary.data_docs_index = Path(warehouse_dir) / "gx" / "data_docs" / "index.html"
+    data_docs_static.localize(summary.data_docs_index.parent, since=built)   # CSS and scripts from the repo
     return summary

@@ -1,9 +1,11 @@
 """The analysts' read-only copy of the warehouse, published atomically after each run.
 
 DuckDB lets one process write a file or many read it, never both at once, so
-analysts query a copy: it is written aside (`<dest>.tmp`), closed, then renamed
-over the previous copy with `os.replace`. A reader sees either the old copy or
-the new one, never half a file, and the pipeline never waits for readers.
+analysts query a copy: it is written aside (`<dest>.tmp`), closed, flushed to
+disk (fsync), then renamed over the previous copy with `os.replace`, and the
+folder is flushed too (the rename itself survives a power cut). A reader sees
+either the old copy or the new one, never half a file, and the pipeline never
+waits for readers.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any
 import duckdb
 
 from p06 import config, warehouse
+from p06.publish.atomic import durable_replace
 from p06.publish.files import quote_identifier, sql_string
 
 
@@ -47,7 +50,7 @@ def publish_copy(src_path: Path | None = None, dest_path: Path | None = None,
             with warehouse.connect(src_path, read_only=True) as source:
                 _copy_database(source, tmp_path)
         os.chmod(tmp_path, 0o444)       # a copy for reading: DuckDB refuses to open it read-write
-        os.replace(tmp_path, dest_path)
+        durable_replace(tmp_path, dest_path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise

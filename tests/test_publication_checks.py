@@ -1,0 +1,157 @@
+"""The checks of a publication (checks/publication.yaml) pass on the samples and each fails on a defect
+planted in a published row of a copy of the warehouse; a failed check fails `p06 run` and keeps the analysts'
+copy; Data Docs need no network."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from p06 import config
+from p06.publish import publication_checks, quality
+from tests.conftest import copy_samples
+
+MONTHS = ["2023-08", "2023-09"]
+
+
+def p06_env(raw: Path, warehouse_dir: Path) -> dict:
+    return {**os.environ, "P06_RAW_DIR": str(raw), "P06_WAREHOUSE_DIR": str(warehouse_dir),
+            "DAGSTER_DISABLE_TELEMETRY": "true", "GX_ANALYTICS_ENABLED": "false"}
+
+
+def p06_run(raw: Path, warehouse_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipelines.cli", "run", *args], cwd=config.REPO_DIR,
+                          env=p06_env(raw, warehouse_dir), capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> dict:
+    """Both 2023 sample months run through `p06 run` once (treat as read-only)."""
+    base = tmp_path_factory.mktemp("published")
+    raw = copy_samples(base)
+    result = p06_run(raw, base / "warehouse")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {"raw": raw, "warehouse": base / "warehouse"}
+
+
+def validate(warehouse_dir: Path, plant: str | None = None) -> quality.QualitySummary:
+    """Copy the warehouse, run the planted SQL on the copy, validate both months."""
+    copy = warehouse_dir.parent / f"copy_{abs(hash(plant)) % 10**8}"
+    shutil.rmtree(copy, ignore_errors=True)
+    copy.mkdir()
+    shutil.copyfile(warehouse_dir / "p06.duckdb", copy / "p06.duckdb")
+    con = duckdb.connect(str(copy / "p06.duckdb"))
+    try:
+        if plant:
+            con.execute(plant)
+            assert con.execute("SELECT 1").fetchall()
+        return quality.validate_collected(quality.collect(con, MONTHS), copy)
+    finally:
+        con.close()
+
+
+def failed_checks(summary: quality.QualitySummary) -> set[str]:
+    return {f["check"] for t in summary.tables.values() for f in t["failed"]}
+
+
+def test_every_check_passes_on_the_samples(published):
+    summary = validate(published["warehouse"])
+    declared = {c.id for c in publication_checks.load().checks}
+    assert summary.success, failed_checks(summary)
+    assert {t.removeprefix("check_") for t in summary.tables} == declared
+    assert summary.statistics["evaluated_expectations"] == len(declared)
+
+
+IM = "UPDATE marts.indicator_monthly SET "
+PLANTED = {
+    # the province figure no longer the sum of its units' rows (value kept consistent with it)
+    "province_is_sum_of_units": IM + "numerator = numerator + 1, value = (numerator + 1) / denominator * factor "
+                                     "WHERE period = '2023-09' AND unit_level = 'province' AND indicator_code = 'BHXH_VERIFIED_SHARE'",
+    # a value that is not its numerator / denominator x factor
+    "value_is_ratio_of_parts": IM + "value = value * 0.9 "
+                                    "WHERE period = '2023-09' AND unit_code = '380' AND indicator_code = 'BHXH_VERIFIED_SHARE'",
+    # last month's value not the one published last month
+    "previous_value_is_last_month": IM + "previous_value = previous_value + 5 "
+                                         "WHERE period = '2023-09' AND unit_level = 'province' AND indicator_code = 'CIVIL_ENTERED_BIRTH'",
+    # a share of a whole above 100% (numerator and value consistent)
+    "values_within_bounds": IM + "numerator = 2 * denominator, value = 2 * factor "
+                                 "WHERE period = '2023-09' AND unit_code = '381' AND indicator_code = 'CHILDREN_UPDATED_SHARE'",
+    # a count with a fraction
+    "counts_are_whole": IM + "numerator = numerator + 0.5, value = numerator + 0.5 "
+                             "WHERE period = '2023-09' AND unit_code = '382' AND indicator_code = 'MERIT_REMAINING'",
+    # more dossiers online than dossiers
+    "service_counts_are_whole": "UPDATE marts.public_services_monthly SET dossiers_online = dossiers_total + 3 "
+                                "WHERE period = '2023-09' AND service_code = 'PL2-02'",
+    # a source the completeness table says delivered, with no accepted delivery
+    "expected_sources_present_or_flagged": "UPDATE raw.deliveries SET status = 'rejected' "
+                                           "WHERE period = '2023-09' AND source = 'ho_tich'",
+    # a unit whose rows vanished, neither listed missing nor named by a finding
+    "expected_units_present_or_flagged": "DELETE FROM staging.observations "
+                                         "WHERE period = '2023-09' AND source = 'tre_em' AND unit_code = '384'",
+}
+
+
+@pytest.mark.parametrize("check", sorted(PLANTED))
+def test_each_check_fails_on_a_planted_defect(published, check):
+    summary = validate(published["warehouse"], PLANTED[check])
+    assert not summary.success
+    assert check in failed_checks(summary)
+    (entry,) = [f for t in summary.tables.values() for f in t["failed"] if f["check"] == check]
+    assert entry["failing_rows"], entry          # the failing rows are named
+    shown = {c for c in next(c for c in publication_checks.load().checks if c.id == check).show}
+    assert set(entry["failing_rows"][0]) <= shown and len(entry["failing_rows"][0]) <= 6
+
+
+def test_failing_rows_are_narrow_and_rounded(published):
+    summary = validate(published["warehouse"], PLANTED["value_is_ratio_of_parts"])
+    (entry,) = [f for t in summary.tables.values() for f in t["failed"] if f["check"] == "value_is_ratio_of_parts"]
+    row = entry["failing_rows"][0]
+    for key in ("value", "expected_value"):
+        digits = re.sub(r"[^0-9]", "", repr(row[key]).lstrip("0.").split("e")[0])
+        assert len(digits.rstrip("0")) <= 4, row
+
+
+def test_data_docs_load_nothing_from_the_network(published):
+    index = published["warehouse"] / "gx" / "data_docs" / "index.html"
+    html = index.read_text(encoding="utf-8")
+    remote = re.findall(r"<(?:link|script)[^>]+(?:href|src)=\"(https?://[^\"]+)\"", html)
+    assert not remote, remote
+    local = re.findall(r"<(?:link|script)[^>]+(?:href|src)=\"([^\"]+\.(?:css|js))\"", html)
+    assert any(p.endswith("bootstrap.min.css") for p in local), local
+    for ref in local:
+        assert (index.parent / ref).is_file(), ref
+    pages = list((index.parent / "validations").rglob("*.html"))
+    assert pages
+    page = pages[0].read_text(encoding="utf-8")
+    assert not re.findall(r"<(?:link|script)[^>]+(?:href|src)=\"https?://", page)
+
+
+def test_a_failed_check_fails_the_run_and_keeps_the_analysts_copy(published, tmp_path):
+    """A defect the pipeline would publish (here: a declared bound tightened below the samples' values, in a
+    copy of the checks file) fails `p06 run`, names the check, and leaves the analysts' copy as it was."""
+    warehouse_dir = tmp_path / "warehouse"
+    shutil.copytree(published["warehouse"], warehouse_dir)
+    copy = warehouse_dir / "p06_published.duckdb"
+    before = copy.read_bytes()
+    workbook = warehouse_dir / "exports" / "2023-09" / "DA06_2023-09.xlsx"
+    workbook_time = workbook.stat().st_mtime_ns
+    checks_file = tmp_path / "publication.yaml"
+    text = publication_checks.CHECKS_FILE.read_text(encoding="utf-8")
+    checks_file.write_text(text.replace("expect: {column: excess, min: 0, max: 0}",
+                                        "expect: {column: value, min: 0, max: 50}"), encoding="utf-8")
+    con = duckdb.connect(str(warehouse_dir / "p06.duckdb"))
+    con.execute("DELETE FROM raw.publication_state WHERE period = '2023-09'")     # the month to publish again
+    con.close()
+    result = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--period", "2023-09"], cwd=config.REPO_DIR,
+                            env={**p06_env(published["raw"], warehouse_dir), "P06_PUBLICATION_CHECKS": str(checks_file)},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "values_within_bounds: Each value lies within its declared bounds" in result.stderr
+    assert "Failing rows, e.g.: period 2023-09, unit_code " in result.stderr
+    assert copy.read_bytes() == before
+    assert workbook.stat().st_mtime_ns == workbook_time                      # nor the report writers' files
+    assert '"success": false' in (warehouse_dir / "exports" / "2023-09" / "quality.json").read_text(encoding="utf-8")
