@@ -16,6 +16,7 @@ import fcntl
 import os
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +41,14 @@ def holder(warehouse_dir: Path | str) -> str:
     return text or "unknown"
 
 
+def _holder_when_written(warehouse_dir: Path | str, seconds: float = 1.0) -> str:
+    """The holder, giving it a moment to write its name: it takes the lock, then writes the file."""
+    deadline = time.monotonic() + seconds
+    while (who := holder(warehouse_dir)) == "unknown" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return who
+
+
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -57,7 +66,7 @@ def acquire(warehouse_dir: Path | str, say: Callable[[str], None] = _say) -> Pat
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                say(f"waiting for another run ({holder(warehouse_dir)})")
+                say(f"waiting for another run ({_holder_when_written(warehouse_dir)})")
                 fcntl.flock(fd, fcntl.LOCK_EX)
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"pid {os.getpid()}, started {datetime.now().isoformat(timespec='seconds')}\n".encode(), 0)

@@ -33,7 +33,7 @@ def test_worker_writes_the_same_files_as_the_run(loaded_samples, tmp_path, monke
                                    lambda c, m: (written.append(m), exports.write_month(c, m, there)))
     assert written == ["2023-08"]                      # the other month went to the worker
     for month in MONTHS:
-        a, b = here / "exports" / month, there / "exports" / month
+        a, b = exports.pending_dir(here, month), exports.pending_dir(there, month)   # written aside, before checks
         assert _cells(a / f"DA06_{month}.xlsx") == _cells(b / f"DA06_{month}.xlsx")
         assert (a / f"bao_cao_DA06_{month}.md").read_text() == (b / f"bao_cao_DA06_{month}.md").read_text()
         tables = sorted(p.name for p in (a / "tables").glob("*.csv"))

@@ -21,7 +21,10 @@ from p06 import config
 from p06.lock import holder, writer_lock
 from tests.conftest import copy_samples
 
-VOLATILE = ("reconciled_at", "delivery_id", "processed_at", "received_at", "first_seen_at", "updated_at")
+VOLATILE = ("reconciled_at", "delivery_id", "processed_at", "received_at", "first_seen_at", "updated_at",
+            "published_at", "first_seen", "last_seen", "resolved_at", "accepted_at")
+# marts.publications.deliveries: the files a vintage used, without their delivery ids
+DELIVERIES = "list_transform(deliveries, lambda d: struct_pack(period := d.period, source := d.source, file := d.file, sha256 := d.sha256))"
 
 
 def env_for(raw: Path, warehouse_dir: Path) -> dict:
@@ -56,7 +59,8 @@ def published(db: Path) -> dict[str, list] | None:
             columns = [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE schema_name = 'marts' "
                                                  "AND table_name = ? ORDER BY column_index", [table]).fetchall()
                        if c not in VOLATILE]
-            out[table] = sorted(con.execute(f"SELECT {', '.join(columns)} FROM marts.{table}").fetchall(), key=repr)
+            select = ", ".join(DELIVERIES if c == "deliveries" else c for c in columns)
+            out[table] = sorted(con.execute(f"SELECT {select} FROM marts.{table}").fetchall(), key=repr)
         return out
     finally:
         con.close()
