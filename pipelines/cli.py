@@ -479,7 +479,8 @@ def cmd_report(args) -> int:
     if not config.warehouse_path().exists():
         print(f"error: no warehouse at {config.warehouse_path()}: run `p06 run` first", file=sys.stderr)
         return 1
-    with warehouse.connect() as con:
+    from p06.lock import writer_lock
+    with writer_lock(config.warehouse_dir()), warehouse.connect() as con:    # it writes marts.indicator_period
         try:
             out = write_period_report(con, label, config.warehouse_dir())
         except NothingPublished as exc:
@@ -520,8 +521,13 @@ def main(argv: list[str] | None = None) -> int:
     report = sub.add_parser("report", help="write the Word report of a month, quarter, half-year, nine months or year")
     report.add_argument("--period", required=True, help="2023-09, 2023-Q3, 2023-H1, 2023-9M or 2023")
     args = parser.parse_args(argv)
-    return {"run": cmd_run, "check": cmd_check, "sql": cmd_sql, "docs": cmd_docs, "report": cmd_report,
-            "findings": findings_cmd.cmd_findings}[args.command](args)
+    command = {"run": cmd_run, "check": cmd_check, "sql": cmd_sql, "docs": cmd_docs, "report": cmd_report,
+               "findings": findings_cmd.cmd_findings}[args.command]
+    try:
+        return command(args)
+    except BrokenPipeError:              # `p06 findings | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())     # no second error when Python flushes
+        return 0
 
 
 if __name__ == "__main__":

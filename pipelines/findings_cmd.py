@@ -7,7 +7,6 @@ sent back to departments) and publishes the analysts' copy.
 """
 from __future__ import annotations
 
-import contextlib
 import sys
 
 from p06 import config, warehouse
@@ -71,11 +70,12 @@ def _list(args) -> int:
 
 
 def _accept(args) -> int:
+    from p06.lock import writer_lock
     from p06.publish import exports, snapshot
     if not config.warehouse_path().exists():
         print(f"no warehouse at {config.warehouse_path()}: run `p06 run` first", file=sys.stderr)
         return 2
-    with contextlib.nullcontext():  # WRITER LOCK (lead): `with writer_lock(config.warehouse_dir()):` from p06/lock.py
+    with writer_lock(config.warehouse_dir()):      # one writer at a time (p06/lock.py)
         with warehouse.connect() as con:
             try:
                 with warehouse.transaction(con):
