@@ -23,3 +23,9 @@ def next_period(period: str) -> str:
     year, month = int(period[:4]), int(period[5:7])
     year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return f"{year:04d}-{month:02d}"
+
+
+def shift(period: str, months: int) -> str:
+    """'2023-09' shifted by -11 -> '2022-10'."""
+    index = int(period[:4]) * 12 + int(period[5:7]) - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"

@@ -219,11 +219,12 @@ def test_workbook_charts_rank_units_lowest_first(built):
     lowest = _query(built["db"], "SELECT unit_name, value FROM marts.indicator_monthly WHERE period = '2025-07' AND "
                     "indicator_code = 'BHXH_VERIFIED_SHARE' AND unit_level = 'commune' ORDER BY value, unit_name LIMIT 20")
     assert ranked == [(r["unit_name"], r["value"]) for r in lowest]
-    trend = cells[heading + 1:heading + 6]
-    assert trend[0] == ("Tháng", "%") and [t[0] for t in trend[1:]] == ["8/2023", "9/2023", "6/2025", "7/2025"]
+    trend = cells[heading + 1:heading + 4]         # the 12 months up to July 2025 (chart_trend_months): June, July
+    assert trend[0] == ("Tháng", "%") and [t[0] for t in trend[1:]] == ["6/2025", "7/2025"]
+    assert cells[heading + 4][0] != "8/2023"
     assert [t[1] for t in trend[1:]] == [r["value"] for r in _query(
         built["db"], "SELECT value FROM marts.indicator_monthly WHERE indicator_code = 'BHXH_VERIFIED_SHARE' "
-        "AND unit_level = 'province' ORDER BY period")]
+        "AND unit_level = 'province' AND period BETWEEN '2024-08' AND '2025-07' ORDER BY period")]
 
 
 # ------------------------------------------------------------------ the workbook in the report's shape
@@ -422,3 +423,21 @@ def test_the_date_check_finds_a_baked_sample_date(built):
         for period in ("2023-08", "2025-07"):
             assert foreign_dates(report.Draft(con, period, templates).markdown(), period) == ["01/9/2023"]
         assert foreign_dates(report.Draft(con, "2023-09", templates).markdown(), "2023-09") == []
+
+
+def test_a_corrected_earlier_month_in_the_trend_exports_the_later_month_again(built, tmp_path):
+    """September's charts show August: a corrected August value changes what September's files are written from,
+    though September's own published rows are the same."""
+    from p06.publish import exports, state
+    db = tmp_path / "p06.duckdb"
+    shutil.copyfile(built["db"], db)
+    with warehouse.connect(db) as con:
+        before = (state.content_sha(con, "2023-09"), exports._export_digest(con, "2023-09"),
+                  exports._export_digest(con, "2025-07"))
+        con.execute("UPDATE marts.indicator_monthly SET value = value + 1 WHERE period = '2023-08' "
+                    "AND unit_level = 'province' AND indicator_code = 'BHXH_VERIFIED_SHARE'")
+        after = (state.content_sha(con, "2023-09"), exports._export_digest(con, "2023-09"),
+                 exports._export_digest(con, "2025-07"))
+    assert after[0] == before[0]                  # September's own rows did not change
+    assert after[1] != before[1]                  # its trend chart did: exported again
+    assert after[2] == before[2]                  # July 2025's trend (12 months) does not reach August 2023

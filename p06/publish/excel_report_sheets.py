@@ -121,7 +121,8 @@ def add_chart_sheet(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 12
     r = 1
-    for data in report_charts.chart_data(con, period, list(t["headline"]), int(t["chart_max_units"])):
+    for data in report_charts.chart_data(con, period, list(t["headline"]), int(t["chart_max_units"]),
+                                           int(t["chart_trend_months"])):
         fmt = _decimal_format(data.decimals)
         ws.cell(row=r, column=1, value=data.name).font = Font(bold=True, size=12)
         r += 1

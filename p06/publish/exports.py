@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from p06.publish import excel, export_worker, files, quality, report, report_word, state
+from p06.publish import excel, export_worker, files, quality, report, report_charts, report_word, state
 from p06.publish.atomic import atomic_write_text, durable_replace
 
 
@@ -73,6 +73,13 @@ def _validating(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse_di
     return [future]
 
 
+def _export_digest(con: duckdb.DuckDBPyConnection, period: str) -> str:
+    """What the month's files are written from: its published rows, and the earlier months its trend charts show."""
+    t = report.load_templates()
+    trend = report_charts.trend_digest(con, period, list(t["headline"]), int(t["chart_trend_months"]))
+    return f"{state.content_sha(con, period)};trend:{trend}"
+
+
 def _verdict(checked: quality.QualitySummary) -> str:
     stats = checked.statistics
     verdict = "passed" if checked.success else f"FAILED ({stats['unsuccessful_expectations']} failed)"
@@ -93,7 +100,7 @@ def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse
     """
     warehouse_dir = Path(warehouse_dir)
     done = state.stored(con, "exported_sha")
-    digests = {p: state.content_sha(con, p) for p in periods}
+    digests = {p: _export_digest(con, p) for p in periods}
     written = [p for p in sorted(periods) if force or done.get(p) != digests[p]
                or not _paths(export_dir(warehouse_dir, p), p)["workbook"].exists()]
     # Written aside while the months are validated; only a publication that passes its checks replaces the
@@ -117,7 +124,7 @@ def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse
             summary = {**checked.as_dict(), "periods_validated_together": written}
             atomic_write_text(paths["quality"], json.dumps(summary, ensure_ascii=False, indent=2))
             if checked.success:      # a failed validation is done again by the next run, which must not skip it
-                state.record(con, period, content_sha=digests[period], exported_sha=digests[period])
+                state.record(con, period, content_sha=digests[period].split(";trend:")[0], exported_sha=digests[period])
             expectations = _verdict(checked)
         else:
             expectations = _stored_verdict(paths["quality"])

@@ -8,12 +8,13 @@ imported only when drawing, with the Agg backend (no display), small figures clo
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from p06 import report_periods, vntext
+from p06 import periods, report_periods, vntext
 from p06.publish import period_marts
 from p06.publish.indicator_catalog import load
 
@@ -30,10 +31,19 @@ class ChartData:
     total_units: int = 0
 
 
-def _trend(con: duckdb.DuckDBPyConnection, code: str, last_month: str) -> list[tuple[str, float]]:
+def _trend(con: duckdb.DuckDBPyConnection, code: str, last_month: str, months: int) -> list[tuple[str, float]]:
+    """The province's values of the `months` months up to `last_month`, oldest first."""
+    first = periods.shift(last_month, -(months - 1))
     return [(p, v) for p, v in con.execute(
         "SELECT period, value FROM marts.indicator_monthly WHERE unit_level = 'province' AND indicator_code = ? "
-        "AND period <= ? AND value IS NOT NULL ORDER BY period", [code, last_month]).fetchall()]
+        "AND period BETWEEN ? AND ? AND value IS NOT NULL ORDER BY period", [code, first, last_month]).fetchall()]
+
+
+def trend_digest(con: duckdb.DuckDBPyConnection, month: str, codes: list[str], months: int) -> str:
+    """A digest of what the month's trend charts show: a month whose charts would change (an earlier month
+    corrected) is exported again even when its own published rows did not change."""
+    series = [_trend(con, code, month, months) for code in codes]
+    return hashlib.sha256(repr(series).encode()).hexdigest()[:16]
 
 
 def _unit_rows(con: duckdb.DuckDBPyConnection, label: str, code: str) -> list[dict]:
@@ -58,7 +68,8 @@ def unit_rows(con: duckdb.DuckDBPyConnection, label: str, code: str) -> tuple[st
     return levels[0], sorted((r for r in rows if r["unit_level"] == levels[0]), key=lambda r: str(r["unit_code"]))
 
 
-def chart_data(con: duckdb.DuckDBPyConnection, label: str, codes: list[str], max_units: int) -> list[ChartData]:
+def chart_data(con: duckdb.DuckDBPyConnection, label: str, codes: list[str], max_units: int,
+               trend_months: int = 12) -> list[ChartData]:
     cat = load()
     last = report_periods.parse(label).last_month
     out = []
@@ -66,7 +77,7 @@ def chart_data(con: duckdb.DuckDBPyConnection, label: str, codes: list[str], max
         ind = cat.indicators[code]
         level, rows = unit_rows(con, label, code)
         valued = sorted(((r["unit_name"], r["value"]) for r in rows if r["value"] is not None), key=lambda x: (x[1], x[0]))
-        out.append(ChartData(code, ind.name_vi, ind.unit_vi, ind.decimals, level, _trend(con, code, last),
+        out.append(ChartData(code, ind.name_vi, ind.unit_vi, ind.decimals, level, _trend(con, code, last, trend_months),
                              valued[:max_units], len(valued)))
     return out
 

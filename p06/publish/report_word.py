@@ -98,7 +98,8 @@ def appendix_tables(draft: Draft) -> list[dict]:
 def chart_entries(con: duckdb.DuckDBPyConnection, draft: Draft, charts_dir: Path) -> dict:
     """{'trends': [{image, caption}], 'ranked': [{image, caption}]}: PNGs of the headline indicators (drawn here)."""
     word = draft.t["word"]
-    data = report_charts.chart_data(con, draft.period, list(draft.t["headline"]), int(draft.t["chart_max_units"]))
+    data = report_charts.chart_data(con, draft.period, list(draft.t["headline"]), int(draft.t["chart_max_units"]),
+                                     int(draft.t["chart_trend_months"]))
     trends = [{"image": path, "caption": say(word["trend_caption"], names=names, unit=unit, period=draft.period_name)}
               for unit, names, path in report_charts.draw_trends(data, charts_dir)]
     ranked = []
