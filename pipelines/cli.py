@@ -50,10 +50,13 @@ def _has(con, schema: str, table: str) -> bool:
                             [schema, table]).fetchone()[0])
 
 
-def stale_months(raw: Path, landing: list[str], requested: list[str]) -> tuple[list[str], set[str]]:
+def stale_months(raw: Path, landing: list[str], requested: list[str],
+                 named: frozenset[str] = frozenset()) -> tuple[list[str], set[str]]:
     """Months to run: a requested month, or a later one, whose inputs (deliveries of the month and of the months
-    its rules compare with, declarations, code) differ from those its publication was made from; and the
-    sources with a source-month to load again (files or declarations changed since its last processing)."""
+    its rules compare with, declarations, code) differ from those its publication was made from, or whose
+    files differ from those last loaded (a publication that failed its checks, then a file withdrawn); and the
+    sources with a source-month to load again (files or declarations changed since its last processing).
+    A month folder without any file is run only when `named` (`--period`): it has nothing to publish."""
     from p06 import landing as lz
     months = sorted(set(landing) | set(requested))
     fingerprints = lz.source_month_fingerprints(raw, months)
@@ -72,7 +75,10 @@ def stale_months(raw: Path, landing: list[str], requested: list[str]) -> tuple[l
         finally:
             con.close()
     first = min(requested)
-    stale = [p for p in sorted(inputs) if (p in requested or p > first) and stored.get(p) != inputs[p]]
+    changed = {p for (p, s), fp in fingerprints.items() if fp is not None and processed.get((p, s)) != fp}
+    delivered = {p for (p, s), fp in fingerprints.items() if fp is not None}
+    stale = [p for p in sorted(inputs) if (p in requested or p > first) and (p in delivered or p in named)
+             and (stored.get(p) != inputs[p] or p in changed)]
     reload = {s for (p, s), fp in fingerprints.items() if p in stale and fp is not None and processed.get((p, s)) != fp}
     return stale, reload
 
@@ -115,7 +121,7 @@ def _run(args) -> int:
         exit_code = 2
     periods = sorted(p for p in periods if _valid_month(p))
     try:
-        stale, reload = stale_months(raw, landing, periods) if periods else ([], set())
+        stale, reload = stale_months(raw, landing, periods, frozenset(args.period or ())) if periods else ([], set())
     except warehouse.WarehouseOfAnotherProvince as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

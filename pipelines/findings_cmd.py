@@ -71,12 +71,17 @@ def _list(args) -> int:
 
 def _accept(args) -> int:
     from p06.lock import writer_lock
-    from p06.publish import exports, snapshot
+    from p06.publish import exports, snapshot, state
     if not config.warehouse_path().exists():
         print(f"no warehouse at {config.warehouse_path()}: run `p06 run` first", file=sys.stderr)
         return 2
     with writer_lock(config.warehouse_dir()):      # one writer at a time (p06/lock.py)
         with warehouse.connect() as con:
+            unchecked = state.unchecked_months(con)
+            if unchecked:                  # the analysts' copy made below would publish them
+                print(f"error: the warehouse holds months whose last publication failed its checks or did not end "
+                      f"({', '.join(unchecked)}): run `p06 run` until it passes, then accept", file=sys.stderr)
+                return 2
             try:
                 with warehouse.transaction(con):
                     row = register.accept(con, args.key, args.note, args.by)
@@ -86,7 +91,8 @@ def _accept(args) -> int:
             period = row["period"]
             out = exports.export_dir(config.warehouse_dir(), period)
             if (out / f"DA06_{period}.xlsx").exists():     # the month's files without the accepted finding
-                exports._write(con, period, out)
+                exports.write_month(con, period, config.warehouse_dir())
+                exports.settle_month(config.warehouse_dir(), period)
             snapshot.publish_copy(config.warehouse_path(), config.analyst_copy_path(), con=con)
     print(f"accepted {row['finding_key']}\n  by {row['accepted_by']} on {_shown(row['accepted_at'])}: {row['note']}\n"
           f"  no longer in the discrepancies of {period} (workbook, report draft); analysts' copy updated")

@@ -155,3 +155,65 @@ def test_a_failed_check_fails_the_run_and_keeps_the_analysts_copy(published, tmp
     assert copy.read_bytes() == before
     assert workbook.stat().st_mtime_ns == workbook_time                      # nor the report writers' files
     assert '"success": false' in (warehouse_dir / "exports" / "2023-09" / "quality.json").read_text(encoding="utf-8")
+
+
+def test_a_publication_that_fails_its_checks_is_no_vintage(published, tmp_path, monkeypatch):
+    """A changed figure makes vintage 2 of September; while its checks fail it is withdrawn (no vintage, no
+    errata, no history rows); once they pass it is recorded as checked."""
+    from p06 import warehouse
+    from p06.publish import exports, vintages
+    from p06.publish.marts import publish_periods
+    warehouse_dir = tmp_path / "warehouse"
+    shutil.copytree(published["warehouse"], warehouse_dir)
+    failing = tmp_path / "publication.yaml"
+    failing.write_text(publication_checks.CHECKS_FILE.read_text(encoding="utf-8").replace(
+        "expect: {column: excess, min: 0, max: 0}", "expect: {column: value, min: 0, max: 50}"), encoding="utf-8")
+    with warehouse.connect(warehouse_dir / "p06.duckdb") as con:
+        assert con.execute("SELECT vintage, checked FROM marts.publications WHERE period = '2023-09'").fetchall() == [(1, True)]
+        con.execute("""UPDATE staging.observations SET value = value + 100 WHERE period = '2023-09' AND source = 'bhxh'
+                       AND measure = 'participants_verified' AND unit_code = '384' AND NOT stated""")
+        publish_periods(con, ["2023-09"])
+        assert vintages.current(con, "2023-09")["vintage"] == 2
+        monkeypatch.setenv("P06_PUBLICATION_CHECKS", str(failing))
+        out = exports.export_periods(con, ["2023-09"], warehouse_dir)
+        assert out["2023-09"]["expectations"].startswith("FAILED")
+        assert con.execute("SELECT vintage, checked FROM marts.publications WHERE period = '2023-09'").fetchall() == [(1, True)]
+        assert con.execute("SELECT count(*) FROM marts.errata WHERE period = '2023-09'").fetchone() == (0,)
+        assert con.execute("SELECT max(vintage) FROM marts.indicator_history WHERE period = '2023-09'").fetchone() == (1,)
+        assert state_unchecked(con) == ["2023-09"]
+        monkeypatch.delenv("P06_PUBLICATION_CHECKS")
+        publish_periods(con, ["2023-09"])                 # the next run publishes it again: now it passes
+        out = exports.export_periods(con, ["2023-09"], warehouse_dir)
+        assert out["2023-09"]["expectations"].startswith("passed")
+        assert con.execute("SELECT vintage, checked FROM marts.publications WHERE period = '2023-09' "
+                           "ORDER BY vintage").fetchall() == [(1, True), (2, True)]
+        (old, new), = con.execute("SELECT old_value, new_value FROM marts.errata WHERE period = '2023-09' "
+                                  "AND unit_code = '384' AND indicator_code = 'BHXH_VERIFIED_SHARE'").fetchall()
+        assert new > old
+        assert state_unchecked(con) == []
+
+
+def state_unchecked(con) -> list[str]:
+    from p06.publish import state
+    return state.unchecked_months(con)
+
+
+def test_what_p06_run_plans_after_a_failed_publication_and_for_an_empty_month(published, tmp_path, monkeypatch):
+    """A month whose files differ from those last loaded is run again even when they equal those of its last good
+    publication (a re-send loaded, failed its checks, then withdrawn); a month folder without files is run only
+    when named."""
+    from p06 import landing
+    from pipelines import cli
+    raw, warehouse_dir = tmp_path / "raw", tmp_path / "warehouse"
+    shutil.copytree(published["raw"], raw)
+    shutil.copytree(published["warehouse"], warehouse_dir)
+    monkeypatch.setenv("P06_RAW_DIR", str(raw))
+    monkeypatch.setenv("P06_WAREHOUSE_DIR", str(warehouse_dir))
+    (raw / "2023-10").mkdir()
+    months = landing.landing_periods(raw)
+    assert cli.stale_months(raw, months, months) == ([], set())
+    assert cli.stale_months(raw, months, months, frozenset({"2023-10"}))[0] == ["2023-10"]
+    con = duckdb.connect(str(warehouse_dir / "p06.duckdb"))     # as if another bhxh file had been loaded last
+    con.execute("UPDATE raw.deliveries SET fingerprint = 'a withdrawn re-send' WHERE period = '2023-09' AND source = 'bhxh'")
+    con.close()
+    assert cli.stale_months(raw, months, months) == (["2023-09"], {"bhxh"})

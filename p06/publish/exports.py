@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from p06.publish import excel, export_worker, files, quality, report, report_charts, report_word, state
+from p06.publish import excel, export_worker, files, quality, report, report_charts, report_word, state, vintages
 from p06.publish.atomic import atomic_write_text, durable_replace
 
 
@@ -73,6 +73,11 @@ def _validating(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse_di
     return [future]
 
 
+def settle_month(warehouse_dir: Path, period: str) -> None:
+    """Move a month's files written aside (`write_month`) into place."""
+    _settle(pending_dir(Path(warehouse_dir), period), export_dir(Path(warehouse_dir), period), keep=True)
+
+
 def _export_digest(con: duckdb.DuckDBPyConnection, period: str) -> str:
     """What the month's files are written from: its published rows, and the earlier months its trend charts show."""
     t = report.load_templates()
@@ -117,6 +122,8 @@ def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse
     for period in written:
         _settle(pending_dir(warehouse_dir, period), export_dir(warehouse_dir, period),
                 keep=checked is not None and checked.success)
+    if checked is not None:                               # a publication that failed its checks is no vintage
+        (vintages.mark_checked if checked.success else vintages.withdraw_unchecked)(con, written)
     out = {}
     for period in sorted(periods):
         paths = _paths(export_dir(warehouse_dir, period), period)

@@ -68,3 +68,14 @@ def record(con: duckdb.DuckDBPyConnection, period: str, **values: str | None) ->
     con.execute(f"INSERT INTO {TABLE} (period, updated_at) VALUES (?, ?) ON CONFLICT DO NOTHING", [period, datetime.now()])
     for column, value in values.items():
         con.execute(f"UPDATE {TABLE} SET {column} = ?, updated_at = ? WHERE period = ?", [value, datetime.now(), period])
+
+
+def unchecked_months(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Months whose published rows are not those of their last publication that passed its checks (a failed
+    or interrupted run): the analysts' copy must not be made from them."""
+    ensure(con)
+    if not _exists(con, "marts.indicator_monthly"):
+        return []
+    recorded = dict(con.execute(f"SELECT period, content_sha FROM {TABLE}").fetchall())
+    months = [p for (p,) in con.execute("SELECT DISTINCT period FROM marts.indicator_monthly ORDER BY 1").fetchall()]
+    return [p for p in months if recorded.get(p) != content_sha(con, p)]

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS {PUBLICATIONS} (
     deliveries        STRUCT(period VARCHAR, source VARCHAR, file VARCHAR, sha256 VARCHAR, delivery_id BIGINT)[],
     indicator_rows    INTEGER NOT NULL,
     errata            INTEGER NOT NULL,
+    checked           BOOLEAN NOT NULL DEFAULT false,   -- its publication passed the checks (checks/publication.yaml)
     PRIMARY KEY (period, vintage)
 );
 CREATE TABLE IF NOT EXISTS {ERRATA} (
@@ -188,7 +189,7 @@ def record(con: duckdb.DuckDBPyConnection, periods: list[str], published_at: dat
                                     {"first": landing.month_before(period, window), "period": period}).fetchone()
         con.execute(f"INSERT INTO {HISTORY} BY NAME SELECT ? AS vintage, * FROM {SOURCE_TABLE} WHERE period = ?",
                     [vintage, period])
-        con.execute(f"INSERT INTO {PUBLICATIONS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+        con.execute(f"INSERT INTO {PUBLICATIONS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, false)",
                     [period, vintage, published_at, previous[0] if previous else None, digest, parts["catalog_sha"],
                      parts["code_sha"], landing.READER_VERSION, deliveries, rows])
         if previous is not None:
@@ -277,3 +278,22 @@ def plain_line(con: duckdb.DuckDBPyConnection, period: str) -> str | None:
 def workbook_line(con: duckdb.DuckDBPyConnection, period: str) -> str | None:
     info = current(con, period)
     return texts().workbook_line.format(**_fields(info)) if info else None
+
+
+
+def mark_checked(con: duckdb.DuckDBPyConnection, periods: list[str]) -> None:
+    """The months' latest vintages passed the checks of their publication."""
+    ensure(con)
+    con.execute(f"UPDATE {PUBLICATIONS} SET checked = true WHERE NOT checked AND period IN (SELECT unnest(?::VARCHAR[]))",
+                [sorted(periods)])
+
+
+def withdraw_unchecked(con: duckdb.DuckDBPyConnection, periods: list[str]) -> None:
+    """Remove the months' vintages whose publication did not pass its checks: a publication that failed its
+    checks is no vintage (its errata and history rows go with it)."""
+    ensure(con)
+    for table in (ERRATA, HISTORY):
+        con.execute(f"DELETE FROM {table} t USING {PUBLICATIONS} v WHERE t.period = v.period AND t.vintage = v.vintage "
+                    "AND NOT v.checked AND v.period IN (SELECT unnest(?::VARCHAR[]))", [sorted(periods)])
+    con.execute(f"DELETE FROM {PUBLICATIONS} WHERE NOT checked AND period IN (SELECT unnest(?::VARCHAR[]))",
+                [sorted(periods)])
