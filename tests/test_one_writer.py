@@ -45,7 +45,7 @@ def run(raw: Path, warehouse_dir: Path) -> subprocess.CompletedProcess:
     return result
 
 
-def published(db: Path) -> dict[str, list] | None:
+def published(db: Path, ignore: tuple[str, ...] = ()) -> dict[str, list] | None:
     """Every table of the marts schema, rows sorted, columns that hold run times or ids left out;
     None when the file does not exist."""
     if not db.exists():
@@ -58,7 +58,7 @@ def published(db: Path) -> dict[str, list] | None:
         for table in tables:
             columns = [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE schema_name = 'marts' "
                                                  "AND table_name = ? ORDER BY column_index", [table]).fetchall()
-                       if c not in VOLATILE]
+                       if c not in VOLATILE + ignore]
             select = ", ".join(DELIVERIES if c == "deliveries" else c for c in columns)
             out[table] = sorted(con.execute(f"SELECT {select} FROM marts.{table}").fetchall(), key=repr)
         return out
@@ -66,8 +66,8 @@ def published(db: Path) -> dict[str, list] | None:
         con.close()
 
 
-def state(warehouse_dir: Path) -> dict:
-    return {"warehouse": published(warehouse_dir / "p06.duckdb"),
+def state(warehouse_dir: Path, ignore: tuple[str, ...] = ()) -> dict:
+    return {"warehouse": published(warehouse_dir / "p06.duckdb", ignore),
             "copy": published(warehouse_dir / "p06_published.duckdb")}
 
 
@@ -84,6 +84,7 @@ def reference(tmp_path_factory) -> dict:
     t0 = time.monotonic()
     run(raw, after_dir)
     return {"raw": raw, "before_dir": before_dir, "before": state(before_dir), "after": state(after_dir),
+            "after_dir": after_dir,
             "seconds": time.monotonic() - t0}
 
 
@@ -151,6 +152,11 @@ def test_runs_killed_at_random_moments_leave_before_or_after_and_the_next_run_co
     warehouse_dir = tmp_path / "warehouse"
     shutil.copytree(reference["before_dir"], warehouse_dir)
     rng = random.Random(6)
+    # A killed run may leave a vintage recorded but not yet checked (`checked` false until its publication passes
+    # its checks, withdrawn if it fails): the warehouse's tables are compared without that flag, the analysts'
+    # copy and the final state with it.
+    pending = ("checked",)
+    before, after = state(reference["before_dir"], pending), state(reference["after_dir"], pending)
     for attempt, (low, high) in enumerate([(0.1, 0.4), (0.3, 0.6), (0.5, 0.9)]):   # of a whole run's time
         delay = rng.uniform(low, high) * reference["seconds"]
         process = start_run(reference["raw"], warehouse_dir)
@@ -158,15 +164,15 @@ def test_runs_killed_at_random_moments_leave_before_or_after_and_the_next_run_co
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-        killed = state(warehouse_dir)
+        killed = state(warehouse_dir, pending)
         where = f"run {attempt + 1} killed after {delay:.1f} s of {reference['seconds']:.1f} s"
         assert killed["copy"] in (reference["before"]["copy"], reference["after"]["copy"]), where
-        after = sorted(t for t, rows in killed["warehouse"].items() if rows == reference["after"]["warehouse"].get(t)
-                       and rows != reference["before"]["warehouse"].get(t))
+        done = sorted(t for t, rows in killed["warehouse"].items() if rows == after["warehouse"].get(t)
+                      and rows != before["warehouse"].get(t))
         print(f"{where}: copy {'after' if killed['copy'] == reference['after']['copy'] else 'before'}; "
-              f"tables after: {', '.join(after) or 'none'}")
+              f"tables after: {', '.join(done) or 'none'}")
         for table, rows in killed["warehouse"].items():
-            assert rows in (reference["before"]["warehouse"].get(table), reference["after"]["warehouse"].get(table)), \
+            assert rows in (before["warehouse"].get(table), after["warehouse"].get(table)), \
                 f"{table} half written, {where}"
     run(reference["raw"], warehouse_dir)
     assert state(warehouse_dir) == reference["after"]
