@@ -16,11 +16,12 @@ from __future__ import annotations
 import atexit
 import os
 import pickle
-import struct
 import subprocess
 import sys
 from pathlib import Path
 from typing import Iterator
+
+from p06 import child_process
 
 MIN_JOBS = 2
 
@@ -52,27 +53,10 @@ def shutdown() -> None:
     """End the reader process (its memory is the run's until then)."""
     global _process
     if _process is not None:
-        if _process.poll() is None:
-            try:
-                _process.stdin.close()
-                _process.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                _process.kill()
+        child_process.end(_process)
         _process = None
 
 
-def _send(stream, obj) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(struct.pack(">Q", len(data)) + data)
-    stream.flush()
-
-
-def _receive(stream):
-    head = stream.read(8)
-    if len(head) < 8:
-        raise EOFError
-    (size,) = struct.unpack(">Q", head)
-    return pickle.loads(stream.read(size))
 
 
 def _read(paths: list[Path], source, period: str):
@@ -92,10 +76,10 @@ def read_deliveries(jobs: list[tuple[list[Path], object, str]]) -> Iterator[tupl
         pair = jobs[i:i + 2]
         try:
             if len(pair) == 2:
-                _send(reader.stdin, pair[1])
+                child_process.send(reader.stdin, pair[1])
             mine = _read(*pair[0])
             if len(pair) == 2:
-                status, theirs = _receive(reader.stdout)
+                status, theirs = child_process.receive(reader.stdout)
         except (OSError, EOFError, pickle.PickleError) as exc:
             shutdown()
             raise ReaderFailed(f"the reader process failed reading {pair[-1][2]}: {type(exc).__name__}: {exc}") from None
@@ -111,14 +95,14 @@ def _serve() -> None:
     sys.stdout = sys.stderr               # anything printed must not mix with the answers
     while True:
         try:
-            job = _receive(stdin)
+            job = child_process.receive(stdin)
         except EOFError:
             return
         try:
             answer = ("ok", _read(*job))
         except Exception as exc:  # noqa: BLE001 (reported to the run)
             answer = ("error", f"{type(exc).__name__}: {exc}")
-        _send(stdout, answer)
+        child_process.send(stdout, answer)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,11 @@ from __future__ import annotations
 import atexit
 import os
 import pickle
-import struct
 import subprocess
 import sys
 from pathlib import Path
+
+from p06 import child_process
 
 _process: subprocess.Popen | None = None
 
@@ -45,27 +46,10 @@ def stop() -> None:
     """End the validation process (it is idle or done)."""
     global _process
     if _process is not None:
-        if _process.poll() is None:
-            try:
-                _process.stdin.close()
-                _process.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                _process.kill()
+        child_process.end(_process)
         _process = None
 
 
-def _send(stream, obj) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(struct.pack(">Q", len(data)) + data)
-    stream.flush()
-
-
-def _receive(stream):
-    head = stream.read(8)
-    if len(head) < 8:
-        raise EOFError
-    (size,) = struct.unpack(">Q", head)
-    return pickle.loads(stream.read(size))
 
 
 def validate(collected, warehouse_dir: Path):
@@ -75,8 +59,8 @@ def validate(collected, warehouse_dir: Path):
     if process is None or process.poll() is not None:
         raise WorkerError("no validation process")
     try:
-        _send(process.stdin, (collected, str(warehouse_dir)))
-        status, value = _receive(process.stdout)
+        child_process.send(process.stdin, (collected, str(warehouse_dir)))
+        status, value = child_process.receive(process.stdout)
     except (OSError, EOFError, pickle.PickleError) as exc:
         stop()
         raise WorkerError(f"{type(exc).__name__}: {exc}") from None
@@ -94,14 +78,14 @@ def _serve() -> None:
     sys.stdout = sys.stderr               # anything GX prints must not mix with the answers
     while True:
         try:
-            collected, warehouse_dir = _receive(stdin)
+            collected, warehouse_dir = child_process.receive(stdin)
         except EOFError:
             return
         try:
             answer = ("ok", quality.validate_collected(collected, Path(warehouse_dir)))
         except Exception as exc:  # noqa: BLE001 (reported to the run, which validates in its own process)
             answer = ("error", f"{type(exc).__name__}: {exc}")
-        _send(stdout, answer)
+        child_process.send(stdout, answer)
 
 
 if __name__ == "__main__":
