@@ -33,7 +33,8 @@ def _prepare(con: duckdb.DuckDBPyConnection, module: ModuleType) -> list[str]:
     return months
 
 
-def _replace(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: pl.DataFrame, period: str) -> int:
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: pl.DataFrame, period: str) -> int:
+    """The period's rows of `table` replaced by `rows` (DELETE + INSERT of the named columns)."""
     con.execute(f"DELETE FROM {table} WHERE period = ?", [period])
     con.register("_p06_rows", rows.select(columns).to_arrow())
     try:
@@ -57,10 +58,10 @@ def publish_periods(con: duckdb.DuckDBPyConnection, periods: list[str]) -> dict[
     with transaction(con):
         for module in TABLES:
             for month in sorted(set(_prepare(con, module)) - set(periods)):
-                _replace(con, module.TABLE, module.COLUMNS, module.compute(con, month), month)
+                replace_rows(con, module.TABLE, module.COLUMNS, module.compute(con, month), month)
             name = module.TABLE.split(".", 1)[1]
             for period in periods:
-                counts[name] = counts.get(name, 0) + _replace(con, module.TABLE, module.COLUMNS,
+                counts[name] = counts.get(name, 0) + replace_rows(con, module.TABLE, module.COLUMNS,
                                                               module.compute(con, period), period)
         vintages.record(con, periods)           # a new vintage of each month whose published rows changed
         comments.apply_comments(con)

@@ -19,6 +19,7 @@ import polars as pl
 
 from p06 import report_periods
 from p06.publish.indicator_catalog import indicators
+from p06.publish.marts import replace_rows
 from p06.warehouse import transaction
 
 TABLE = "marts.indicator_period"
@@ -127,16 +128,7 @@ def compute(con: duckdb.DuckDBPyConnection, label: str) -> pl.DataFrame:
 
 
 def _replace(con: duckdb.DuckDBPyConnection, label: str) -> int:
-    rows = compute(con, label)
-    con.execute(f"DELETE FROM {TABLE} WHERE period = ?", [label])
-    if rows.height:
-        con.register("_p06_period_rows", rows.to_arrow())
-        try:
-            cols = ", ".join(COLUMNS)
-            con.execute(f"INSERT INTO {TABLE} ({cols}) SELECT {cols} FROM _p06_period_rows")
-        finally:
-            con.unregister("_p06_period_rows")
-    return rows.height
+    return replace_rows(con, TABLE, COLUMNS, compute(con, label), label)
 
 
 def _has_monthly(con: duckdb.DuckDBPyConnection) -> bool:
