@@ -23,7 +23,7 @@ p06 findings accept KEY --note "..." [--by NAME]  a person confirmed the figure:
 p06 report --period P               the Word report of 2023-09, 2023-Q3, 2023-H1, 2023-9M or 2023 (exports/<P>/)"""
 
 
-INSTANCE_DIR = config.REPO_DIR / ".dagster"   # the project's Dagster instance: dagster.yaml links to ../dagster.yaml, the rest git-ignored
+INSTANCE_DIR = config.REPO_DIR / ".dagster"   # the project's Dagster instance (git-ignored); its dagster.yaml links to ../dagster.yaml
 
 
 def _instance():
@@ -33,9 +33,14 @@ def _instance():
     import dagster as dg
     if os.environ.get("DAGSTER_HOME"):
         return dg.DagsterInstance.get()
-    if "P06_WAREHOUSE_DIR" in os.environ or not (INSTANCE_DIR / "dagster.yaml").is_file():
+    if "P06_WAREHOUSE_DIR" in os.environ or not (config.REPO_DIR / "dagster.yaml").is_file():
         return dg.DagsterInstance.ephemeral()
     from dagster._core.instance.ref import InstanceRef
+    link = INSTANCE_DIR / "dagster.yaml"            # made here and by scripts/dagster-dev: nothing generated is tracked
+    if not link.is_file():
+        INSTANCE_DIR.mkdir(exist_ok=True)
+        link.unlink(missing_ok=True)
+        link.symlink_to(Path("..") / "dagster.yaml")
     return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(INSTANCE_DIR)))
 
 

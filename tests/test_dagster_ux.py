@@ -35,7 +35,7 @@ def instance_run(tmp_path_factory) -> dict:
     raw = copy_samples(base, months=("2023-09",))
     home = base / ".dagster"
     home.mkdir()
-    shutil.copyfile(REPO / ".dagster" / "dagster.yaml", home / "dagster.yaml")
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
     first = p06(raw, base / "warehouse", home=home)
     assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
     return {"base": base, "raw": raw, "home": home, "warehouse": base / "warehouse"}
@@ -70,7 +70,8 @@ def test_the_project_instance_is_the_dagster_folder(monkeypatch):
         instance.dispose()
     ignored = subprocess.run(["git", "check-ignore", ".dagster/runs.db", ".dagster/dagster.yaml"], cwd=REPO,
                              capture_output=True, text=True).stdout.split()
-    assert ignored == [".dagster/runs.db"]                       # history ignored, settings tracked
+    assert ignored == [".dagster/runs.db", ".dagster/dagster.yaml"]     # nothing of the instance is tracked
+    assert (REPO / ".dagster" / "dagster.yaml").resolve() == (REPO / "dagster.yaml").resolve()  # its settings: ours
 
 
 def test_an_unchanged_rerun_records_what_staging_holds(instance_run):
