@@ -80,3 +80,9 @@ def read_schema() -> dict[str, pl.DataType]:
 def dictionary_entry() -> dict:
     """The table's entry for the data dictionary: {vi, en, columns: {name: {vi, en}}}."""
     return {**DESCRIPTION, "columns": {c.name: {"vi": c.vi, "en": c.en} for c in COLUMNS}}
+
+
+def part_total_code(file: str, sheet: str) -> str:
+    """unit_code of a part's total row (unit_kind 'subtotal'): the delivery came in several files or sheets, and
+    this total covers only the units of its own file and sheet (p06.ingest.parts)."""
+    return f"{file} '{sheet}'"
