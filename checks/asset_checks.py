@@ -3,7 +3,8 @@
 Per source, on staging/<source>:
 - `delivery_accepted`: the newest delivery of the month was loaded, not rejected (a rejection
   keeps the last good load in use and lets other sources carry on, so it does not block); a month
-  the source is expected in without any delivery fails it too ("no delivery"), never passes silently.
+  the source is expected in without any delivery fails it too ("no delivery"), never passes silently, and so
+  does a withdrawn one (its folder emptied).
 (No `schema` check: the loader refuses a delivery that fails the source's pandera schema before anything
 is stored, so a check of the stored rows against it could not fail. The publication's own checks, of what the
 pipeline did not construct itself, are in checks/publication.yaml, run by exports/monthly_report.)
@@ -69,6 +70,8 @@ def build_delivery_check(source: Source) -> dg.AssetChecksDefinition:
         rejected = [r for r in rows if r[2] == "rejected"]
         delivered = {r[0] for r in rows}
         absent = [p for p in periods if p not in delivered and source.expected_in(p)]
+        # a folder emptied: its delivery is withdrawn, the month has none in use
+        absent += [p for p in sorted(delivered) if all(r[2] == "withdrawn" for r in rows if r[0] == p)]
         month = (lambda p: "") if len(periods) == 1 else (lambda p: f"{p} ")
         lines = [f"- {month(p)}{f}: {s}" + (f" — {m}" if m else "") for p, f, s, m in rows]
         lines += [f"- {p}: no delivery (expected; nothing in raw/{p}/{source.id}/)" for p in absent]

@@ -74,17 +74,22 @@ def stale_months(raw: Path, landing: list[str], requested: list[str],
             if _has(con, "raw", "publication_state"):
                 stored = dict(con.execute("SELECT period, inputs_sha FROM raw.publication_state").fetchall())
             if _has(con, "raw", "deliveries"):
-                processed = {(p, s): fp for p, s, fp in con.execute(
-                    "SELECT DISTINCT ON (period, source) period, source, fingerprint FROM raw.deliveries "
+                processed = {(p, s): (fp, status) for p, s, fp, status in con.execute(
+                    "SELECT DISTINCT ON (period, source) period, source, fingerprint, status FROM raw.deliveries "
                     "ORDER BY period, source, processed_at DESC").fetchall()}
         finally:
             con.close()
     first = min(requested)
-    changed = {p for (p, s), fp in fingerprints.items() if fp is not None and processed.get((p, s)) != fp}
-    delivered = {p for (p, s), fp in fingerprints.items() if fp is not None}
+    # a folder emptied whose delivery is not yet withdrawn has a withdrawal to record
+    withdraw = {(p, s) for (p, s), fp in fingerprints.items() if fp is None and (p, s) in processed
+                and processed[(p, s)][1] != "withdrawn"}
+    changed = {p for (p, s), fp in fingerprints.items() if fp is not None and processed.get((p, s), (None,))[0] != fp}
+    changed |= {p for p, _ in withdraw}
+    delivered = {p for (p, s), fp in fingerprints.items() if fp is not None} | {p for p, _ in withdraw}
     stale = [p for p in sorted(inputs) if (p in requested or p > first) and (p in delivered or p in named)
              and (stored.get(p) != inputs[p] or p in changed)]
-    reload = {s for (p, s), fp in fingerprints.items() if p in stale and fp is not None and processed.get((p, s)) != fp}
+    reload = {s for (p, s), fp in fingerprints.items() if p in stale and (
+        (fp is not None and processed.get((p, s), (None,))[0] != fp) or (p, s) in withdraw)}
     return stale, reload
 
 
@@ -228,7 +233,7 @@ def _fail_killed_cli_runs(instance) -> None:
 def _source_lines(con, period: str, started) -> tuple[list[str], bool]:
     """A line per declared source of the month: loaded or rejected by this run, unchanged, missing."""
     rows = con.execute("""
-        SELECT source, file_name, status, message, processed_at FROM raw.deliveries d
+        SELECT source, file_name, status, message, processed_at, delivery_id FROM raw.deliveries d
         WHERE period = ? AND processed_at = (SELECT max(processed_at) FROM raw.deliveries e
                                              WHERE e.source = d.source AND e.period = d.period)
         ORDER BY source, file_name""", [period]).fetchall() if _has(con, "raw", "deliveries") else []
@@ -246,17 +251,25 @@ def _source_lines(con, period: str, started) -> tuple[list[str], bool]:
             continue
         fresh = last[0][4] >= started
         rejected = [r for r in last if r[2] == "rejected"]
-        used = ", ".join(r[1] for r in last if r[2] != "superseded") or "-"
+        used = ", ".join(r[1] for r in last if r[2] not in ("superseded", "withdrawn")) or "-"
         superseded = ", ".join(r[1] for r in last if r[2] == "superseded")
+        withdrawn = ", ".join(r[1] for r in last if r[2] == "withdrawn")
         status = ("rejected" if rejected else "loaded") if fresh else "unchanged"
+        if all(r[2] == "withdrawn" for r in last):
+            status, withdrawn = "withdrawn", ""
+            used = "- (" + ", ".join(r[1] for r in last) + (" removed: figures withdrawn)" if fresh else " removed)")
         text = f"  {source.id:<14} {status:<9} {used}"
         if status == "loaded":
             figures, units = con.execute(
-                "SELECT count(*), count(DISTINCT unit_code) FILTER (WHERE unit_kind <> 'province') "
+                "SELECT count(*), count(DISTINCT unit_code) FILTER (WHERE unit_kind NOT IN ('province', 'subtotal')) "
                 "FROM staging.observations WHERE period = ? AND source = ?", [period, source.id]).fetchone()
             text += f": {figures} figures, {units} units"
         if superseded:
             text += f" (superseded: {superseded})"
+        if withdrawn:
+            text += f" (withdrawn: {withdrawn})"
+        if status == "loaded":
+            text += _parts_line(con, [r[5] for r in last if r[2] == "loaded"])
         if rejected:
             rejected_any = True
             message = "; ".join(r[3] or "" for r in rejected)
@@ -264,6 +277,21 @@ def _source_lines(con, period: str, started) -> tuple[list[str], bool]:
             text += "\n      " + message.replace("\n", "\n      ")
         lines.append(text)
     return lines, rejected_any
+
+
+def _parts_line(con, delivery_ids: list[int]) -> str:
+    """Which file supplies which part, when several files are in use or a file was re-sent in part."""
+    if not _has(con, "raw", "delivery_parts"):
+        return ""
+    rows = con.execute("""SELECT d.file_name, p.sheet, p.units_supplied, p.units_superseded, p.superseded_by
+                          FROM raw.delivery_parts p JOIN raw.deliveries d USING (delivery_id)
+                          WHERE p.delivery_id IN (SELECT unnest(?::BIGINT[])) ORDER BY d.file_name, p.sheet""",
+                       [delivery_ids]).fetchall()
+    if len({r[0] for r in rows}) < 2 and not any(r[3] for r in rows):
+        return ""
+    parts = [f"{f} '{sheet}' {n} unit(s)" + (f" ({gone} re-sent in {by})" if gone else "")
+             for f, sheet, n, gone, by in rows]
+    return "\n      parts: " + "; ".join(parts)
 
 
 def _print_summary(periods: list[str], started, ran: list[str]) -> int:
@@ -396,7 +424,7 @@ def cmd_check(args) -> int:
         return 2
     source = catalog.sources()[source_id]
     period = args.period or (path.parent.parent.name if PERIOD.match(path.parent.parent.name) else None)
-    active, _, frame, problems = read_delivery([path], source, period)
+    active, _, frame, problems, _ = read_delivery([path], source, period)
     as_of = next((r.as_of_date for r in active if r.as_of_date), None)
     period = period or (as_of.strftime("%Y-%m") if as_of else None)
     print(f"{path.name}: source {source_id}, period {period or '(unknown: give --period)'}, "

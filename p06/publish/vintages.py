@@ -129,8 +129,9 @@ def _cause(source: str, new: dict, old: dict, release_changed: tuple[bool, bool]
     added = sorted(new.get(source, set()) - old.get(source, set()))
     if added:
         return "delivery", *added[0]
-    if old.get(source) and not new.get(source):
-        return "delivery_withdrawn", None, None
+    removed = sorted(old.get(source, set()) - new.get(source, set()))
+    if removed:              # its folder emptied, or a file of its delivery removed (p06.ingest.load)
+        return "delivery_withdrawn", *removed[0]
     declarations, code = release_changed
     if declarations or code:
         return ("declarations_and_code" if declarations and code else "declarations" if declarations else "code"), None, None
