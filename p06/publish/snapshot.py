@@ -60,12 +60,14 @@ def publish_copy(src_path: Path | None = None, dest_path: Path | None = None,
 def query(sql: str, path: Path | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run `sql` read-only against the published copy; returns (column names, rows).
 
-    The connection is closed after each query, so the next one opens the newest copy.
+    The connection is closed after each query, so the next one opens the newest copy. It is opened with
+    external access disabled: a query reads the copy only, and can neither write nor read other files
+    (`COPY ... TO`, `read_csv`, `ATTACH`), nor load extensions.
     """
     path = Path(path or config.analyst_copy_path())
     if not path.exists():
         raise FileNotFoundError(f"no published copy at {path}: run the pipeline first")
-    con = duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect(str(path), read_only=True, config={"enable_external_access": False})
     try:
         cursor = con.execute(sql)
         if cursor.description is None:
