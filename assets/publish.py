@@ -9,7 +9,7 @@ from assets.ingest import SINGLE_RUN
 from assets.reconcile import reconciliation_findings
 from p06 import config
 from p06.landing import month_inputs, processed_fingerprints
-from p06.publish import state
+from p06.publish import state, vintages
 from p06.publish.exports import export_periods
 from p06.publish.marts import publish_periods
 from p06.publish.period_marts import publish_period_aggregates
@@ -118,6 +118,13 @@ def analyst_copy(context: dg.AssetExecutionContext, landing_zone: LandingZone, w
             "ORDER BY period, source, processed_at DESC").fetchall()}
         fingerprints = processed_fingerprints(landing_zone.root, periods, processed)
         inputs = month_inputs(landing_zone.root, periods, fingerprints=fingerprints)
+        unchecked = vintages.unchecked(con)      # served from their last checked vintage: not done, run again
         for period in periods:
-            state.record(con, period, inputs_sha=inputs[period])
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(dest))})
+            if period not in unchecked:
+                state.record(con, period, inputs_sha=inputs[period])
+    if unchecked:
+        context.log.warning("months whose last publication did not pass its checks, served from their last checked "
+                            "vintage: " + ", ".join(f"{p} ({f'vintage {v}' if v else 'never passed: absent'})"
+                                                    for p, v in sorted(unchecked.items())))
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(dest)),
+                                          "served from an earlier vintage": ", ".join(sorted(unchecked)) or "none"})
