@@ -289,6 +289,8 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
     exit_code = 0
     outputs = []
     changed = None                   # the first month of this run with a new delivery
+    from p06.publish import vintages
+    served = vintages.unchecked(con)     # months whose last publication did not pass its checks
     for period in periods:
         lines, rejected = _source_lines(con, period, started)
         fresh = any(line.split()[1] in ("loaded", "rejected") for line in lines if line.startswith("  ") and len(line.split()) > 1)
@@ -303,6 +305,10 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
             continue
         print("\n".join(_findings_summary(con, period)))
         print("\n".join(findings_cmd.summary_lines(con, period)))          # vintage, findings accepted
+        if period in served:
+            print("  NOT CHECKED: the month's last publication did not pass its checks; the analysts' copy serves "
+                  + (f"vintage {served[period]}" if served[period] else "nothing of it (no publication passed)")
+                  + "; the next `p06 run` publishes it again")
         exit_code = max(exit_code, 1 if rejected else 0)
         exported = config.warehouse_dir() / "exports" / period
         if (exported / f"DA06_{period}.xlsx").exists():

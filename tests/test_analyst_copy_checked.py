@@ -88,3 +88,14 @@ def test_the_analyst_copy_asset_alone_serves_the_checked_vintage(failed_august):
     assert rows(env["copy"], TAX) == env["checked"]
     with duckdb.connect(str(env["db"])) as con:
         assert state.stored(con, "inputs_sha").get("2023-08") == before      # not recorded as done
+
+
+def test_running_august_again_fails_again_and_says_what_the_copy_serves(failed_august, capsys):
+    env = failed_august
+    capsys.readouterr()
+    assert cli.main(["run", "--period", "2023-08"]) != 0
+    out = capsys.readouterr()
+    assert "check failed: values_within_bounds:" in out.err and "CCT01" in out.err
+    assert "NOT CHECKED: the month's last publication did not pass its checks; the analysts' copy serves vintage 1" \
+        in out.out
+    assert rows(env["copy"], TAX) == env["checked"]

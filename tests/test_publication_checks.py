@@ -191,7 +191,7 @@ def test_a_publication_that_fails_its_checks_is_no_vintage(published, tmp_path, 
         assert con.execute("SELECT vintage, checked FROM marts.publications WHERE period = '2023-09' "
                            "ORDER BY vintage").fetchall() == [(1, True), (2, True)]
         (old, new), = con.execute("SELECT old_value, new_value FROM marts.errata WHERE period = '2023-09' "
-                                  "AND unit_code = '384' AND indicator_code = 'BHXH_VERIFIED_SHARE'").fetchall()
+                                  "AND unit_code = '384' AND indicator_code = 'BHXH_VERIFIED_SHARE' AND figure = 'value'").fetchall()
         assert new > old
         assert state_unchecked(con) == []
 

@@ -419,6 +419,8 @@ def serve_checked(con: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
     containing it are added up again, and vintages not checked are dropped. Returns `unchecked(con)`."""
     from p06 import report_periods
     from p06.publish import period_marts
+    if not _exists(con, PUBLICATIONS):
+        return {}
     served = unchecked(con)
     if served:
         for period, vintage in sorted(served.items()):
