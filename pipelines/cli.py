@@ -198,6 +198,11 @@ def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
     if result.success:
         return 0
     for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed \
+                and event.event_specific_data.blocking:       # a check of the publication: name it and its rows
+            print(f"  check failed: {event.event_specific_data.description or event.event_specific_data.check_name}",
+                  file=sys.stderr)
+    for event in result.all_events:
         if event.is_step_failure:
             print(f"  step failed: {event.step_key}: {event.event_specific_data.error.message.strip()}", file=sys.stderr)
     return 1
@@ -312,6 +317,8 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
     exit_code = 0
     outputs = []
     changed = None                   # the first month of this run with a new delivery
+    from p06.publish import vintages
+    served = vintages.unchecked(con)     # months whose last publication did not pass its checks
     for period in periods:
         lines, rejected = _source_lines(con, period, started)
         fresh = any(line.split()[1] in ("loaded", "rejected") for line in lines if line.startswith("  ") and len(line.split()) > 1)
@@ -326,6 +333,10 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
             continue
         print("\n".join(_findings_summary(con, period)))
         print("\n".join(findings_cmd.summary_lines(con, period)))          # vintage, findings accepted
+        if period in served:
+            print("  NOT CHECKED: the month's last publication did not pass its checks; the analysts' copy serves "
+                  + (f"vintage {served[period]}" if served[period] else "nothing of it (no publication passed)")
+                  + "; the next `p06 run` publishes it again")
         exit_code = max(exit_code, 1 if rejected else 0)
         exported = config.warehouse_dir() / "exports" / period
         if (exported / f"DA06_{period}.xlsx").exists():
@@ -362,8 +373,19 @@ def _guess_source(path: Path) -> str | None:
     return path.parent.name if path.parent.name in catalog.sources() else None
 
 
+class HistoryUnavailable(RuntimeError):
+    """The month-over-month rules cannot run on this delivery: the message names them and says why."""
+
+
+def _history_rules(source_id: str) -> list[str]:
+    from p06.reconcile.rules import HISTORY_KINDS, load_rules
+    return [r.id for r in load_rules() if r.kind in HISTORY_KINDS and source_id in r.sources]
+
+
 def _history(source_id: str, period: str):
-    """Earlier months of a source from the analysts' copy (so stock rules can run before filing)."""
+    """Earlier months of a source from the analysts' copy (so stock rules can run before filing): a frame, or None
+    when there is no copy yet (nothing to compare with: the rules are skipped, and `p06 check` says so). A copy
+    that cannot be read (another province's, locked, damaged) raises HistoryUnavailable naming the rules."""
     path = config.analyst_copy_path()
     if not path.exists():
         return None
@@ -371,8 +393,9 @@ def _history(source_id: str, period: str):
         with warehouse.connect(path, read_only=True, wait_seconds=0) as con:
             warehouse.check_province(con, path)           # another province's history compares nothing
             return warehouse.frame(con, "SELECT * FROM staging.observations WHERE source = ? AND period < ?", [source_id, period])
-    except Exception:  # noqa: BLE001 (no history is fine: the month-over-month rules are skipped)
-        return None
+    except Exception as exc:  # noqa: BLE001 (any failure is reported, naming the rules it stops)
+        raise HistoryUnavailable(f"the month-over-month rules ({', '.join(_history_rules(source_id)) or 'none'}) cannot "
+                                 f"run: the earlier months could not be read from {path}: {exc}") from exc
 
 
 PROBLEMS_SHOWN = 12
@@ -449,7 +472,14 @@ def cmd_check(args) -> int:
         print("  accepted; give --period to run the reconciliation rules")
         return 0
     frame = frame.with_columns(pl.lit(period).alias("period"))
-    result = check_delivery(frame, history=_history(source_id, period))
+    try:
+        history = _history(source_id, period)
+    except HistoryUnavailable as exc:
+        print(f"  error: {exc}", file=sys.stderr)
+        return 2
+    if history is None and _history_rules(source_id):
+        print(f"  not run (no analysts' copy with earlier months yet): {', '.join(_history_rules(source_id))}")
+    result = check_delivery(frame, history=history)
     if result.findings.is_empty():
         print("  accepted; no reconciliation finding")
     else:
