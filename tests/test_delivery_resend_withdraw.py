@@ -112,10 +112,15 @@ def test_the_new_vintage_records_delivery_withdrawn_errata(env, thue_emptied):
                           "WHERE period = ? AND vintage = ? AND source = 'thue' AND value IS NOT NULL",
                      [PERIOD, thue_emptied["vintage_before"]]))
     errata = query(env, "SELECT unit_level || '/' || unit_code || '/' || indicator_code, old_value, new_value, cause, file "
-                        "FROM marts.errata WHERE period = ? AND vintage = ?", [PERIOD, vintage])
+                        "FROM marts.errata WHERE period = ? AND vintage = ? AND published_table = 'indicator_monthly' "
+                        "AND figure = 'value'", [PERIOD, vintage])
     assert len(old) > 0
     assert {e[0]: e[1] for e in errata} == old                        # every thue figure, with its old value
     assert {(e[2], e[3], e[4]) for e in errata} == {(None, "delivery_withdrawn", f"{PERIOD}/thue/{thue_emptied['removed'].name}")}
+    # the source's completeness changed too (delivered -> withdrawn), with the same cause
+    (status,), = query(env, "SELECT count(*) FROM marts.errata WHERE period = ? AND vintage = ? AND source = 'thue' "
+                            "AND published_table = 'source_completeness' AND cause = 'delivery_withdrawn'", [PERIOD, vintage])
+    assert status > 0
 
 
 def test_a_withdrawn_folder_stays_withdrawn_without_a_new_vintage(env, thue_emptied):
