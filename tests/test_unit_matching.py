@@ -73,7 +73,7 @@ def test_dong_son_valid_in_2023_not_in_june_2025():
     assert UnitMatcher("district", date(2023, 9, 15), "38").by_name("Huyện Đông Sơn").unit_code == "405"
     june = UnitMatcher("district", date(2025, 6, 15), "38")
     assert june.by_name("Huyện Đông Sơn") is None and june.by_code("405") is None
-    assert june.explain("Huyện Đông Sơn") == ("Huyện Đông Sơn: merged into Thành phố Thanh Hóa on 01/01/2025; "
+    assert june.explain("Huyện Đông Sơn") == ("Huyện Đông Sơn: merged into Thành phố Thanh Hóa on 01/01/2025 (Nghị quyết 1238/NQ-UBTVQH15); "
                                              "not a unit in 2025-06")
     assert june.explain("405").startswith("Huyện Đông Sơn: merged into Thành phố Thanh Hóa")
 
