@@ -40,6 +40,8 @@ class Unit:
     name_en: str = ""
     group_vi: str = ""
     aliases: tuple[str, ...] = ()
+    began_by: str = ""                       # what the unit's start rests on (unit_history.csv basis), if known
+    ended_by: str = ""                       # what its end rests on
 
     @property
     def key(self) -> tuple[str, str, date | None]:
@@ -115,16 +117,16 @@ def _unit_of_row(r: dict) -> Unit:
 def _dated_by_history(units: list[Unit], history: list[dict]) -> tuple[list[Unit], dict]:
     """The units of admin_units.csv, those that began after the first GSO list dated ('began' rows of
     unit_history.csv), and the earlier versions added; with old key -> new key of the units dated."""
-    began = {(r["kind"], r["code"]): _date(r["valid_from"]) for r in history if r["change"] == "began"}
+    began = {(r["kind"], r["code"]): r for r in history if r["change"] == "began"}
     out, moved = [], {}
     for u in units:
-        start = began.get((u.unit_kind, u.unit_code)) if u.valid_from is None else None
-        if start:
-            dated = replace(u, valid_from=start)
+        row = began.get((u.unit_kind, u.unit_code)) if u.valid_from is None else None
+        if row:
+            dated = replace(u, valid_from=_date(row["valid_from"]), began_by=row["basis"])
             moved[u.key] = dated.key
             u = dated
         out.append(u)
-    out += [_unit_of_row(r) for r in history if r["change"] != "began"]
+    out += [replace(_unit_of_row(r), ended_by=r["basis"]) for r in history if r["change"] != "began"]
     return out, moved
 
 

@@ -173,3 +173,10 @@ def test_the_generator_dates_each_version_by_the_list_that_first_shows_it(tmp_pa
     basis = {r["basis"] for r in rows}
     assert basis == {"Nghị quyết 1104/NQ-UBTVQH15: Nghị quyết về việc sắp xếp ... của tỉnh Nam Định "
                      "(danh mục ĐVHC của Tổng cục Thống kê ngày 01/09/2024)"}
+
+
+def test_a_commune_that_ended_names_the_resolution_though_the_list_does_not_say_what_took_it():
+    (unit,) = [u for u in reference.units("commune", "37") if u.name_vi == "Phường Thanh Bình" and u.valid_to]
+    assert (unit.unit_code, unit.valid_to, reference.successors(unit)) == ("14326", date(2024, 12, 31), [])
+    assert UnitMatcher("commune", date(2025, 3, 15), "37").explain("Phường Thanh Bình") == (
+        "Phường Thanh Bình: no longer a unit after 31/12/2024 (Nghị quyết 1318/NQ-UBTVQH15); not a unit in 2025-03")

@@ -107,9 +107,9 @@ def _day(d: date) -> str:
     return f"{d:%d/%m/%Y}"
 
 
-def _basis(links) -> str:
+def _basis(links, own: str = "") -> str:
     """' (Nghị quyết 1104/NQ-UBTVQH15)': the resolutions a change rests on, else the list that shows it."""
-    texts = sorted({k.basis for k in links if k.basis})
+    texts = sorted({k.basis for k in links if k.basis} | ({own} if own else set()))
     numbers = sorted({n.strip() for t in texts for n in re.findall(r"Nghị quyết (\d+/[\w/-]+)", t)})
     if numbers:
         return f" (Nghị quyết {', '.join(numbers)})"
@@ -244,7 +244,7 @@ class UnitMatcher:
         if on and unit.valid_to and unit.valid_to < on:
             ended = unit.valid_to + timedelta(days=1)
             links = [k for k in reference.successors(unit) if k.effective_date == ended]
-            why = _basis(links)
+            why = _basis(links, unit.ended_by)
             became = [k for k in links if k.coverage == "whole" and k.new.unit_kind == unit.unit_kind]
             if became and became[0].change == "renamed":
                 return f"{unit.name_vi}: renamed {became[0].new.name_vi} on {_day(ended)}{why}{month}"
@@ -261,7 +261,7 @@ class UnitMatcher:
             before = [k for k in reference.predecessors(unit) if k.effective_date == unit.valid_from and k.change]
             was = ", ".join(sorted({k.old.name_vi for k in before if k.old.valid_on(on)})[:6])
             earlier = f"; until then {was}" if was else ""
-            return f"{unit.name_vi}: a unit only from {_day(unit.valid_from)}{_basis(before)}{earlier}{month}"
+            return f"{unit.name_vi}: a unit only from {_day(unit.valid_from)}{_basis(before, unit.began_by)}{earlier}{month}"
         if unit.unit_kind == self.unit_kind and unit.valid_on(on):
             return f"{unit.name_vi} ({unit.unit_code}) is one of the units expected: {self.describe()}"
         return (f"{unit.name_vi} ({unit.unit_code}) is a {_unit_of(unit.unit_kind)}, but this delivery's "
