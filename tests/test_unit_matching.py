@@ -143,7 +143,7 @@ def test_a_second_province_built_from_the_unit_list(monkeypatch):
     assert nghe_an.by_name("Xã Mường Lát") is None
     assert nghe_an.explain("Xã Mường Lát") == "Xã Mường Lát (14845) is a unit of Tỉnh Thanh Hóa, not of Tỉnh Nghệ An"
     with pytest.raises(reference.UndeclaredUnitKind, match="catalog/provinces/40/units.csv"):
-        UnitMatcher("tax_unit", JUL_2025)
+        UnitMatcher("tax_office", JUL_2025)          # Nghệ An declares its tax units only
 
 
 def test_a_district_matcher_after_the_reform_says_districts_are_gone():
