@@ -426,7 +426,7 @@ def test_the_folder_month_sets_the_units_when_the_title_has_no_date(tmp_path):
     path = write_xlsx(tmp_path / "t.xlsx", tre_em_sheet(title_rows=[["Báo cáo"]], rows=rows))
     (problem,) = read_file(path, SOURCES["tre_em"], "2025-03").problems
     assert (problem.row, problem.column) == (3, "B")
-    assert "Huyện Đông Sơn: merged into Thành phố Thanh Hóa on 01/01/2025; not a unit in 2025-03" in problem.message
+    assert "Huyện Đông Sơn: merged into Thành phố Thanh Hóa on 01/01/2025 (Nghị quyết 1238/NQ-UBTVQH15); not a unit in 2025-03" in problem.message
     assert not read_file(path, SOURCES["tre_em"], "2023-09").problems
 
 

@@ -73,7 +73,7 @@ def test_dong_son_valid_in_2023_not_in_june_2025():
     assert UnitMatcher("district", date(2023, 9, 15), "38").by_name("Huyện Đông Sơn").unit_code == "405"
     june = UnitMatcher("district", date(2025, 6, 15), "38")
     assert june.by_name("Huyện Đông Sơn") is None and june.by_code("405") is None
-    assert june.explain("Huyện Đông Sơn") == ("Huyện Đông Sơn: merged into Thành phố Thanh Hóa on 01/01/2025; "
+    assert june.explain("Huyện Đông Sơn") == ("Huyện Đông Sơn: merged into Thành phố Thanh Hóa on 01/01/2025 (Nghị quyết 1238/NQ-UBTVQH15); "
                                              "not a unit in 2025-06")
     assert june.explain("405").startswith("Huyện Đông Sơn: merged into Thành phố Thanh Hóa")
 
@@ -143,7 +143,7 @@ def test_a_second_province_built_from_the_unit_list(monkeypatch):
     assert nghe_an.by_name("Xã Mường Lát") is None
     assert nghe_an.explain("Xã Mường Lát") == "Xã Mường Lát (14845) is a unit of Tỉnh Thanh Hóa, not of Tỉnh Nghệ An"
     with pytest.raises(reference.UndeclaredUnitKind, match="catalog/provinces/40/units.csv"):
-        UnitMatcher("tax_unit", JUL_2025)
+        UnitMatcher("tax_office", JUL_2025)          # Nghệ An declares its tax units only
 
 
 def test_a_district_matcher_after_the_reform_says_districts_are_gone():

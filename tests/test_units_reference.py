@@ -83,7 +83,7 @@ def test_a_second_province_nghe_an(monkeypatch):
     assert reference.province(JUL_2025).name_vi == "Tỉnh Nghệ An"
     assert len(reference.units("commune", on=JUL_2025)) == 130
     with pytest.raises(reference.UndeclaredUnitKind, match="catalog/provinces/40/units.csv"):
-        reference.units("tax_unit", on=JUL_2025)
+        reference.units("tax_office", on=JUL_2025)      # Nghệ An declares its tax units only
 
 
 def test_merged_provinces_differ_before_and_after():

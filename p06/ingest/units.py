@@ -107,6 +107,15 @@ def _day(d: date) -> str:
     return f"{d:%d/%m/%Y}"
 
 
+def _basis(links, own: str = "") -> str:
+    """' (Nghị quyết 1104/NQ-UBTVQH15)': the resolutions a change rests on, else the list that shows it."""
+    texts = sorted({k.basis for k in links if k.basis} | ({own} if own else set()))
+    numbers = sorted({n.strip() for t in texts for n in re.findall(r"Nghị quyết (\d+/[\w/-]+)", t)})
+    if numbers:
+        return f" (Nghị quyết {', '.join(numbers)})"
+    return f" ({texts[0]})" if texts else ""
+
+
 def _plural(kind: str) -> str:
     return kind.replace("_", " ") + ("es" if kind.endswith("x") else "s")
 
@@ -234,17 +243,25 @@ class UnitMatcher:
         month = f"; not a unit in {on:%Y-%m}" if on else ""
         if on and unit.valid_to and unit.valid_to < on:
             ended = unit.valid_to + timedelta(days=1)
-            became = [k for k in reference.successors(unit) if k.coverage == "whole" and k.new.unit_kind == unit.unit_kind]
+            links = [k for k in reference.successors(unit) if k.effective_date == ended]
+            why = _basis(links, unit.ended_by)
+            became = [k for k in links if k.coverage == "whole" and k.new.unit_kind == unit.unit_kind]
+            if became and became[0].change == "renamed":
+                return f"{unit.name_vi}: renamed {became[0].new.name_vi} on {_day(ended)}{why}{month}"
             if became:
-                return f"{unit.name_vi}: merged into {became[0].new.name_vi} on {_day(ended)}{month}"
-            later = ", ".join(sorted({k.new.name_vi for k in reference.successors(unit)
-                                      if k.effective_date == ended})[:6])
+                return f"{unit.name_vi}: merged into {became[0].new.name_vi} on {_day(ended)}{why}{month}"
+            later = ", ".join(sorted({k.new.name_vi for k in links})[:6])
+            if links and all(k.change == "split" for k in links):
+                return f"{unit.name_vi}: divided between {later} on {_day(ended)}{why}{month}"
             area = f"; its area is now in {later}" if later else ""
             if reference.kind_ended(unit.unit_kind, self.province) == ended:
                 return f"{unit.name_vi}: {_plural(unit.unit_kind)} were abolished on {_day(ended)}{month}{area}"
-            return f"{unit.name_vi}: no longer a unit after {_day(unit.valid_to)}{month}{area}"
+            return f"{unit.name_vi}: no longer a unit after {_day(unit.valid_to)}{why}{month}{area}"
         if on and unit.valid_from and unit.valid_from > on:
-            return f"{unit.name_vi}: a unit only from {_day(unit.valid_from)}{month}"
+            before = [k for k in reference.predecessors(unit) if k.effective_date == unit.valid_from and k.change]
+            was = ", ".join(sorted({k.old.name_vi for k in before if k.old.valid_on(on)})[:6])
+            earlier = f"; until then {was}" if was else ""
+            return f"{unit.name_vi}: a unit only from {_day(unit.valid_from)}{_basis(before, unit.began_by)}{earlier}{month}"
         if unit.unit_kind == self.unit_kind and unit.valid_on(on):
             return f"{unit.name_vi} ({unit.unit_code}) is one of the units expected: {self.describe()}"
         return (f"{unit.name_vi} ({unit.unit_code}) is a {_unit_of(unit.unit_kind)}, but this delivery's "
