@@ -20,8 +20,7 @@ def add_parser(sub) -> None:
 def cmd_national(args) -> int:
     from p06.national import store, workbook
     out = Path(args.out).resolve()
-    con = store.connect(out)
-    try:
+    with store.updating(out) as con:
         outcomes = store.receive(con, [Path(c) for c in args.copies])
         for o in outcomes:
             if o.refused:
@@ -41,7 +40,5 @@ def cmd_national(args) -> int:
             path = workbook.write(con, period, out)
             state = f"partial ({missing} indicator(s) lack provinces)" if missing else "complete"
             print(f"{period}: {reporting}/{expected} provinces, {state}: {path}")
-    finally:
-        con.close()
     print(f"national warehouse: {out / 'p06_national.duckdb'}")
     return 1 if any(o.refused for o in outcomes) else 0

@@ -251,3 +251,18 @@ def test_a_failed_receipt_leaves_the_national_warehouse_as_it_was(three, tmp_pat
         assert con.execute("SELECT count(*) FROM received.province_rows").fetchone() == (held,)
     finally:
         con.close()
+
+
+def test_a_reader_of_the_national_warehouse_never_waits_for_a_build(three, tmp_path):
+    """The build writes a new file aside and renames it over the old: a reader keeps its version, the next one
+    opens the new."""
+    out = tmp_path / "out"
+    assert cli.main(["national", "--out", str(out), str(three["38"])]) == 0
+    reader = duckdb.connect(str(out / "p06_national.duckdb"), read_only=True)
+    try:
+        assert cli.main(["national", "--out", str(out), str(three["40"])]) == 0
+        assert reader.execute("SELECT count(DISTINCT province_code) FROM marts.province_publications").fetchone() == (1,)
+    finally:
+        reader.close()
+    assert rows(out, "SELECT count(DISTINCT province_code) FROM marts.province_publications") == [(2,)]
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".p06_national")) == []

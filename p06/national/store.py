@@ -17,18 +17,23 @@ p06.national.provinces), `marts.province_ranking` (headline indicators) and `mar
 """
 from __future__ import annotations
 
+import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import polars as pl
 
 from p06 import config
 from p06.declared.base import read_yaml
+from p06.lock import writer_lock
 from p06.national import copies as copies_mod
 from p06.national import provinces, texts
 from p06.national.copies import ProvinceCopy
+from p06.publish.atomic import durable_replace, temp_name
 from p06.publish.indicator_catalog import load as indicator_catalog
 
 DDL = """
@@ -56,6 +61,7 @@ CREATE TABLE IF NOT EXISTS marts.national_build (
     accepted INTEGER NOT NULL, refused INTEGER NOT NULL
 );
 """
+FILE = "p06_national.duckdb"
 HISTORY = "marts.province_publications_history"
 IN_USE = "marts.province_publications"
 
@@ -72,11 +78,39 @@ class Outcome:
 
 
 def connect(out_dir: Path) -> duckdb.DuckDBPyConnection:
-    """The national warehouse `out_dir/p06_national.duckdb`, created on first use."""
+    """The national warehouse `out_dir/p06_national.duckdb` itself, read-write, created on first use."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(out_dir / "p06_national.duckdb"))
+    con = duckdb.connect(str(out_dir / FILE))
     con.execute(DDL)
     return con
+
+
+@contextmanager
+def updating(out_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the next version of the national warehouse: under the folder's writer lock
+    (p06.lock, one build at a time), the current file is copied aside, updated, closed and renamed over it
+    (p06.publish.atomic), so that readers (the dashboard) never wait and never see half a build; on an error the
+    current file stays as it was."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with writer_lock(out_dir):
+        dest = out_dir / FILE
+        tmp = temp_name(dest)
+        tmp.unlink(missing_ok=True)
+        if dest.exists():
+            shutil.copyfile(dest, tmp)
+        try:
+            con = duckdb.connect(str(tmp))
+            try:
+                con.execute(DDL)
+                yield con
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            durable_replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+            tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
 
 
 def _refuse_duplicates(read: list[tuple[Outcome, ProvinceCopy]]) -> None:
