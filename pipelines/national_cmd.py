@@ -2,7 +2,7 @@
 
 Each COPY is a province's `p06_published.duckdb` (the file a province sends up). They are filed into
 `DIR/p06_national.duckdb` (p06.national.store: vintages, refusals, the national marts) and each month held gets
-its national workbook under `DIR/exports/<YYYY-MM>/`. Exit 0 when every copy was taken (months of an older
+its national workbook and Word report under `DIR/exports/<YYYY-MM>/`. Exit 0 when every copy was taken (months of an older
 vintage than held are ignored with a message), 1 when a copy was refused, 2 on a usage error.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ def add_parser(sub) -> None:
 
 
 def cmd_national(args) -> int:
-    from p06.national import store, workbook
+    from p06.national import report, store, workbook
     out = Path(args.out).resolve()
     with store.updating(out) as con:
         outcomes = store.receive(con, [Path(c) for c in args.copies])
@@ -37,8 +37,8 @@ def cmd_national(args) -> int:
             (reporting, expected, missing) = con.execute(
                 "SELECT max(provinces_reporting), max(provinces_expected), count(*) FILTER (WHERE quality = 'partial') "
                 "FROM marts.indicator_monthly WHERE period = ? AND unit_level = 'nation'", [period]).fetchone()
-            path = workbook.write(con, period, out)
+            path, word = workbook.write(con, period, out), report.write(con, period, out)
             state = f"partial ({missing} indicator(s) lack provinces)" if missing else "complete"
-            print(f"{period}: {reporting}/{expected} provinces, {state}: {path}")
+            print(f"{period}: {reporting}/{expected} provinces, {state}: {path.parent}/ ({path.name}, {word.name})")
     print(f"national warehouse: {out / 'p06_national.duckdb'}")
     return 1 if any(o.refused for o in outcomes) else 0

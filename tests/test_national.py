@@ -266,3 +266,22 @@ def test_a_reader_of_the_national_warehouse_never_waits_for_a_build(three, tmp_p
         reader.close()
     assert rows(out, "SELECT count(DISTINCT province_code) FROM marts.province_publications") == [(2,)]
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".p06_national")) == []
+
+
+def test_the_word_report_states_the_provinces_and_ranks_them(national):
+    import docx
+
+    from p06.publish.report_text import so
+    document = docx.Document(national / "exports" / "2023-09" / "bao_cao_DA06_toan_quoc_2023-09.docx")
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "3/34 tỉnh" in text and "tháng 9/2023" in text
+    missing = text.split("chưa nhận số liệu tháng 9/2023 của ")[1].split("\n")[0].rstrip(".").split(", ")
+    assert len(missing) == 31 and "Tỉnh Nghệ An" not in missing
+    figures, *rankings, publications = document.tables[1:-1]
+    (value,), = rows(national, "SELECT value FROM marts.indicator_monthly WHERE period = "
+                                         "'2023-09' AND unit_level = 'nation' AND indicator_id = 'VAX_PERSONS'")
+    assert any(r.cells[2].text == so(value) for r in figures.rows)
+    ranked = [[c.text for c in r.cells] for r in rankings[0].rows[1:]]
+    assert [r[0] for r in ranked] == ["1", "2", "3"] and len(rankings) == len(store.headline())
+    received = [r.cells[1].text for r in publications.rows[1:] if r.cells[2].text == "1"]
+    assert received == ["Tỉnh Ninh Bình", "Tỉnh Thanh Hóa", "Tỉnh Nghệ An"]
