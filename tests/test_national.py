@@ -279,7 +279,7 @@ def test_the_word_report_states_the_provinces_and_ranks_them(national):
     assert len(missing) == 31 and "Tỉnh Nghệ An" not in missing
     figures, *rankings, publications = document.tables[1:-1]
     (value,), = rows(national, "SELECT value FROM marts.indicator_monthly WHERE period = "
-                                         "'2023-09' AND unit_level = 'nation' AND indicator_id = 'VAX_PERSONS'")
+                               "'2023-09' AND unit_level = 'nation' AND indicator_id = 'VAX_PERSONS'")
     assert any(r.cells[2].text == so(value) for r in figures.rows)
     ranked = [[c.text for c in r.cells] for r in rankings[0].rows[1:]]
     assert [r[0] for r in ranked] == ["1", "2", "3"] and len(rankings) == len(store.headline())
