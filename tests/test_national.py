@@ -285,3 +285,48 @@ def test_the_word_report_states_the_provinces_and_ranks_them(national):
     assert [r[0] for r in ranked] == ["1", "2", "3"] and len(rankings) == len(store.headline())
     received = [r.cells[1].text for r in publications.rows[1:] if r.cells[2].text == "1"]
     assert received == ["Tỉnh Ninh Bình", "Tỉnh Thanh Hóa", "Tỉnh Nghệ An"]
+
+
+# The contract with the national dashboard (branch `dash`): tables, columns and types it reads.
+CONTRACT = {
+    "indicator_monthly": {"period": "VARCHAR", "indicator_id": "VARCHAR", "unit_level": "VARCHAR",
+                          "unit_code": "VARCHAR", "unit_name": "VARCHAR", "numerator": "DOUBLE",
+                          "denominator": "DOUBLE", "value": "DOUBLE", "target": "DOUBLE", "quality": "VARCHAR",
+                          "provinces_reporting": "INTEGER", "provinces_expected": "INTEGER",
+                          "missing_provinces": "VARCHAR", "vintage": "INTEGER", "previous_value": "DOUBLE"},
+    "province_publications": {"province_code": "VARCHAR", "province_name": "VARCHAR", "period": "VARCHAR",
+                              "vintage": "INTEGER", "published_at": "TIMESTAMP", "copy_sha256": "VARCHAR",
+                              "received_at": "TIMESTAMP"},
+    "province_ranking": {"period": "VARCHAR", "indicator_id": "VARCHAR", "province_code": "VARCHAR",
+                         "province_name": "VARCHAR", "value": "DOUBLE", "rank": "INTEGER"},
+    "national_build": {"built_at": "TIMESTAMP", "provinces": "INTEGER", "copies": "VARCHAR"},
+}
+
+
+def test_the_national_warehouse_keeps_the_contract_and_describes_every_column(national):
+    found = {}
+    for table, column, kind, comment in rows(national, "SELECT table_name, column_name, data_type, comment FROM "
+                                                       "duckdb_columns() WHERE schema_name = 'marts'"):
+        found[(table, column)] = kind
+        assert comment, f"marts.{table}.{column} has no comment (catalog/national_dictionary.yaml)"
+    for table, columns in CONTRACT.items():
+        for column, kind in columns.items():
+            assert found.get((table, column)) == kind, (table, column)
+    levels = rows(national, "SELECT DISTINCT unit_level, quality FROM marts.indicator_monthly ORDER BY ALL")
+    assert {lv for lv, _ in levels} == {"nation", "province"} and {q for _, q in levels} <= {"complete", "partial"}
+
+
+def test_the_same_vintage_published_at_another_time_is_refused(three, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["national", "--out", str(out), str(three["40"])]) == 0
+    other = tmp_path / "other" / "p06_published.duckdb"
+    other.parent.mkdir()
+    shutil.copyfile(three["40"], other)
+    os.chmod(other, 0o644)
+    con = duckdb.connect(str(other))
+    con.execute("UPDATE marts.publications SET published_at = published_at + INTERVAL 1 HOUR WHERE period = '2023-09'")
+    con.close()
+    assert cli.main(["national", "--out", str(out), str(other)]) == 0
+    assert "two warehouses of one province?" in capsys.readouterr().out
+    assert rows(out, "SELECT copy_sha256 FROM marts.province_publications WHERE province_code = '40' "
+                     "AND period = '2023-09'") == [(copies.sha256(three["40"]),)]

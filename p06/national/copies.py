@@ -4,7 +4,8 @@ The copy is opened read-only with DuckDB's external access disabled (a received 
 read or write any other file: no ATTACH, COPY, or extension). What is taken from it:
 - the province it was made for (`ref.meta`, recorded by `p06 run`: `p06.warehouse.warehouse_province`);
 - each month's vintage in use: the latest checked vintage of `marts.publications` and its time;
-- the province rows of `marts.indicator_monthly` (`unit_level = 'province'`), which must all carry that code;
+- the province's rows of `marts.indicator_monthly` (`unit_level = 'province'` and its code; rows of the old
+  provinces a merged province stands for are left aside, rows of any other province make the copy inconsistent);
 - the sha256 of the file as received.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ import duckdb
 import polars as pl
 
 from p06 import warehouse
+from p06.national import provinces
 
 ROW_COLUMNS = ("period", "as_of_date", "indicator_code", "numerator", "denominator", "target", "value",
                "previous_value", "quality", "units_reporting", "units_expected")
@@ -71,14 +73,16 @@ def read(path: Path) -> ProvinceCopy:
         months = {p: (v, t) for p, v, t in con.execute(
             f"SELECT period, max(vintage), arg_max(published_at, vintage) FROM marts.publications {checked} "
             "GROUP BY period ORDER BY period").fetchall()}
+        # a merged province may publish its old provinces' rows as well (35 and 36 in 37's copy): not the province's
+        allowed = sorted({code} | provinces.old_provinces(code)) if code else []
         others = con.execute("SELECT DISTINCT unit_code FROM marts.indicator_monthly WHERE unit_level = 'province' "
-                             "AND unit_code IS DISTINCT FROM ? ORDER BY 1", [code]).fetchall()
+                             "AND unit_code NOT IN (SELECT unnest(?::VARCHAR[])) ORDER BY 1", [allowed]).fetchall()
         if code is not None and others:
             raise UnreadableCopy(f"{path}: made for province {code}, but it holds province rows of "
                                  f"{', '.join(c for (c,) in others)}: the copy is inconsistent")
         rows = pl.from_arrow(con.sql(f"SELECT {', '.join(ROW_COLUMNS)} FROM marts.indicator_monthly "
-                                     "WHERE unit_level = 'province' AND period IN (SELECT unnest(?::VARCHAR[])) "
-                                     "ORDER BY period, indicator_code", params=[sorted(months)]).to_arrow_table())
+                                     "WHERE unit_level = 'province' AND unit_code = ? AND period IN (SELECT unnest(?::VARCHAR[])) "
+                                     "ORDER BY period, indicator_code", params=[code, sorted(months)]).to_arrow_table())
     finally:
         con.close()
     return ProvinceCopy(path=path, sha256=digest, province_code=code, months=months, rows=rows)

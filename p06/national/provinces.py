@@ -70,6 +70,13 @@ def check(code: str | None, path: str) -> Unit:
                           "carries its figures (also for the months before the merger)")
 
 
+def old_provinces(code: str) -> set[str]:
+    """Codes of the provinces that ended into today's province `code` (35 and 36 for 37), its own excluded."""
+    now = current()
+    return {u.unit_code for u in reference.all_units("province")
+            if u.valid_to is not None and u.unit_code != code and _today_of(u, now) == {code}}
+
+
 def name(code: str, period: str | None = None) -> str:
     """A province's name: today's (the months before a merger are those of the province it became)."""
     unit = current().get(code)

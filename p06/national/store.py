@@ -33,6 +33,7 @@ from p06.lock import writer_lock
 from p06.national import copies as copies_mod
 from p06.national import provinces, texts
 from p06.national.copies import ProvinceCopy
+from p06.publish import comments
 from p06.publish.atomic import durable_replace, temp_name
 from p06.publish.indicator_catalog import load as indicator_catalog
 
@@ -62,6 +63,7 @@ CREATE TABLE IF NOT EXISTS marts.national_build (
 );
 """
 FILE = "p06_national.duckdb"
+DICTIONARY = config.CATALOG_DIR / "national_dictionary.yaml"     # the tables' and columns' comments
 HISTORY = "marts.province_publications_history"
 IN_USE = "marts.province_publications"
 
@@ -251,10 +253,10 @@ province AS (
            indicator_code AS indicator_id, indicator_code, indicator_name_vi, indicator_name_en, utility_group,
            group_vi, numerator, denominator, factor, value, decimals, unit_vi, target,
            CASE WHEN quality = 'partial' OR NOT usable THEN 'partial' ELSE 'complete' END AS quality,
-           quality AS province_quality, NULL::INTEGER AS provinces_reporting, NULL::INTEGER AS provinces_expected,
+           quality AS province_quality, NULL::INTEGER AS provinces_reporting, x.n AS provinces_expected,
            NULL::VARCHAR AS missing_provinces, NULL::VARCHAR AS partial_provinces, vintage, previous_value,
            indicator_order
-    FROM r
+    FROM r LEFT JOIN expected x USING (period)
 ),
 sums AS (
     SELECT period, indicator_code, max(as_of_date) AS as_of_date,
@@ -322,6 +324,7 @@ def build(con: duckdb.DuckDBPyConnection, outcomes: list[Outcome], built_at: dat
         con.unregister("_national_expected")
     con.execute(_RANKING_SQL.format(order="DESC" if t.ranking_best == "highest" else "ASC"), [headline()])
     (held,) = con.execute(f"SELECT count(DISTINCT province_code)::INTEGER FROM {IN_USE}").fetchone()
+    comments.apply_comments(con, DICTIONARY)
     con.execute("DELETE FROM marts.national_build")
     con.execute("INSERT INTO marts.national_build VALUES (?, ?, ?, ?, ?)",
                 [built_at, held, ", ".join(str(o.path) for o in outcomes),
