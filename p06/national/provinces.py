@@ -13,6 +13,7 @@ province of today sends.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 from p06 import periods, reference
 from p06.reference import Unit
@@ -22,9 +23,15 @@ class RefusedProvince(ValueError):
     """A copy's province is not one of today's provinces."""
 
 
+@cache
+def _provinces() -> tuple[Unit, ...]:
+    """Every province of the reference, before and after 1 July 2025 (read once per process)."""
+    return tuple(reference.all_units("province"))
+
+
 def current() -> dict[str, Unit]:
     """Today's provinces (those still in force), by code."""
-    return {u.unit_code: u for u in reference.all_units("province") if u.valid_to is None}
+    return {u.unit_code: u for u in _provinces() if u.valid_to is None}
 
 
 def _today_of(unit: Unit, now: dict[str, Unit], seen: frozenset = frozenset()) -> set[str]:
@@ -40,12 +47,18 @@ def _today_of(unit: Unit, now: dict[str, Unit], seen: frozenset = frozenset()) -
 
 def expected(period: str) -> list[Unit]:
     """Today's provinces expected to report the month (see the module's docstring), by code."""
+    return list(_expected(period))
+
+
+@cache
+def _expected(period: str) -> tuple[Unit, ...]:
     now = current()
     day = periods.period_end(period)
     codes: set[str] = set()
-    for unit in reference.all_units("province", on=day):
-        codes |= _today_of(unit, now)
-    return [now[c] for c in sorted(codes) if c in now]
+    for unit in _provinces():
+        if unit.valid_on(day):
+            codes |= _today_of(unit, now)
+    return tuple(now[c] for c in sorted(codes) if c in now)
 
 
 def check(code: str | None, path: str) -> Unit:
@@ -57,7 +70,7 @@ def check(code: str | None, path: str) -> Unit:
     now = current()
     if code in now:
         return now[code]
-    ended = [u for u in reference.all_units("province") if u.unit_code == code]
+    ended = [u for u in _provinces() if u.unit_code == code]
     if not ended:
         raise RefusedProvince(f"{path}: province code {code} is not in the reference "
                               "(catalog/reference/admin_units.csv)")
@@ -73,7 +86,7 @@ def check(code: str | None, path: str) -> Unit:
 def old_provinces(code: str) -> set[str]:
     """Codes of the provinces that ended into today's province `code` (35 and 36 for 37), its own excluded."""
     now = current()
-    return {u.unit_code for u in reference.all_units("province")
+    return {u.unit_code for u in _provinces()
             if u.valid_to is not None and u.unit_code != code and _today_of(u, now) == {code}}
 
 
