@@ -2,7 +2,8 @@
 
 Each COPY is a province's `p06_published.duckdb` (the file a province sends up). They are filed into
 `DIR/p06_national.duckdb` (p06.national.store: vintages, refusals, the national marts) and each month held gets
-its national workbook and Word report under `DIR/exports/<YYYY-MM>/`. Exit 0 when every copy was taken (months of an older
+its national workbook and Word report under `DIR/exports/<YYYY-MM>/` (written again when a copy of the call
+changed the month, or when they are missing). Exit 0 when every copy was taken (months of an older
 vintage than held are ignored with a message), 1 when a copy was refused, 2 on a usage error.
 """
 from __future__ import annotations
@@ -33,7 +34,10 @@ def cmd_national(args) -> int:
             for message in o.messages:
                 print(f"  {message}")
         months = [p for (p,) in con.execute("SELECT DISTINCT period FROM marts.indicator_monthly ORDER BY 1").fetchall()]
+        changed = {p for o in outcomes for p, status in o.months.items() if status == "in_use"}
         for period in months:
+            if period not in changed and workbook.path(out, period).exists() and report.path(out, period).exists():
+                continue                  # its figures are those its documents were written from
             (reporting, expected, missing) = con.execute(
                 "SELECT max(provinces_reporting), max(provinces_expected), count(*) FILTER (WHERE quality = 'partial') "
                 "FROM marts.indicator_monthly WHERE period = ? AND unit_level = 'nation'", [period]).fetchone()

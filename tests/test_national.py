@@ -217,9 +217,16 @@ def test_a_newer_vintage_replaces_the_old_and_an_older_one_is_ignored(three, tmp
            "AND unit_code = ? AND indicator_id = ?")
     (before,) = rows(out, sql, ["nation", "00", SHARE])[0]
     (nghe_an,) = rows(out, sql, ["province", "40", SHARE])[0]
+    august = out / "exports" / "2023-08" / "DA06_toan_quoc_2023-08.xlsx"
+    written = august.stat().st_mtime_ns
     resent = _resend(three["40"], tmp_path / "resent" / "p06_published.duckdb", "2023-09", 1000.0)
     assert cli.main(["national", "--out", str(out), str(resent)]) == 0
     assert "vintage 2 replaces vintage 1" in capsys.readouterr().out
+    # the month's documents are written again, the other months' (unchanged) are not
+    sheet = openpyxl.load_workbook(out / "exports" / "2023-09" / "DA06_toan_quoc_2023-09.xlsx")[texts.load().workbook.nation_sheet]
+    header, *body = sheet.iter_rows(values_only=True)
+    assert next(r for r in body if r[1] == SHARE)[header.index("Tử số")] == pytest.approx(before + 1000)
+    assert august.stat().st_mtime_ns == written
     assert rows(out, sql, ["province", "40", SHARE])[0][0] == pytest.approx(nghe_an + 1000)
     assert rows(out, sql, ["nation", "00", SHARE])[0][0] == pytest.approx(before + 1000)
     assert rows(out, "SELECT vintage, copy_sha256 FROM marts.province_publications WHERE province_code = '40' "

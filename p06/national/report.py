@@ -100,6 +100,11 @@ def _value(row: dict) -> str:
     return so(row["value"], row["decimals"]) + ("%" if row["unit_vi"] == "%" else "")
 
 
+def path(out_dir: Path, period: str) -> Path:
+    """Where the month's national report is written."""
+    return Path(out_dir) / "exports" / period / texts.load().report.file.format(period=period)
+
+
 def write(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path) -> Path:
     """Write the month's national report under out_dir/exports/<period>/; returns its path."""
     r = texts.load().report
@@ -168,10 +173,10 @@ def write(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path) -> Path:
     if r.issuer.signer_name:
         _para(right, "\n\n\n" + r.issuer.signer_name, bold=True, align=CENTER)
 
-    path = out_dir / "exports" / period / r.file.format(period=period)
-    with atomic_file(path) as tmp:
+    dest = path(out_dir, period)
+    with atomic_file(dest) as tmp:
         doc.save(tmp)
-    return path
+    return dest
 
 
 def _headline(con: duckdb.DuckDBPyConnection, period: str) -> list[str]:

@@ -50,6 +50,11 @@ def _sheets(t: texts.NationalWorkbook) -> dict[str, Sheet]:
     }
 
 
+def path(out_dir: Path, period: str) -> Path:
+    """Where the month's national workbook is written."""
+    return Path(out_dir) / "exports" / period / texts.load().workbook.file.format(period=period)
+
+
 def write(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path) -> Path:
     """Write the month's national workbook under out_dir/exports/<period>/; returns its path."""
     t = texts.load().workbook
@@ -87,7 +92,7 @@ def write(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path) -> Path:
             for line in lines:
                 ws.append([line])
                 ws.cell(row=ws.max_row, column=1).font = Font(italic=True)
-    path = out_dir / "exports" / period / t.file.format(period=period)
-    with atomic_file(path) as tmp:
+    dest = path(out_dir, period)
+    with atomic_file(dest) as tmp:
         wb.save(tmp)
-    return path
+    return dest
