@@ -33,7 +33,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
 
 def _sheets(t: texts.NationalWorkbook) -> dict[str, Sheet]:
     return {
-        "nation": Sheet(t.nation_sheet, "indicator_monthly", (Col("group_vi", "Nhóm tiện ích"),) + FIGURES + (
+        "nation": Sheet(t.nation_sheet, "indicator_monthly", FIGURES + (
             Col("provinces_reporting", "Số tỉnh có số liệu", "count"),
             Col("provinces_expected", "Số tỉnh phải báo cáo", "count"),
             Col("missing_provinces", "Tỉnh chưa có số liệu"), Col("partial_provinces", "Tỉnh có số liệu chưa đủ"))),
@@ -80,6 +80,11 @@ def write(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path) -> Path:
                       ("ranking", ranking), ("publications", publications)):
         ws = wb.create_sheet(sheets[key].title)
         _write_sheet(ws, sheets[key], rows, [])
+        ws.page_setup.orientation = "landscape"           # printed: A4 across, every column on the page
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.print_title_rows = "1:1"
         if key == "nation" and nation:
             reporting = max(r["provinces_reporting"] for r in nation)
             missing = {name for r in nation for name in (r["missing_provinces"] or "").split(", ") if name}
