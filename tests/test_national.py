@@ -153,7 +153,7 @@ def test_the_workbook_shows_the_nation_ranking_and_publications(national):
     t = texts.load().workbook
     assert wb.sheetnames == [t.nation_sheet, t.provinces_sheet, t.ranking_sheet, t.publications_sheet]
     header, *body = list(wb[t.nation_sheet].iter_rows(values_only=True))
-    line = next(r for r in body if r[1] == SHARE)
+    line = next(r for r in body if r[header.index("Mã chỉ tiêu")] == SHARE)
     (numerator,) = rows(national, "SELECT numerator FROM marts.indicator_monthly WHERE period = '2023-09' "
                                   "AND unit_level = 'nation' AND indicator_id = ?", [SHARE])[0]
     assert line[header.index("Tử số")] == numerator
@@ -225,7 +225,7 @@ def test_a_newer_vintage_replaces_the_old_and_an_older_one_is_ignored(three, tmp
     # the month's documents are written again, the other months' (unchanged) are not
     sheet = openpyxl.load_workbook(out / "exports" / "2023-09" / "DA06_toan_quoc_2023-09.xlsx")[texts.load().workbook.nation_sheet]
     header, *body = sheet.iter_rows(values_only=True)
-    assert next(r for r in body if r[1] == SHARE)[header.index("Tử số")] == pytest.approx(before + 1000)
+    assert next(r for r in body if r[header.index("Mã chỉ tiêu")] == SHARE)[header.index("Tử số")] == pytest.approx(before + 1000)
     assert august.stat().st_mtime_ns == written
     assert rows(out, sql, ["province", "40", SHARE])[0][0] == pytest.approx(nghe_an + 1000)
     assert rows(out, sql, ["nation", "00", SHARE])[0][0] == pytest.approx(before + 1000)
