@@ -337,3 +337,18 @@ def test_the_same_vintage_published_at_another_time_is_refused(three, tmp_path, 
     assert "two warehouses of one province?" in capsys.readouterr().out
     assert rows(out, "SELECT copy_sha256 FROM marts.province_publications WHERE province_code = '40' "
                      "AND period = '2023-09'") == [(copies.sha256(three["40"]),)]
+
+
+@pytest.mark.skipif(not shutil.which("soffice") or not shutil.which("pdftotext"), reason="LibreOffice and poppler")
+def test_the_word_report_as_printed(national, tmp_path):
+    """Rendered by LibreOffice as a reader would print it: A4, the letterhead, the figures and the 34 provinces."""
+    import subprocess
+    source = national / "exports" / "2023-09" / "bao_cao_DA06_toan_quoc_2023-09.docx"
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(source)], check=True, capture_output=True, timeout=240)
+    pdf = tmp_path / "bao_cao_DA06_toan_quoc_2023-09.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    assert "(A4)" in info and "595.3" in info and "Title:           Tổng hợp" in info     # A4 portrait
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "BÁO CÁO" in text and "3/34" in text
+    assert "Tỉnh Cà Mau" in text and "Chưa nhận" in text and "TỔ TRƯỞNG" in text

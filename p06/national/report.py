@@ -128,6 +128,7 @@ def write(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path) -> Path:
     for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
         fonts.set(qn(attr), FONT)
 
+    doc.core_properties.author, doc.core_properties.title = r.issuer.agency, say(r.title, month=month)
     _letterhead(doc, r)
     _para(doc, "")
     _para(doc, r.heading, bold=True, align=CENTER)
