@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 from conftest import copy_samples, landing_env
 
-from p06.national import copies, provinces, store, texts
+from p06.national import copies, marts, provinces, store, texts
 from pipelines import cli
 
 # numerator and denominator multipliers of the synthetic provinces' rows
@@ -289,7 +289,7 @@ def test_the_word_report_states_the_provinces_and_ranks_them(national):
                                "'2023-09' AND unit_level = 'nation' AND indicator_id = 'VAX_PERSONS'")
     assert any(r.cells[2].text == so(value) for r in figures.rows)
     ranked = [[c.text for c in r.cells] for r in rankings[0].rows[1:]]
-    assert [r[0] for r in ranked] == ["1", "2", "3"] and len(rankings) == len(store.headline())
+    assert [r[0] for r in ranked] == ["1", "2", "3"] and len(rankings) == len(marts.headline())
     received = [r.cells[1].text for r in publications.rows[1:] if r.cells[2].text == "1"]
     assert received == ["Tỉnh Ninh Bình", "Tỉnh Thanh Hóa", "Tỉnh Nghệ An"]
 

@@ -182,7 +182,7 @@ def write(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path) -> Path:
 
 def _headline(con: duckdb.DuckDBPyConnection, period: str) -> list[str]:
     """The headline indicators ranked for the month, in the order of catalog/report_templates.yaml."""
-    from p06.national.store import headline
+    from p06.national.marts import headline
     ranked = {c for (c,) in con.execute("SELECT DISTINCT indicator_id FROM marts.province_ranking WHERE period = ?",
                                         [period]).fetchall()}
     return [c for c in headline() if c in ranked]
