@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from p06 import catalog, config, warehouse
-from pipelines import findings_cmd
+from pipelines import findings_cmd, national_cmd
 
 # The CLI prints its own summary; Dagster's console log shows only errors (the UI keeps everything).
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -20,7 +20,8 @@ p06 sql "SELECT ..." [--csv]        query the analysts' copy of the warehouse
 p06 docs                            regenerate docs/data_dictionary.md (warehouse comments) and docs/declarations.md
 p06 findings [--period YYYY-MM] [--all]           open reconciliation findings (the findings register)
 p06 findings accept KEY --note "..." [--by NAME]  a person confirmed the figure: no longer sent back
-p06 report --period P               the Word report of 2023-09, 2023-Q3, 2023-H1, 2023-9M or 2023 (exports/<P>/)"""
+p06 report --period P               the Word report of 2023-09, 2023-Q3, 2023-H1, 2023-9M or 2023 (exports/<P>/)
+p06 national --out DIR COPY...      roll up provinces' published copies into DIR/p06_national.duckdb"""
 
 
 INSTANCE_DIR = config.REPO_DIR / ".dagster"   # the project's Dagster instance (git-ignored); its dagster.yaml links to ../dagster.yaml
@@ -589,9 +590,10 @@ def main(argv: list[str] | None = None) -> int:
     findings_cmd.add_parser(sub)
     report = sub.add_parser("report", help="write the Word report of a month, quarter, half-year, nine months or year")
     report.add_argument("--period", required=True, help="2023-09, 2023-Q3, 2023-H1, 2023-9M or 2023")
+    national_cmd.add_parser(sub)
     args = parser.parse_args(argv)
     command = {"run": cmd_run, "check": cmd_check, "sql": cmd_sql, "docs": cmd_docs, "report": cmd_report,
-               "findings": findings_cmd.cmd_findings}[args.command]
+               "findings": findings_cmd.cmd_findings, "national": national_cmd.cmd_national}[args.command]
     try:
         return command(args)
     except BrokenPipeError:              # `p06 findings | head`: the reader has what it wanted
