@@ -86,3 +86,9 @@ def part_total_code(file: str, sheet: str) -> str:
     """unit_code of a part's total row (unit_kind 'subtotal'): the delivery came in several files or sheets, and
     this total covers only the units of its own file and sheet (p06.ingest.parts)."""
     return f"{file} '{sheet}'"
+
+
+def part_subtotal_code(label: str, file: str, sheet: str) -> str:
+    """unit_code of a part's regional or group subtotal row when several parts supply its measures: its label and
+    its part, so that two parts' 'Cộng khối miền núi' stay two figures."""
+    return f"{label} ({part_total_code(file, sheet)})"

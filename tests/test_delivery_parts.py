@@ -143,3 +143,42 @@ def test_a_part_total_is_checked_against_its_own_units_only(sample_raw, tmp_path
     assert findings.select("unit_code", "measure", "expected", "actual").rows() == [
         (staging.part_total_code(bad.name, "TongHop"), "chip_id_applications", float(stated), float(stated + 100))]
     assert good.name not in " ".join(findings["unit_code"])
+
+
+def with_block_subtotal(path, label: str, off_by: int = 0) -> None:
+    """A regional subtotal row (label) summing every unit row of the part, inserted above its total row."""
+    import openpyxl
+    from deliveries import number, total_row, unit_rows
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    rows, total = list(unit_rows(ws).values()), total_row(ws)
+    ws.insert_rows(total)
+    ws.cell(total, 2).value = label
+    for col in range(3, 7):
+        ws.cell(total, col).value = sum(number(ws.cell(r, col).value) for r in rows) + (off_by if col == 3 else 0)
+    ws.cell(total, 7).value = round(ws.cell(total, 6).value / ws.cell(total, 4).value, 4)
+    wb.save(path)
+
+
+def test_two_parts_with_a_subtotal_of_the_same_label_keep_both(sample_raw, tmp_path):
+    from p06.publish import inputs
+    whole = sample_file(sample_raw, PERIOD, "vneid")
+    first = make_part(whole, whole.with_name("vneid_1_13.xlsx"), units=set(range(1, 14)), ratios=VNEID_RATIOS)
+    second = make_part(whole, whole.with_name("vneid_14_27.xlsx"), units=set(range(14, 28)), ratios=VNEID_RATIOS)
+    with_block_subtotal(first, "Cộng khối miền núi")
+    with_block_subtotal(second, "Cộng khối miền núi", off_by=7)
+    whole.unlink()
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        assert ingest_source_month(con, sample_raw, VNEID, PERIOD).status == "loaded"
+        subtotals = con.execute("SELECT DISTINCT unit_code FROM staging.observations WHERE unit_kind = 'subtotal' "
+                                "ORDER BY ALL").fetchall()
+        inputs.check_unique_figures(con, [PERIOD])            # each part's subtotal is a figure of its own
+        findings = store.reconcile_period(con, PERIOD).findings.filter(
+            (pl.col("source") == "vneid") & (pl.col("rule_id") == "stated_total"))
+    label = "Cộng khối miền núi"
+    assert [c for (c,) in subtotals] == sorted([
+        staging.part_subtotal_code(label, first.name, "TongHop"), staging.part_subtotal_code(label, second.name, "TongHop"),
+        staging.part_total_code(first.name, "TongHop"), staging.part_total_code(second.name, "TongHop")])
+    assert findings.select("unit_code", "measure", "actual").rows() == [
+        (staging.part_subtotal_code(label, second.name, "TongHop"), "chip_id_applications",
+         findings["expected"][0] + 7)]

@@ -10,7 +10,8 @@ own total and subtotal rows leave use (they summed figures no longer in force).
 A part's total row covers only its own units: when several parts (file and sheet) supply the unit rows of
 a measure, each part's total row is kept as a claim of that part, a stated subtotal whose code names
 its file and sheet (`staging.part_total_code`), reconciled against that part's units only and never
-taken for the province's total.
+taken for the province's total; a part's regional subtotal row likewise names its part
+(`staging.part_subtotal_code`).
 
 Files are ordered by when the warehouse first saw them (then modification time). Two files first seen at
 the same time that claim the same units of the same table cannot be ordered: both are refused, named.
@@ -129,9 +130,13 @@ def _mark_part_totals(active: list[FileRead], parts: list[Part]) -> None:
                 suppliers.setdefault(o["measure"], set()).add((read.file, o["sheet"]))
     for read in active:
         for o in read.observations:
-            if o["unit_kind"] == "province" and len(suppliers.get(o["measure"], ())) > 1:
+            if len(suppliers.get(o["measure"], ())) < 2:
+                continue
+            if o["unit_kind"] == "province":
                 o.update(unit_kind="subtotal", unit_code=staging.part_total_code(read.file, o["sheet"]),
                          group_label=None)
+            elif o["unit_kind"] == "subtotal":         # a regional subtotal: of this part's units of its block
+                o.update(unit_code=staging.part_subtotal_code(o["unit_code"], read.file, o["sheet"]))
 
 
 def describe(parts: list[Part], file: str) -> str | None:

@@ -97,12 +97,18 @@ def stated_total(rule: Rule, source: catalog.Source, month: Month) -> pl.DataFra
 
 
 def _part_units(sub: dict, units: list[dict], measures: list[str]) -> list[dict] | None:
-    """The units of a part's total row (a delivery in several files or sheets: `staging.part_total_code`):
-    those whose figures come from its file and sheet; None for a regional or group subtotal."""
+    """The units of a part's total or subtotal row (a delivery in several files or sheets: `staging.part_total_code`,
+    `staging.part_subtotal_code`): those whose figures come from its file and sheet (and of its block); None for
+    a regional or group subtotal of a delivery in one part."""
     for m in measures:
         file, sheet = sub.get(f"{m}@file"), sub.get(f"{m}@sheet")
-        if file and sub["unit_code"] == staging.part_total_code(file, sheet):
-            return [u for u in units if any(u.get(f"{n}@file") == file and u.get(f"{n}@sheet") == sheet for n in measures)]
+        if not file:
+            continue
+        mine = [u for u in units if any(u.get(f"{n}@file") == file and u.get(f"{n}@sheet") == sheet for n in measures)]
+        if sub["unit_code"] == staging.part_total_code(file, sheet):
+            return mine
+        if sub["group_label"] and sub["unit_code"] == staging.part_subtotal_code(sub["group_label"], file, sheet):
+            return [u for u in mine if u["group_label"] == sub["group_label"]]
     return None
 
 
