@@ -14,7 +14,7 @@
   or the code.
 
 "As published on date D" is the latest checked vintage of each month with `published_at <= D`
-(docs/analysts.md); the analysts' copy serves each month from its last checked vintage (`checked_rows`).
+(docs/analysts.md); the analysts' copy serves each month from its last checked vintage (`serve_checked`).
 """
 from __future__ import annotations
 
