@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-from p06 import catalog
+from p06 import catalog, reference
 from p06.reconcile.rules import Expression, Rule
 from p06.vntext import format_number, format_percent
 
@@ -170,6 +170,12 @@ def _completeness_units(row: Mapping) -> tuple[str, str]:
     unit = f"{row['unit_code']} – {row['unit_name']}"
     where_vi, where_en = _where(row)
     n = int(row["actual"] or 0)
+    if row.get("detail") == "no_delivery":
+        short = reference.short_province_name(row["unit_name"])
+        return (f"Không có tệp của {short} ({row['unit_code']}) cho tháng {month_vi(row['period'])}: số liệu toàn "
+                f"tỉnh tháng này chưa gồm {short}.",
+                f"No delivery from {short} ({row['unit_code']}) for {row['period']}: the province figure of the "
+                f"month does not include {short}.")
     if row.get("detail") == "missing":
         return f"Thiếu đơn vị {unit}. {where_vi}.", f"Unit {unit} is missing. {where_en}."
     if row.get("detail") == "unexpected":

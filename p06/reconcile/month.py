@@ -79,6 +79,11 @@ class Month:
         total, units, _ = self._split(source)
         return total, units
 
+    def totals(self, source: catalog.Source) -> list[dict]:
+        """Every total row of the period's delivery of a source: one per old province's file for a merged
+        province's month before the merger, else at most one."""
+        return [r for r in self.wide(source).iter_rows(named=True) if r["unit_kind"] == PROVINCE]
+
     def subtotals(self, source: catalog.Source) -> list[dict]:
         """The period's stated subtotal rows of a source ('Khối miền núi'), as dicts of the wide frame."""
         return self._split(source)[2]
