@@ -9,6 +9,7 @@ import math
 from typing import Mapping
 
 from p06 import catalog, reference
+from p06.periods import period_end
 from p06.reconcile.rules import Expression, Rule
 from p06.vntext import format_number, format_percent
 
@@ -145,8 +146,14 @@ def _unit_level_note(vi: str, en: str, row: Mapping) -> tuple[str, str]:
     """A province-level comparison made because the units changed (p06.reconcile.kinds.history) says so."""
     if "unit level not comparable" not in (row.get("detail") or ""):
         return vi, en
-    return (vi + f" Đơn vị báo cáo đã thay đổi so với tháng {month_vi(row['ref_period'])}: so sánh ở cấp tỉnh.",
-            en + f" The reporting units changed since {row['ref_period']}: compared at the province level.")
+    vi += f" Đơn vị báo cáo đã thay đổi so với tháng {month_vi(row['ref_period'])}: so sánh ở cấp tỉnh."
+    en += f" The reporting units changed since {row['ref_period']}: compared at the province level."
+    before = reference.old_provinces(None, period_end(row["ref_period"])) if row.get("ref_period") else []
+    if before and not reference.old_provinces(None, period_end(row["period"])):
+        names = ", ".join(reference.short_province_name(p.name_vi) for p in before)
+        vi += f" Số liệu tháng {month_vi(row['ref_period'])} là tổng của các tỉnh cũ {names}."
+        en += f" The figure of {row['ref_period']} is the sum of the old provinces {names}."
+    return vi, en
 
 
 def _outlier(rule: Rule, row: Mapping) -> tuple[str, str]:

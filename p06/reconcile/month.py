@@ -25,7 +25,7 @@ def wide(obs: pl.DataFrame, measures: Sequence[str]) -> pl.DataFrame:
         spread = figures.pivot(on="measure", index=KEYS, values=list(_FIGURE_PARTS), aggregate_function="first")
         present = figures["measure"].unique().to_list()
         spread = spread.rename({f"{part}_{m}": _part(m, part) for part in _FIGURE_PARTS for m in present})
-        base = base.join(spread, on=KEYS, how="left")
+        base = base.join(spread, on=KEYS, how="left", nulls_equal=True)
     return base.with_columns([
         pl.lit(None, dtype).alias(_part(m, part))
         for m in measures for part, dtype in _FIGURE_PARTS.items() if _part(m, part) not in base.columns
