@@ -1,0 +1,163 @@
+"""A merged province's months before its merger (Resolution 202/2025/QH15): each old province's file is read by
+that old province's units of its month, told apart by its title, total row and units; its total row is
+reconciled against its own units; the province's figures are the sums over its old provinces, each old province
+a level of its own; a missing old province's file makes the month partial, named.
+
+Deliveries come from the generator tests/merged_provinces.py (Ninh Bình 37 = Hà Nam 35 + Nam Định 36 + Ninh
+Bình 37, from the units reference) and from the Tuyên Quang samples (tests/fixtures/merged_tuyen_quang, with
+MANIFEST.json's figures).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+from merged_provinces import Plant, build
+
+from p06 import catalog, reference, staging
+from p06.ingest.reader import read_file
+from p06.reconcile import engine
+
+FIXTURE = Path(__file__).parent / "fixtures" / "merged_tuyen_quang"
+MANIFEST = json.loads((FIXTURE / "MANIFEST.json").read_text(encoding="utf-8"))
+MONTHS = ["2025-05", "2025-06"]
+PLANTS = [Plant("total", "2025-06", "tre_em", "36", "children", 50.0),
+          Plant("ratio", "2025-06", "nguoi_co_cong", "35", "merit_cleaned_ratio", 3.0)]
+
+
+def _old_of(read) -> set:
+    return {o["old_province"] for o in read.observations}
+
+
+def _unit_sums(read) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for o in read.observations:
+        if not o["stated"] and o["unit_kind"] not in ("province", "subtotal") and o["value"] is not None:
+            out[o["measure"]] = out.get(o["measure"], 0.0) + o["value"]
+    return out
+
+
+@pytest.fixture
+def ninh_binh(monkeypatch, tmp_path):
+    monkeypatch.setenv("P06_PROVINCE", "37")
+    raw = tmp_path / "raw"
+    return raw, build(raw, "37", MONTHS, plants=PLANTS, leave_out={("2025-05", "tre_em", "36")})
+
+
+def test_the_mergers_come_from_the_reference():
+    assert [p.name_vi for p in reference.old_provinces("37", reference.date(2024, 7, 15))] == [
+        "Tỉnh Hà Nam", "Tỉnh Nam Định", "Tỉnh Ninh Bình"]
+    assert [p.unit_code for p in reference.old_provinces("08", reference.date(2025, 6, 30))] == ["02", "08"]
+    assert reference.old_provinces("08", reference.date(2025, 7, 1)) == []
+    assert reference.old_provinces("38", reference.date(2024, 7, 15)) == []          # not merged
+
+
+def test_every_generated_file_is_read_by_its_old_provinces_units(ninh_binh):
+    raw, built = ninh_binh
+    assert len(built.files) == 2 * 2 * 3 - 1
+    for path in built.files:
+        month, source = path.parent.parent.name, path.parent.name
+        read = read_file(path, catalog.sources()[source], month)
+        assert not read.problems, [str(p) for p in read.problems]
+        (old,) = _old_of(read)
+        units = [o["unit_code"] for o in read.observations if o["unit_kind"] == "district"
+                 and o["measure"] == SOURCE_FIRST[source]]
+        assert units == built.units[(month, source, old)]
+        totals = {o["unit_code"] for o in read.observations if o["unit_kind"] == "province"}
+        assert totals == {old}
+        assert _unit_sums(read) == pytest.approx(built.old_sums[(month, source, old)])
+
+
+SOURCE_FIRST = {"tre_em": "children", "nguoi_co_cong": "merit_to_review"}
+
+
+def test_planted_inconsistencies_are_found_in_their_old_provinces_file(ninh_binh):
+    raw, built = ninh_binh
+    for plant in built.plants:
+        (path,) = [p for p in built.files if p.parent.parent.name == plant.month and p.parent.name == plant.source
+                   and f"_{plant.old}_" in p.name]
+        findings = _findings(read_file(path, catalog.sources()[plant.source], plant.month), plant.source, plant.month)
+        rows = findings.filter(findings["rule_kind"] == ("stated_total" if plant.kind == "total" else "stated_ratio"))
+        assert rows.height == 1, rows
+        row = rows.row(0, named=True)
+        if plant.kind == "total":
+            assert (row["unit_code"], row["measure"]) == (plant.old, plant.measure)
+            assert row["actual"] - row["expected"] == pytest.approx(plant.delta)
+        else:
+            assert (row["unit_code"], row["measure"]) == (plant.unit_code, plant.measure)
+
+
+def _findings(read, source: str, month: str) -> pl.DataFrame:
+    """The reconciliation findings of one read file, as `p06 check` gives them."""
+    frame = pl.DataFrame(read.observations, schema=staging.read_schema()).with_columns(
+        period=pl.lit(month), source=pl.lit(source), delivery_id=pl.lit(1, pl.Int64))
+    return engine.check_delivery(frame).findings
+
+
+def _sheet(path: Path, title: str, names: list[str], total: str) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in ([title], ["(Số liệu tính đến ngày 15/6/2025)"], ["STT", "Huyện/thị xã/thành phố", "Tổng số trẻ em",
+              "Số trẻ em đã cập nhật, chuẩn hóa"]):
+        ws.append(r)
+    for i, name in enumerate(names, 1):
+        ws.append([i, name, 1000 + i, 900 + i])
+    ws.append([None, total, sum(1000 + i for i in range(1, len(names) + 1)),
+               sum(900 + i for i in range(1, len(names) + 1))])
+    wb.save(path)
+    return path
+
+
+def test_whose_file_it_is_is_decided_from_title_total_row_and_units_together(tmp_path, monkeypatch):
+    monkeypatch.setenv("P06_PROVINCE", "37")
+    day = reference.date(2025, 6, 15)
+    nam_dinh = [u.name_vi for u in reference.units("district", "36", day)]
+    ha_nam = [u.name_vi for u in reference.units("district", "35", day)]
+    tre_em = catalog.sources()["tre_em"]
+    # no title, a plain total row: the units fit one old province only
+    read = read_file(_sheet(tmp_path / "a.xlsx", "SỞ Y TẾ", nam_dinh, "Tổng cộng"), tre_em, "2025-06")
+    assert not read.problems and _old_of(read) == {"36"}
+    # the title names Hà Nam, the units are Nam Định's: refused naming both
+    read = read_file(_sheet(tmp_path / "b.xlsx", "SỞ Y TẾ TỈNH HÀ NAM", nam_dinh, "Tổng cộng"), tre_em, "2025-06")
+    problem = read.problems[0]
+    assert "Tỉnh Hà Nam" in problem.message and "Tỉnh Nam Định" in problem.message
+    # the title names one old province, the total row another: refused naming both
+    read = read_file(_sheet(tmp_path / "c.xlsx", "SỞ Y TẾ TỈNH HÀ NAM", ha_nam, "Toàn tỉnh Nam Định"), tre_em, "2025-06")
+    problem = read.problems[0]
+    assert "more than one" in problem.message and "Tỉnh Hà Nam" in problem.message and "Tỉnh Nam Định" in problem.message
+    # nothing names a province and the units are of two: refused naming the candidates
+    read = read_file(_sheet(tmp_path / "d.xlsx", "SỞ Y TẾ", ha_nam[:2] + nam_dinh[:2], "Tổng cộng"), tre_em, "2025-06")
+    assert read.problems and "Tỉnh Hà Nam" in read.problems[0].message and "Tỉnh Nam Định" in read.problems[0].message
+    # after the merger the same title is the new province's: no old province
+    assert reference.old_provinces("37", reference.date(2025, 7, 15)) == []
+
+
+MANIFEST_MEASURES = {"vneid.cccd_applications": ("vneid", "chip_id_applications"),
+                     "vneid.eid_target": ("vneid", "eid_target"), "vneid.eid_activated": ("vneid", "eid_activated"),
+                     "bhxh.participants": ("bhxh", "participants"), "bhxh.verified": ("bhxh", "participants_verified"),
+                     "thue.tin_total": ("thue", "tax_ids_to_review"), "thue.tin_matched": ("thue", "tax_ids_matched"),
+                     "hotich.birth": ("ho_tich", "civil_entered_birth"), "treem.total": ("tre_em", "children"),
+                     "treem.updated": ("tre_em", "children_updated"), "ncc.total": ("nguoi_co_cong", "merit_to_review"),
+                     "ncc.cleaned": ("nguoi_co_cong", "merit_cleaned")}
+
+
+def test_tuyen_quang_june_files_are_each_their_old_provinces_and_sum_to_the_manifest(monkeypatch):
+    """Every June file of the samples is read by its own old province's districts (Hà Giang 11, Tuyên Quang 7);
+    each old province's unit sums are the manifest's, and the two add up to the province's."""
+    monkeypatch.setenv("P06_PROVINCE", MANIFEST["province"])
+    sums: dict[str, dict[str, float]] = {}
+    for source in sorted({s for s, _ in MANIFEST_MEASURES.values()}):
+        for path in sorted((FIXTURE / "raw" / "2025-06" / source).iterdir()):
+            read = read_file(path, catalog.sources()[source], "2025-06")
+            assert not read.problems, [str(p) for p in read.problems]
+            (old,) = _old_of(read)
+            assert old == ("02" if path.name.startswith("HaGiang") else "08")
+            for m, v in _unit_sums(read).items():
+                sums.setdefault(old, {})[m] = sums.get(old, {}).get(m, 0.0) + v
+    for key, (source, measure) in MANIFEST_MEASURES.items():
+        for old, expected in MANIFEST["old_provinces"].items():
+            assert sums[old][measure] == expected["totals"]["2025-06"][key], (old, key)
+        assert sums["02"][measure] + sums["08"][measure] == MANIFEST["expected_province"]["2025-06"][key], key
