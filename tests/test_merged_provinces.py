@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import polars as pl
 import pytest
@@ -161,3 +162,78 @@ def test_tuyen_quang_june_files_are_each_their_old_provinces_and_sum_to_the_mani
         for old, expected in MANIFEST["old_provinces"].items():
             assert sums[old][measure] == expected["totals"]["2025-06"][key], (old, key)
         assert sums["02"][measure] + sums["08"][measure] == MANIFEST["expected_province"]["2025-06"][key], key
+
+
+# ---------------------------------------------------------------- the whole run: `p06 run` with P06_PROVINCE=37
+
+INDICATORS = {"tre_em": ("CHILDREN_UPDATED_SHARE", "children_updated", "children"),
+              "nguoi_co_cong": ("MERIT_CLEANED_SHARE", "merit_cleaned", "merit_to_review")}
+
+
+@pytest.fixture(scope="module")
+def ninh_binh_run(tmp_path_factory):
+    """Two months of Ninh Bình's old provinces' files (Nam Định's tre_em of 2025-05 left out), run as `p06 run`."""
+    from conftest import landing_env
+
+    from pipelines import cli
+    base = tmp_path_factory.mktemp("ninh_binh")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("P06_PROVINCE", "37")
+    built = build(base / "raw", "37", MONTHS, plants=PLANTS, leave_out={("2025-05", "tre_em", "36")})
+    try:
+        with landing_env(base / "raw", base / "warehouse") as env:
+            code = cli.main(["run"])
+            con = duckdb.connect(str(env["warehouse"] / "p06_published.duckdb"), read_only=True)
+            try:
+                monthly = con.sql("SELECT * FROM marts.indicator_monthly").pl()
+                findings = con.sql("SELECT * FROM marts.reconciliation_findings").pl()
+            finally:
+                con.close()
+            report = (env["warehouse"] / "exports" / "2025-05" / "bao_cao_DA06_2025-05.md").read_text(encoding="utf-8")
+            yield code, built, monthly, findings, report
+    finally:
+        mp.undo()
+
+
+def test_the_run_exits_0(ninh_binh_run):
+    code, *_ = ninh_binh_run
+    assert code == 0
+
+
+def test_province_and_old_province_figures_are_sums_of_unit_rows(ninh_binh_run):
+    _, built, monthly, _, _ = ninh_binh_run
+    for (month, source, old), sums in built.old_sums.items():
+        code, num, den = INDICATORS[source]
+        rows = monthly.filter((pl.col("period") == month) & (pl.col("indicator_code") == code))
+        (mine,) = rows.filter((pl.col("unit_level") == "old_province") & (pl.col("unit_code") == old)).iter_rows(named=True)
+        assert (mine["numerator"], mine["denominator"]) == (sums[num], sums[den])
+        assert mine["unit_name"] == reference.province_name(old, reference.date(2025, 6, 30))
+        (province,) = rows.filter(pl.col("unit_level") == "province").iter_rows(named=True)
+        assert province["numerator"] == built.province_sum(month, source, num)
+        assert province["denominator"] == built.province_sum(month, source, den)
+        units = rows.filter(pl.col("unit_level") == "district")
+        assert units["numerator"].sum() == province["numerator"]
+
+
+def test_a_missing_old_province_file_makes_the_month_partial_and_is_named(ninh_binh_run):
+    _, built, monthly, findings, report = ninh_binh_run
+    (province,) = monthly.filter((pl.col("period") == "2025-05") & (pl.col("indicator_code") == "CHILDREN_UPDATED_SHARE")
+                                 & (pl.col("unit_level") == "province")).iter_rows(named=True)
+    assert province["quality"] == "partial"
+    assert province["units_reporting"] < province["units_expected"]
+    assert set(monthly.filter((pl.col("period") == "2025-05") & (pl.col("source") == "tre_em")
+                              & (pl.col("unit_level") == "old_province"))["unit_code"]) == {"35", "37"}
+    named = findings.filter((pl.col("period") == "2025-05") & (pl.col("source") == "tre_em")
+                            & (pl.col("unit_code") == "36"))
+    assert named.height == 1 and "No delivery from Nam Định" in named["message_en"][0]
+    assert "chưa nhận được đủ số liệu của Nam Định" in report
+
+
+def test_planted_inconsistencies_are_findings_of_the_run(ninh_binh_run):
+    _, built, _, findings, _ = ninh_binh_run
+    for plant in built.plants:
+        unit = plant.old if plant.kind == "total" else plant.unit_code
+        rows = findings.filter((pl.col("period") == plant.month) & (pl.col("source") == plant.source)
+                               & (pl.col("unit_code") == unit) & (pl.col("measure") == plant.measure))
+        assert rows.height == 1, (plant, rows)
+    assert findings.filter(pl.col("rule_id").is_in(["stated_total", "stated_ratio"])).height == len(built.plants)

@@ -89,7 +89,7 @@ def decide(grid: Grid, layout: Layout, unit_kind: str, on: date | None, parts: l
         code = fitting[0]
         return Decision(by_code[code], matchers[code], f"{by_code[code].name_vi} ({code}): no title or total row "
                         f"names a province; its {fits[code]} unit rows are this province's units only")
-    return Problem(grid.file, f"the sheet could be the file of {listed(sorted(fits))}: its title and total row "
+    return Problem(grid.file, f"the sheet could be the file of {listed(sorted(fitting) or sorted(fits))}: its title and total row "
                    f"name no old province of {merged}", sheet=grid.sheet, expected=expected)
 
 
