@@ -237,3 +237,72 @@ def test_planted_inconsistencies_are_findings_of_the_run(ninh_binh_run):
                                & (pl.col("unit_code") == unit) & (pl.col("measure") == plant.measure))
         assert rows.height == 1, (plant, rows)
     assert findings.filter(pl.col("rule_id").is_in(["stated_total", "stated_ratio"])).height == len(built.plants)
+
+
+# ---------------------------------------------------------------- the Tuyên Quang samples, run whole
+
+TQ_FIGURES = {"CCCD_CHIP_APPLICATIONS": ("vneid.cccd_applications", None),
+              "EID_ACTIVATED_VS_TARGET": ("vneid.eid_activated", "vneid.eid_target"),
+              "BHXH_VERIFIED_SHARE": ("bhxh.verified", "bhxh.participants"),
+              "HI_LOOKUPS_OK_SHARE": ("kcb.lookups_ok", "kcb.lookups"),
+              "TAX_IDS_MATCHED_SHARE": ("thue.tin_matched", "thue.tin_total"),
+              "CHILDREN_UPDATED_SHARE": ("treem.updated", "treem.total")}
+
+
+@pytest.fixture(scope="module")
+def tuyen_quang_run(tmp_path_factory):
+    """`p06 run` with P06_PROVINCE=08 over the samples (public services left out: the national list of services
+    is declared elsewhere), June by two old provinces' files per source, July by the new communes."""
+    import shutil
+
+    from conftest import landing_env
+
+    from pipelines import cli
+    base = tmp_path_factory.mktemp("tuyen_quang")
+    shutil.copytree(FIXTURE / "raw", base / "raw", ignore=shutil.ignore_patterns("dvc"))
+    mp = pytest.MonkeyPatch()
+    mp.setenv("P06_PROVINCE", MANIFEST["province"])
+    try:
+        with landing_env(base / "raw", base / "warehouse") as env:
+            code = cli.main(["run"])
+            con = duckdb.connect(str(env["warehouse"] / "p06_published.duckdb"), read_only=True)
+            try:
+                yield code, con.sql("SELECT * FROM marts.indicator_monthly").pl(), \
+                    con.sql("SELECT * FROM marts.reconciliation_findings").pl()
+            finally:
+                con.close()
+    finally:
+        mp.undo()
+
+
+def test_tuyen_quang_run_publishes_the_manifests_figures(tuyen_quang_run):
+    code, monthly, findings = tuyen_quang_run
+    assert code == 0
+    for indicator, (num, den) in TQ_FIGURES.items():
+        rows = monthly.filter(pl.col("indicator_code") == indicator)
+        for month in ("2025-06", "2025-07"):
+            (row,) = rows.filter((pl.col("period") == month) & (pl.col("unit_level") == "province")).iter_rows(named=True)
+            assert row["numerator"] == MANIFEST["expected_province"][month][num], (indicator, month)
+            if den:
+                assert row["denominator"] == MANIFEST["expected_province"][month][den], (indicator, month)
+        for old, expected in MANIFEST["old_provinces"].items():
+            (row,) = rows.filter((pl.col("period") == "2025-06") & (pl.col("unit_level") == "old_province")
+                                 & (pl.col("unit_code") == old)).iter_rows(named=True)
+            assert row["numerator"] == expected["totals"]["2025-06"][num], (indicator, old)
+        (july,) = rows.filter((pl.col("period") == "2025-07") & (pl.col("unit_level") == "province")).iter_rows(named=True)
+        june = rows.filter((pl.col("period") == "2025-06") & (pl.col("unit_level") == "province"))["value"][0]
+        assert july["previous_value"] == june and "Hà Giang, Tuyên Quang" in july["comparison_note"]
+    # no unit of July is paired with a unit of June, and the old provinces end with the merger
+    assert monthly.filter((pl.col("period") == "2025-07") & (pl.col("unit_level") != "province")
+                          & pl.col("previous_value").is_not_null()).is_empty()
+    assert monthly.filter((pl.col("period") == "2025-07") & (pl.col("unit_level") == "old_province")).is_empty()
+
+
+def test_tuyen_quang_run_finds_the_manifests_inconsistencies_and_no_other_of_the_totals(tuyen_quang_run):
+    _, _, findings = tuyen_quang_run
+    totals = findings.filter(pl.col("rule_id").is_in(["stated_total", "stated_ratio"]))
+    assert sorted(zip(totals["period"], totals["unit_code"], totals["measure"])) == [
+        ("2025-06", "02", "eid_activated"), ("2025-07", "01153", "participants_verified_ratio")]
+    (row,) = totals.filter(pl.col("unit_code") == "02").iter_rows(named=True)
+    assert (row["actual"], row["expected"]) == (601758, 601678)
+    assert findings.filter((pl.col("rule_id") == "completeness.units") & (pl.col("period") == "2025-06")).is_empty()
