@@ -306,3 +306,26 @@ def test_tuyen_quang_run_finds_the_manifests_inconsistencies_and_no_other_of_the
     (row,) = totals.filter(pl.col("unit_code") == "02").iter_rows(named=True)
     assert (row["actual"], row["expected"]) == (601758, 601678)
     assert findings.filter((pl.col("rule_id") == "completeness.units") & (pl.col("period") == "2025-06")).is_empty()
+
+
+# ---------------------------------------------------------------- reused codes across months
+
+def test_a_period_keeps_a_reused_code_s_two_units_apart(monkeypatch):
+    """Code 14758 was Phường Đông Thọ until 30/06/2025 and is Phường Hàm Rồng since: the year 2025 sums neither
+    into the other (marts.indicator_period groups a unit by its code AND validity)."""
+    from p06.publish import indicators, period_marts
+    monkeypatch.setenv("P06_PROVINCE", "38")
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute(indicators.DDL)
+    base = dict(unit_level="commune", unit_code="14758", indicator_code="CHILDREN_UPDATED_SHARE",
+                indicator_name_vi="x", indicator_name_en="x", utility_group=4, source="tre_em", factor=100.0,
+                decimals=1, unit_vi="%", basis="unit_row", quality="ok")
+    rows = [dict(base, period="2025-06", unit_name="Phường Đông Thọ", numerator=90.0, denominator=100.0, value=90.0),
+            dict(base, period="2025-07", unit_name="Phường Hàm Rồng", numerator=450.0, denominator=500.0, value=90.0)]
+    frame = pl.DataFrame(rows)
+    con.register("f", frame.to_arrow())
+    con.execute(f"INSERT INTO marts.indicator_monthly BY NAME SELECT {', '.join(frame.columns)} FROM f")
+    year = period_marts.compute(con, "2025").filter(pl.col("unit_code") == "14758")
+    assert sorted(zip(year["unit_name"], year["month_used"], year["denominator"])) == [
+        ("Phường Hàm Rồng", "2025-07", 500.0), ("Phường Đông Thọ", "2025-06", 100.0)]
