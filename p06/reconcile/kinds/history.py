@@ -157,9 +157,11 @@ class _Run:
                 .join(figures, on=[*_UNIT, "measure"], how="left", nulls_equal=True))
         self.grid = _with_unit_key(grid).join(starts, on="period", how="left")
         # The months' totals (the first total row of the month) and which months have rows of the source.
-        self.total = {p: (c, n) for p, c, n in current.filter(pl.col("unit_kind") == PROVINCE)
+        self.total = {p: (c, n) for p, c, n in current.filter((pl.col("unit_kind") == PROVINCE)
+                                                                  & pl.col("old_province").is_null())
                       .group_by("period", maintain_order=True).agg(pl.col("unit_code", "unit_name").first()).iter_rows()}
         self.with_units = set(units["period"].unique().to_list())
+        self.old_totals = set(current.filter(pl.col("old_province").is_not_null())["period"].unique().to_list())
         self.past = self._past()
 
     def _past(self) -> pl.DataFrame:
@@ -185,7 +187,7 @@ class _Run:
         return code or reference.province_code(), name or reference.province_name()
 
     def has_rows(self, period: str) -> bool:
-        return period in self.total or period in self.with_units
+        return period in self.total or period in self.with_units or period in self.old_totals
 
 
 def _not_comparable(run: _Run) -> dict[tuple[str, str], str]:
