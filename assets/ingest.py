@@ -63,6 +63,8 @@ def _metadata(results: list) -> dict:
             "message": result.message,
             "files": ", ".join(result.files),
             "superseded": ", ".join(result.superseded),
+            "withdrawn": ", ".join(result.withdrawn),
+            "parts": "; ".join(f"{f}: {what}" for f, what in result.parts.items()),
             "as_of_date": str(result.as_of_date or ""),
             "rows": result.rows,
             "units": result.units,

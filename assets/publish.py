@@ -7,9 +7,10 @@ import dagster as dg
 
 from assets.ingest import SINGLE_RUN
 from assets.reconcile import reconciliation_findings
+from checks.asset_checks import publication_check_results, publication_check_specs
 from p06 import config
 from p06.landing import month_inputs, processed_fingerprints
-from p06.publish import state
+from p06.publish import publication_checks, state, vintages
 from p06.publish.exports import export_periods
 from p06.publish.marts import publish_periods
 from p06.publish.period_marts import publish_period_aggregates
@@ -27,20 +28,28 @@ MART_KEYS = {
 @dg.multi_asset(
     specs=[dg.AssetSpec(["marts", name], description=text, deps=[reconciliation_findings], group_name="publish",
                         kinds={"duckdb"}, skippable=True) for name, text in MART_KEYS.items()],
+    check_specs=publication_check_specs(),
+    can_subset=True,                    # a month without deliveries publishes nothing and judges nothing
     partitions_def=monthly_partitions,
     backfill_policy=SINGLE_RUN,
     pool="duckdb_writer",
 )
 def published_marts(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse):
-    """Rebuilds the published tables of the run's months in one transaction."""
+    """Rebuilds the published tables of the run's months in one transaction, then judges them by the checks of a
+    publication (blocking: a failed one stops the exports and the analysts' copy, and its vintage is withdrawn)."""
     months = publish_months(context, landing_zone.root)
     if not months:
         return
     with warehouse.connect() as con:
         totals = publish_periods(con, months)
         publish_period_aggregates(con, months)          # quarters, half-years, nine months, years of the months
+        outcomes = publication_checks.evaluate(con, months)
+        if not all(o.passed for o in outcomes):      # a publication that fails its checks is no vintage
+            vintages.withdraw_unchecked(con, months)
     for name in MART_KEYS:
-        yield dg.MaterializeResult(asset_key=["marts", name], metadata={"rows": int(totals.get(name, 0))})
+        if dg.AssetKey(["marts", name]) in context.selected_asset_keys:
+            yield dg.MaterializeResult(asset_key=["marts", name], metadata={"rows": int(totals.get(name, 0))})
+    yield from publication_check_results(outcomes, months, set(context.selected_asset_check_keys))
 
 
 def quality_failures(outputs: dict[str, dict]) -> list[str]:
@@ -118,6 +127,13 @@ def analyst_copy(context: dg.AssetExecutionContext, landing_zone: LandingZone, w
             "ORDER BY period, source, processed_at DESC").fetchall()}
         fingerprints = processed_fingerprints(landing_zone.root, periods, processed)
         inputs = month_inputs(landing_zone.root, periods, fingerprints=fingerprints)
+        unchecked = vintages.unchecked(con)      # served from their last checked vintage: not done, run again
         for period in periods:
-            state.record(con, period, inputs_sha=inputs[period])
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(dest))})
+            if period not in unchecked:
+                state.record(con, period, inputs_sha=inputs[period])
+    if unchecked:
+        context.log.warning("months whose last publication did not pass its checks, served from their last checked "
+                            "vintage: " + ", ".join(f"{p} ({f'vintage {v}' if v else 'never passed: absent'})"
+                                                    for p, v in sorted(unchecked.items())))
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(dest)),
+                                          "served from an earlier vintage": ", ".join(sorted(unchecked)) or "none"})

@@ -3,10 +3,14 @@
 Per source, on staging/<source>:
 - `delivery_accepted`: the newest delivery of the month was loaded, not rejected (a rejection
   keeps the last good load in use and lets other sources carry on, so it does not block); a month
-  the source is expected in without any delivery fails it too ("no delivery"), never passes silently.
+  the source is expected in without any delivery fails it too ("no delivery"), never passes silently, and so
+  does a withdrawn one (its folder emptied).
 (No `schema` check: the loader refuses a delivery that fails the source's pandera schema before anything
-is stored, so a check of the stored rows against it could not fail. The publication's own checks, of what the
-pipeline did not construct itself, are in checks/publication.yaml, run by exports/monthly_report.)
+is stored, so a check of the stored rows against it could not fail.)
+Per declared check of a publication (checks/publication.yaml), on the mart it judges (marts/indicator_monthly,
+marts/public_services_monthly, marts/source_completeness): a blocking check, evaluated by `published_marts`
+right after it publishes (`publication_check_specs`, `publication_check_results`). A failed one stops the
+exports and the analysts' copy in Dagster itself; its result names the failing rows.
 Per source, on marts/reconciliation_findings:
 - `rules_<source>`: the reconciliation rules' failing cases for the source and month.
 A run over a range of months (a history load) checks every month of it: one result, the months named.
@@ -18,6 +22,7 @@ import polars as pl
 from assets.ingest import staging_key
 from p06 import catalog
 from p06.catalog import Source
+from p06.publish import publication_checks
 from p06.warehouse import frame as frame_of
 from pipelines.partitions import monthly_partitions
 from pipelines.resources import Warehouse
@@ -69,6 +74,8 @@ def build_delivery_check(source: Source) -> dg.AssetChecksDefinition:
         rejected = [r for r in rows if r[2] == "rejected"]
         delivered = {r[0] for r in rows}
         absent = [p for p in periods if p not in delivered and source.expected_in(p)]
+        # a folder emptied: its delivery is withdrawn, the month has none in use
+        absent += [p for p in sorted(delivered) if all(r[2] == "withdrawn" for r in rows if r[0] == p)]
         month = (lambda p: "") if len(periods) == 1 else (lambda p: f"{p} ")
         lines = [f"- {month(p)}{f}: {s}" + (f" — {m}" if m else "") for p, f, s, m in rows]
         lines += [f"- {p}: no delivery (expected; nothing in raw/{p}/{source.id}/)" for p in absent]
@@ -104,3 +111,23 @@ def build_rules_check(source: Source) -> dg.AssetChecksDefinition:
 
 source_checks = [build_delivery_check(s) for s in catalog.sources().values()]
 rules_checks = [build_rules_check(s) for s in catalog.sources().values()]
+
+
+def publication_check_specs() -> list[dg.AssetCheckSpec]:
+    """The checks of a publication, blocking, each on the mart it judges."""
+    return [dg.AssetCheckSpec(c.id, asset=dg.AssetKey(["marts", c.table]), description=c.description, blocking=True)
+            for c in publication_checks.load().checks]
+
+
+def publication_check_results(outcomes: list[publication_checks.Outcome], months: list[str],
+                              selected: set[dg.AssetCheckKey] | None = None):
+    """An AssetCheckResult per check judged (of those selected): ERROR when it fails, with its failing rows."""
+    for o in outcomes:
+        key = dg.AssetCheckKey(dg.AssetKey(["marts", o.check.table]), o.check.id)
+        if selected is not None and key not in selected:
+            continue
+        metadata = {"months": ", ".join(months), "failing rows": o.failing}
+        if o.rows:
+            metadata["first failing rows"] = _table(pl.DataFrame([{k: str(v) for k, v in r.items()} for r in o.rows]))
+        yield dg.AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=o.passed,
+                                  severity=dg.AssetCheckSeverity.ERROR, description=o.line or None, metadata=metadata)

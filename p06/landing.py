@@ -13,7 +13,7 @@ from pathlib import Path
 from p06 import catalog, config, reference
 from p06.catalog import Source
 
-READER_VERSION = "4"          # bump when reading changes, so unchanged files are read again
+READER_VERSION = "5"          # bump when reading changes, so unchanged files are read again
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 

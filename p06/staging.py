@@ -27,15 +27,15 @@ COLUMNS: tuple[Column, ...] = (
     Column("as_of_date", "DATE", pl.Date, True, "Ngày chốt số liệu", "Cut-off date"),
     Column("source", "VARCHAR", pl.String, False, "Nguồn số liệu", "Source"),
     Column("unit_kind", "VARCHAR", pl.String, False,
-           "Loại đơn vị: province (dòng tổng của tệp), subtotal (dòng cộng khối/vùng của tệp), district, commune, "
-           "tax_office, tax_unit, service",
-           "Unit kind: province (the file's own total row), subtotal (the file's regional subtotal row), district, "
-           "commune, tax_office, tax_unit, service"),
+           "Loại đơn vị: province (dòng tổng của tệp), subtotal (dòng cộng khối/vùng của tệp, hoặc dòng tổng của một "
+           "phần khi số liệu gửi thành nhiều tệp), district, commune, tax_office, tax_unit, service",
+           "Unit kind: province (the file's own total row), subtotal (the file's regional subtotal row, or a part's "
+           "total row when the delivery came in several files), district, commune, tax_office, tax_unit, service"),
     Column("unit_code", "VARCHAR", pl.String, False,
            "Mã đơn vị (tỉnh 2 chữ số, huyện 3, xã 5, CCT01.. chi cục thuế, TCS01.. thuế cơ sở, PL2-01.. dịch vụ công; "
-           "dòng cộng khối: nhãn của dòng); xem ref.units",
+           "dòng cộng khối: nhãn của dòng; dòng tổng của một phần: tệp và trang tính); xem ref.units",
            "Unit code (province 2 digits, district 3, commune 5, CCT01.. tax offices, TCS01.. tax units, PL2-01.. "
-           "public services; a subtotal row: its label); see ref.units"),
+           "public services; a subtotal row: its label; a part's total row: its file and sheet); see ref.units"),
     Column("unit_name", "VARCHAR", pl.String, False, "Tên đơn vị như được gửi", "Unit name as delivered"),
     Column("group_label", "VARCHAR", pl.String, True,
            "Nhóm (sở, ngành của dịch vụ công ở phụ lục III; khối/vùng có dòng cộng của đơn vị)",
@@ -84,3 +84,9 @@ def read_schema() -> dict[str, pl.DataType]:
 def dictionary_entry() -> dict:
     """The table's entry for the data dictionary: {vi, en, columns: {name: {vi, en}}}."""
     return {**DESCRIPTION, "columns": {c.name: {"vi": c.vi, "en": c.en} for c in COLUMNS}}
+
+
+def part_total_code(file: str, sheet: str) -> str:
+    """unit_code of a part's total row (unit_kind 'subtotal'): the delivery came in several files or sheets, and
+    this total covers only the units of its own file and sheet (p06.ingest.parts)."""
+    return f"{file} '{sheet}'"

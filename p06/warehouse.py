@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS raw.deliveries (
     received_at   TIMESTAMP NOT NULL,    -- file modification time
     processed_at  TIMESTAMP NOT NULL,
     as_of_date    DATE,
-    status        VARCHAR NOT NULL,      -- loaded | rejected | superseded
+    status        VARCHAR NOT NULL,      -- loaded | rejected | superseded | withdrawn
     message       VARCHAR,
     fingerprint   VARCHAR NOT NULL,      -- files of the source-month + declarations read
     first_seen_at TIMESTAMP              -- when this file (path and sha256) was first processed: newest wins by it
@@ -45,6 +45,16 @@ CREATE TABLE IF NOT EXISTS raw.cells (
     row_number    INTEGER NOT NULL,
     column_number INTEGER NOT NULL,
     value         VARCHAR                -- as delivered, rendered as text
+);
+
+-- what each file in use supplies (p06.ingest.parts): one row per table (sheet) of a loaded delivery
+CREATE TABLE IF NOT EXISTS raw.delivery_parts (
+    delivery_id      BIGINT NOT NULL,     -- the file's record in raw.deliveries
+    sheet            VARCHAR NOT NULL,
+    measures         VARCHAR[] NOT NULL,
+    units_supplied   INTEGER NOT NULL,    -- units of the table this file supplies (in use)
+    units_superseded INTEGER NOT NULL,    -- units of the table re-sent by later files
+    superseded_by    VARCHAR              -- those later files
 );
 
 -- a warehouse made before first_seen_at was recorded: its files were first seen when first processed

@@ -74,17 +74,22 @@ def stale_months(raw: Path, landing: list[str], requested: list[str],
             if _has(con, "raw", "publication_state"):
                 stored = dict(con.execute("SELECT period, inputs_sha FROM raw.publication_state").fetchall())
             if _has(con, "raw", "deliveries"):
-                processed = {(p, s): fp for p, s, fp in con.execute(
-                    "SELECT DISTINCT ON (period, source) period, source, fingerprint FROM raw.deliveries "
+                processed = {(p, s): (fp, status) for p, s, fp, status in con.execute(
+                    "SELECT DISTINCT ON (period, source) period, source, fingerprint, status FROM raw.deliveries "
                     "ORDER BY period, source, processed_at DESC").fetchall()}
         finally:
             con.close()
     first = min(requested)
-    changed = {p for (p, s), fp in fingerprints.items() if fp is not None and processed.get((p, s)) != fp}
-    delivered = {p for (p, s), fp in fingerprints.items() if fp is not None}
+    # a folder emptied whose delivery is not yet withdrawn has a withdrawal to record
+    withdraw = {(p, s) for (p, s), fp in fingerprints.items() if fp is None and (p, s) in processed
+                and processed[(p, s)][1] != "withdrawn"}
+    changed = {p for (p, s), fp in fingerprints.items() if fp is not None and processed.get((p, s), (None,))[0] != fp}
+    changed |= {p for p, _ in withdraw}
+    delivered = {p for (p, s), fp in fingerprints.items() if fp is not None} | {p for p, _ in withdraw}
     stale = [p for p in sorted(inputs) if (p in requested or p > first) and (p in delivered or p in named)
              and (stored.get(p) != inputs[p] or p in changed)]
-    reload = {s for (p, s), fp in fingerprints.items() if p in stale and fp is not None and processed.get((p, s)) != fp}
+    reload = {s for (p, s), fp in fingerprints.items() if p in stale and (
+        (fp is not None and processed.get((p, s), (None,))[0] != fp) or (p, s) in withdraw)}
     return stale, reload
 
 
@@ -193,6 +198,11 @@ def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
     if result.success:
         return 0
     for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed \
+                and event.event_specific_data.blocking:       # a check of the publication: name it and its rows
+            print(f"  check failed: {event.event_specific_data.description or event.event_specific_data.check_name}",
+                  file=sys.stderr)
+    for event in result.all_events:
         if event.is_step_failure:
             print(f"  step failed: {event.step_key}: {event.event_specific_data.error.message.strip()}", file=sys.stderr)
     return 1
@@ -228,7 +238,7 @@ def _fail_killed_cli_runs(instance) -> None:
 def _source_lines(con, period: str, started) -> tuple[list[str], bool]:
     """A line per declared source of the month: loaded or rejected by this run, unchanged, missing."""
     rows = con.execute("""
-        SELECT source, file_name, status, message, processed_at FROM raw.deliveries d
+        SELECT source, file_name, status, message, processed_at, delivery_id FROM raw.deliveries d
         WHERE period = ? AND processed_at = (SELECT max(processed_at) FROM raw.deliveries e
                                              WHERE e.source = d.source AND e.period = d.period)
         ORDER BY source, file_name""", [period]).fetchall() if _has(con, "raw", "deliveries") else []
@@ -246,17 +256,25 @@ def _source_lines(con, period: str, started) -> tuple[list[str], bool]:
             continue
         fresh = last[0][4] >= started
         rejected = [r for r in last if r[2] == "rejected"]
-        used = ", ".join(r[1] for r in last if r[2] != "superseded") or "-"
+        used = ", ".join(r[1] for r in last if r[2] not in ("superseded", "withdrawn")) or "-"
         superseded = ", ".join(r[1] for r in last if r[2] == "superseded")
+        withdrawn = ", ".join(r[1] for r in last if r[2] == "withdrawn")
         status = ("rejected" if rejected else "loaded") if fresh else "unchanged"
+        if all(r[2] == "withdrawn" for r in last):
+            status, withdrawn = "withdrawn", ""
+            used = "- (" + ", ".join(r[1] for r in last) + (" removed: figures withdrawn)" if fresh else " removed)")
         text = f"  {source.id:<14} {status:<9} {used}"
         if status == "loaded":
             figures, units = con.execute(
-                "SELECT count(*), count(DISTINCT unit_code) FILTER (WHERE unit_kind <> 'province') "
+                "SELECT count(*), count(DISTINCT unit_code) FILTER (WHERE unit_kind NOT IN ('province', 'subtotal')) "
                 "FROM staging.observations WHERE period = ? AND source = ?", [period, source.id]).fetchone()
             text += f": {figures} figures, {units} units"
         if superseded:
             text += f" (superseded: {superseded})"
+        if withdrawn:
+            text += f" (withdrawn: {withdrawn})"
+        if status == "loaded":
+            text += _parts_line(con, [r[5] for r in last if r[2] == "loaded"])
         if rejected:
             rejected_any = True
             message = "; ".join(r[3] or "" for r in rejected)
@@ -264,6 +282,21 @@ def _source_lines(con, period: str, started) -> tuple[list[str], bool]:
             text += "\n      " + message.replace("\n", "\n      ")
         lines.append(text)
     return lines, rejected_any
+
+
+def _parts_line(con, delivery_ids: list[int]) -> str:
+    """Which file supplies which part, when several files are in use or a file was re-sent in part."""
+    if not _has(con, "raw", "delivery_parts"):
+        return ""
+    rows = con.execute("""SELECT d.file_name, p.sheet, p.units_supplied, p.units_superseded, p.superseded_by
+                          FROM raw.delivery_parts p JOIN raw.deliveries d USING (delivery_id)
+                          WHERE p.delivery_id IN (SELECT unnest(?::BIGINT[])) ORDER BY d.file_name, p.sheet""",
+                       [delivery_ids]).fetchall()
+    if len({r[0] for r in rows}) < 2 and not any(r[3] for r in rows):
+        return ""
+    parts = [f"{f} '{sheet}' {n} unit(s)" + (f" ({gone} re-sent in {by})" if gone else "")
+             for f, sheet, n, gone, by in rows]
+    return "\n      parts: " + "; ".join(parts)
 
 
 def _print_summary(periods: list[str], started, ran: list[str]) -> int:
@@ -284,6 +317,8 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
     exit_code = 0
     outputs = []
     changed = None                   # the first month of this run with a new delivery
+    from p06.publish import vintages
+    served = vintages.unchecked(con)     # months whose last publication did not pass its checks
     for period in periods:
         lines, rejected = _source_lines(con, period, started)
         fresh = any(line.split()[1] in ("loaded", "rejected") for line in lines if line.startswith("  ") and len(line.split()) > 1)
@@ -298,6 +333,10 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
             continue
         print("\n".join(_findings_summary(con, period)))
         print("\n".join(findings_cmd.summary_lines(con, period)))          # vintage, findings accepted
+        if period in served:
+            print("  NOT CHECKED: the month's last publication did not pass its checks; the analysts' copy serves "
+                  + (f"vintage {served[period]}" if served[period] else "nothing of it (no publication passed)")
+                  + "; the next `p06 run` publishes it again")
         exit_code = max(exit_code, 1 if rejected else 0)
         exported = config.warehouse_dir() / "exports" / period
         if (exported / f"DA06_{period}.xlsx").exists():
@@ -334,8 +373,19 @@ def _guess_source(path: Path) -> str | None:
     return path.parent.name if path.parent.name in catalog.sources() else None
 
 
+class HistoryUnavailable(RuntimeError):
+    """The month-over-month rules cannot run on this delivery: the message names them and says why."""
+
+
+def _history_rules(source_id: str) -> list[str]:
+    from p06.reconcile.rules import HISTORY_KINDS, load_rules
+    return [r.id for r in load_rules() if r.kind in HISTORY_KINDS and source_id in r.sources]
+
+
 def _history(source_id: str, period: str):
-    """Earlier months of a source from the analysts' copy (so stock rules can run before filing)."""
+    """Earlier months of a source from the analysts' copy (so stock rules can run before filing): a frame, or None
+    when there is no copy yet (nothing to compare with: the rules are skipped, and `p06 check` says so). A copy
+    that cannot be read (another province's, locked, damaged) raises HistoryUnavailable naming the rules."""
     path = config.analyst_copy_path()
     if not path.exists():
         return None
@@ -343,8 +393,9 @@ def _history(source_id: str, period: str):
         with warehouse.connect(path, read_only=True, wait_seconds=0) as con:
             warehouse.check_province(con, path)           # another province's history compares nothing
             return warehouse.frame(con, "SELECT * FROM staging.observations WHERE source = ? AND period < ?", [source_id, period])
-    except Exception:  # noqa: BLE001 (no history is fine: the month-over-month rules are skipped)
-        return None
+    except Exception as exc:  # noqa: BLE001 (any failure is reported, naming the rules it stops)
+        raise HistoryUnavailable(f"the month-over-month rules ({', '.join(_history_rules(source_id)) or 'none'}) cannot "
+                                 f"run: the earlier months could not be read from {path}: {exc}") from exc
 
 
 PROBLEMS_SHOWN = 12
@@ -396,7 +447,7 @@ def cmd_check(args) -> int:
         return 2
     source = catalog.sources()[source_id]
     period = args.period or (path.parent.parent.name if PERIOD.match(path.parent.parent.name) else None)
-    active, _, frame, problems = read_delivery([path], source, period)
+    active, _, frame, problems, _ = read_delivery([path], source, period)
     as_of = next((r.as_of_date for r in active if r.as_of_date), None)
     period = period or (as_of.strftime("%Y-%m") if as_of else None)
     print(f"{path.name}: source {source_id}, period {period or '(unknown: give --period)'}, "
@@ -421,7 +472,14 @@ def cmd_check(args) -> int:
         print("  accepted; give --period to run the reconciliation rules")
         return 0
     frame = frame.with_columns(pl.lit(period).alias("period"))
-    result = check_delivery(frame, history=_history(source_id, period))
+    try:
+        history = _history(source_id, period)
+    except HistoryUnavailable as exc:
+        print(f"  error: {exc}", file=sys.stderr)
+        return 2
+    if history is None and _history_rules(source_id):
+        print(f"  not run (no analysts' copy with earlier months yet): {', '.join(_history_rules(source_id))}")
+    result = check_delivery(frame, history=history)
     if result.findings.is_empty():
         print("  accepted; no reconciliation finding")
     else:

@@ -1,4 +1,4 @@
-"""Runs for the source-months whose landing folders have new or changed files, and for the months after them
+"""Runs for the source-months whose landing folders have new, changed or removed files, and for the months after them
 that compare with them. Several changed months (a history dropped in at once) are one run over their range
 (the assets' single-run backfill policy), not one run per month."""
 
@@ -40,7 +40,8 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: Landi
     for period in periods:
         for source in catalog.sources():
             signature = folder_signature(landing_zone, period, source)
-            if signature is not None and seen.get(f"{period}/{source}") != signature:
+            # a folder emptied (signature None) after it held files is a change too: its delivery is withdrawn
+            if seen.get(f"{period}/{source}") != signature:
                 changed.setdefault(period, {})[source] = signature
                 seen[f"{period}/{source}"] = signature
     requests = []

@@ -1,6 +1,7 @@
 """One writer at a time, and runs killed at any moment.
 
 - two `p06 run` started together both succeed, one after the other, and leave what a serial run leaves;
+- (the landing zone holds deliveries in parts, and a folder emptied after its month was published)
 - a `p06 run` killed with SIGKILL after a random delay (seeded) leaves every published table of the warehouse
   and the analysts' copy as they were before the run or as the run leaves them, and the next run completes
   the work: the result equals a clean serial run's.
@@ -19,7 +20,8 @@ import pytest
 
 from p06 import config
 from p06.lock import holder, writer_lock
-from tests.conftest import copy_samples
+from tests.conftest import copy_samples, sample_file
+from tests.deliveries import make_part
 
 VOLATILE = ("reconciled_at", "delivery_id", "processed_at", "received_at", "first_seen_at", "updated_at",
             "published_at", "first_seen", "last_seen", "resolved_at", "accepted_at")
@@ -71,6 +73,20 @@ def state(warehouse_dir: Path, ignore: tuple[str, ...] = ()) -> dict:
             "copy": published(warehouse_dir / "p06_published.duckdb")}
 
 
+def in_parts(raw: Path) -> None:
+    """September's vneid in three files (groups of districts) and dvc in two (one per appendix): parts of one
+    delivery; and August's thue folder emptied after August was published: its delivery is withdrawn."""
+    for source, parts in (("vneid", [{"units": set(range(a, a + 9))} for a in (1, 10, 19)]),
+                          ("dvc", [{"sheets": ["Phụ lục II"]}, {"sheets": ["Phụ lục III"]}])):
+        whole = sample_file(raw, "2023-09", source)
+        for i, part in enumerate(parts):
+            make_part(whole, whole.with_name(f"{whole.stem}_phan_{i + 1}.xlsx"), ratios={"TongHop": {"G": ("F", "D")}},
+                      **part)
+        whole.unlink()
+    for path in (raw / "2023-08" / "thue").iterdir():
+        path.unlink()
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> dict:
     """Before: a warehouse that published August only; after: a serial run over August and September."""
@@ -79,6 +95,7 @@ def reference(tmp_path_factory) -> dict:
     before_dir = base / "before"
     run(august, before_dir)
     raw = copy_samples(base / "both")
+    in_parts(raw)
     after_dir = base / "after"
     shutil.copytree(before_dir, after_dir)
     t0 = time.monotonic()

@@ -47,7 +47,7 @@ def number(text) -> int:
 
 def errata(env, vintage):
     rows = query(env, "SELECT unit_level, unit_code, indicator_code, old_value, new_value, cause, file, sha256 "
-                      "FROM marts.errata WHERE period = '2023-09' AND vintage = ?", [vintage])
+                      "FROM marts.errata WHERE period = '2023-09' AND vintage = ? AND figure = 'value'", [vintage])
     return {r[:3]: r[3:] for r in rows}
 
 
@@ -105,7 +105,7 @@ def test_rerun_without_changes_makes_no_vintage(env, first_run):
 
 def test_corrected_resend_makes_a_vintage_with_errata_naming_the_file(env, resent):
     assert query(env, "SELECT period, vintage, previous_vintage, errata FROM marts.publications ORDER BY ALL") == [
-        ("2023-08", 1, None, 0), ("2023-09", 1, None, 0), ("2023-09", 2, 1, 2)]
+        ("2023-08", 1, None, 0), ("2023-09", 1, None, 0), ("2023-09", 2, 1, 4)]     # values and numerators
     found = errata(env, 2)
     assert set(found) == {PROVINCE_BHXH, MUONG_LAT_BHXH}
     old, new, cause, file, sha = found[MUONG_LAT_BHXH]
@@ -115,6 +115,10 @@ def test_corrected_resend_makes_a_vintage_with_errata_naming_the_file(env, resen
     old, new, *_ = found[PROVINCE_BHXH]
     assert old == pytest.approx(100 * 3079271 / 3200783)             # the September report's figure
     assert new == pytest.approx(100 * (3079271 + resent["after"] - resent["before"]) / 3200783)
+    counts = query(env, "SELECT unit_code, new_value - old_value, cause FROM marts.errata WHERE period = '2023-09' "
+                        "AND vintage = 2 AND figure = 'numerator' ORDER BY unit_code")
+    change = resent["after"] - resent["before"]                      # people, not only the ratio
+    assert counts == [("38", change, "delivery"), ("384", change, "delivery")]
     (value,), = query(env, "SELECT value FROM marts.indicator_monthly WHERE period = '2023-09' AND unit_level = 'province' "
                            "AND indicator_code = 'BHXH_VERIFIED_SHARE'")
     assert value == new                                               # indicator_monthly is the latest vintage
@@ -128,9 +132,10 @@ def test_workbook_and_draft_state_the_vintage_and_list_the_errata(env, resent):
     sheet = wb["Đính chính"]
     header = [c.value for c in sheet[1]]
     rows = [dict(zip(header, r)) for r in sheet.iter_rows(min_row=2, values_only=True)]
-    assert {(r["Mã đơn vị"], r["Mã chỉ tiêu"]) for r in rows} == {("38", "BHXH_VERIFIED_SHARE"), ("384", "BHXH_VERIFIED_SHARE")}
+    assert {(r["Mã đơn vị"], r["Mã chỉ tiêu, dịch vụ, nguồn"], r["Số liệu"]) for r in rows} == {
+        (unit, "BHXH_VERIFIED_SHARE", figure) for unit in ("38", "384") for figure in ("Giá trị", "Tử số")}
     assert {r["Tệp gửi lại"] for r in rows} == {"2023-09/bhxh/BHXH_bao_cao_DA06_T9.2023_sua.xlsx"}
-    muong_lat = next(r for r in rows if r["Mã đơn vị"] == "384")
+    muong_lat = next(r for r in rows if r["Mã đơn vị"] == "384" and r["Số liệu"] == "Giá trị")
     assert muong_lat["Số đã công bố lần trước"] == pytest.approx(100 * resent["before"] / resent["participants"])
     draft = (out / "bao_cao_DA06_2023-09.md").read_text(encoding="utf-8")
     assert re.search(r"Số liệu công bố lần 2, ngày \d\d/\d\d/\d{4} \d\d:\d\d \(thay thế lần 1", draft)
@@ -241,7 +246,7 @@ def test_a_declaration_change_is_named_as_the_cause(samples_db, monkeypatch):
         monkeypatch.setattr(vintages, "release_parts", lambda: {**parts, "catalog_sha": "changed"})
         marts.publish_periods(con, ["2023-09"])
         rows = con.execute("SELECT unit_code, cause, file, sha256, new_value - old_value FROM marts.errata "
-                           "WHERE period = '2023-09' AND vintage = 2 ORDER BY unit_code").fetchall()
+                           "WHERE period = '2023-09' AND vintage = 2 AND figure = 'value' ORDER BY unit_code").fetchall()
         (participants,), = con.execute("SELECT value FROM staging.observations WHERE period = '2023-09' AND source = 'bhxh' "
                                        "AND unit_code = '384' AND measure = 'participants'").fetchall()
     assert [r[:4] for r in rows] == [("38", "declarations", None, None), ("384", "declarations", None, None)]

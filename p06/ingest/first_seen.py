@@ -1,5 +1,6 @@
-"""'Newest file wins' by the time a file was first seen, not by its modification time (which copying a file
-rewrites, or keeps from an old e-mail). raw.deliveries records `first_seen_at` for every file processed and
+"""The order of a source-month's files (a later file's tables and units supersede an earlier file's, p06.ingest.parts)
+is by the time a file was first seen, not by its modification time (which copying a file rewrites, or keeps
+from an old e-mail). raw.deliveries records `first_seen_at` for every file processed and
 keeps it when the same file (same path and sha256) is processed again; a file never seen before is first seen
 now. Files first seen at the same time (dropped together) are ordered by modification time, then name."""
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Load a source-month from the landing zone into the warehouse, all or nothing.
 
-raw/<YYYY-MM>/<source>/ may hold several files: one per sheet, or a corrected file sent
-again. Files are taken newest first; a file whose measures a newer file already covers is
-superseded (kept in the record, not loaded). The figures of the remaining files replace the
-source-month in staging in one transaction; any problem rejects the whole source-month and
-leaves the previous good load in place. Files already processed with the same declarations
-are skipped as unchanged.
+raw/<YYYY-MM>/<source>/ may hold several files: parts of one delivery (one per table, per group of
+units) and re-sends, which supersede what older files supplied per table and unit (p06.ingest.parts).
+The figures of the files in use replace the source-month in staging in one transaction; any problem
+rejects the whole source-month and leaves the previous good load in place. Files already processed with
+the same declarations are skipped as unchanged. A folder emptied withdraws its delivery (its figures
+leave staging, its records say 'withdrawn'); a file removed withdraws what it supplied.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import polars as pl
 from p06 import catalog, staging
 from p06.catalog import Source
 from p06.ingest.first_seen import first_seen
+from p06.ingest.parts import Part, assemble, describe
 from p06.ingest.problems import Problem, summarize
 from p06.ingest.reader import FileRead, read_file
 from p06.ingest.schema import schema_problems
@@ -37,10 +38,12 @@ STAGING_COLUMNS = staging.NAMES
 class LoadResult:
     source: str
     period: str
-    status: str                      # loaded | unchanged | rejected | missing | not_expected
+    status: str                      # loaded | unchanged | rejected | withdrawn | missing | not_expected
     message: str = ""
     files: list[str] = field(default_factory=list)
     superseded: list[str] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)     # files removed from the folder since the last load
+    parts: dict[str, str] = field(default_factory=dict)    # file -> what it supplies (several files in use)
     rows: int = 0
     units: int = 0
     measures: list[str] = field(default_factory=list)
@@ -59,6 +62,10 @@ class LoadResult:
             head += f": {self.rows} figures, {self.units} units, {len(self.measures)} measures"
         if self.superseded:
             head += f" (superseded: {', '.join(self.superseded)})"
+        if self.withdrawn:
+            head += f" (withdrawn: {', '.join(self.withdrawn)})"
+        if self.parts:
+            head += "\n    parts: " + "; ".join(f"{f}: {what}" for f, what in self.parts.items())
         if self.message and self.status != "loaded":
             head += "\n    " + self.message.replace("\n", "\n    ")
         return head
@@ -72,26 +79,17 @@ def _last_processing(con: duckdb.DuckDBPyConnection, source: str, period: str) -
         [source, period, source, period]).fetchall()
 
 
-def read_delivery(files: list[Path], source: Source, period: str | None) -> tuple[list[FileRead], list[FileRead], pl.DataFrame, list[Problem]]:
-    """Read a source-month's files (newest first): (active reads, superseded reads, observations, problems).
+def read_delivery(files: list[Path], source: Source, period: str | None, seen: list[datetime] | None = None,
+                  ) -> tuple[list[FileRead], list[FileRead], pl.DataFrame, list[Problem], list[Part]]:
+    """Read a source-month's files (newest first; `seen`: when each was first seen) as one delivery
+    (`p06.ingest.parts`): (reads in use, reads wholly superseded, observations, problems, parts).
 
-    A table (sheet) of an older file is superseded as a whole when a newer file delivers any of its
-    measures, so two versions of one table are never mixed; its other tables stay in use.
+    A re-send supersedes what an older file supplied per table and unit, so two versions of one table are
+    never mixed for a unit; the older file's other tables and units stay in use.
     """
     reads = [_read_safely(p, source, period) for p in files]
-    active, superseded, covered = [], [], set()
-    for read in reads:
-        kept = [t for t in read.tables if not t.measures & covered]
-        if covered and not kept:
-            superseded.append(read)
-            continue
-        dropped = {t.sheet for t in read.tables} - {t.sheet for t in kept}
-        read.observations = [o for o in read.observations if o["sheet"] not in dropped]
-        read.problems = [p for p in read.problems if p.sheet not in dropped]
-        read.tables = kept
-        covered |= read.measures
-        active.append(read)
-    problems = [p for r in active for p in r.problems]
+    active, superseded, parts, conflicts = assemble(reads, seen)
+    problems = conflicts + [p for r in active for p in r.problems]
     # A sheet left blank (its header, no rows) counts when no table in use delivers its measures.
     delivered = {m for r in active for m in r.measures}
     blank = [(t, p) for r in active if r.tables for t, p in r.empty if t.measures - delivered]
@@ -104,7 +102,7 @@ def read_delivery(files: list[Path], source: Source, period: str | None) -> tupl
     if not frame.is_empty() and len({r.as_of_date for r in active if r.as_of_date}) > 1:
         problems.append(Problem(", ".join(r.file for r in active), "files of the same month give different as-of dates",
                                 expected="one cut-off date for the source-month"))
-    return active, superseded, frame, problems
+    return active, superseded, frame, problems, parts
 
 
 def _read_safely(path: Path, source: Source, period: str | None) -> FileRead:
@@ -180,8 +178,8 @@ def ingest_source_months(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: 
     (`p06.ingest.pool`), each month still loaded in its own transaction in this process."""
     from p06.ingest import pool
     plans = [_plan(con, raw_dir, source, period, force) for period in periods]
-    jobs = [([f.path for f in plan[0]], source, period) for period, plan in zip(periods, plans)
-            if not isinstance(plan, LoadResult)]
+    jobs = [([f.path for f in plan[0]], source, period, [f.first_seen_at for f in plan[0]])
+            for period, plan in zip(periods, plans) if not isinstance(plan, LoadResult)]
     reads = pool.read_deliveries(jobs)
     return [plan if isinstance(plan, LoadResult) else _load(con, source, period, *plan, next(reads))
             for period, plan in zip(periods, plans)]
@@ -192,19 +190,53 @@ def _plan(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: Source, period:
     """What a source-month needs: its result when there is nothing to read (missing, unchanged), else its
     files and their fingerprint."""
     files = delivery_files(raw_dir, source.id, period)
+    last = _last_processing(con, source.id, period)
     if not files:
+        if last and all(row[1] == "withdrawn" for row in last):
+            return LoadResult(source.id, period, "withdrawn", message=f"no file in raw/{period}/{source.id}/ since its "
+                              f"delivery was withdrawn ({', '.join(sorted({r[0] for r in last}))})")
+        if last:
+            return _withdraw(con, source, period)
         if not source.expected_in(period):
             return LoadResult(source.id, period, "not_expected", message=f"not expected in {period} "
                               f"(expected from {source.expected_from or 'the start'} until {source.expected_until or 'now'})")
         return LoadResult(source.id, period, "missing", message=f"no file in raw/{period}/{source.id}/")
     fp = fingerprint(files, source)
-    last = _last_processing(con, source.id, period)
     if not force and last and all(row[3] == fp for row in last):
         rejected = [row for row in last if row[1] == "rejected"]
         message = ("rejected, unchanged since: " + "; ".join(row[2] or "" for row in rejected)) if rejected else "unchanged since the last load"
-        return LoadResult(source.id, period, "unchanged", message=message, files=[r[0] for r in last if r[1] != "superseded"],
+        return LoadResult(source.id, period, "unchanged", message=message,
+                          files=[r[0] for r in last if r[1] not in ("superseded", "withdrawn")],
                           superseded=[r[0] for r in last if r[1] == "superseded"], as_of_date=last[0][4])
     return first_seen(con, files, datetime.now()), fp      # newest first by when each file was first seen
+
+
+WITHDRAWN = "removed from the landing zone: what it supplied is withdrawn"
+
+
+def _withdraw(con: duckdb.DuckDBPyConnection, source: Source, period: str) -> LoadResult:
+    """The source-month's folder is empty (or gone): its delivery is withdrawn. Its figures leave staging,
+    the files of its last processing are recorded again as 'withdrawn' (the run's line and completeness say
+    so), and the records that were in use say 'withdrawn' too; in one transaction."""
+    now, fp = datetime.now(), fingerprint([], source)
+    with transaction(con):
+        files = [f for (f,) in con.execute(
+            "SELECT file_name FROM raw.deliveries WHERE source = ? AND period = ? AND status = 'loaded' ORDER BY ALL",
+            [source.id, period]).fetchall()]
+        con.execute("UPDATE raw.deliveries SET status = 'withdrawn' WHERE source = ? AND period = ? AND status = 'loaded'",
+                    [source.id, period])
+        con.execute("""
+            INSERT INTO raw.deliveries (period, source, path, file_name, sha256, size_bytes, received_at, processed_at,
+                                        as_of_date, status, message, fingerprint, first_seen_at)
+            SELECT DISTINCT ON (path) period, source, path, file_name, sha256, size_bytes, received_at, ?, as_of_date,
+                   'withdrawn', ?, ?, first_seen_at
+            FROM raw.deliveries d WHERE source = ? AND period = ? AND processed_at = (
+                SELECT max(processed_at) FROM raw.deliveries WHERE source = d.source AND period = d.period)
+            ORDER BY path""", [now, WITHDRAWN, fp, source.id, period])
+        con.execute("DELETE FROM staging.observations WHERE source = ? AND period = ?", [source.id, period])
+    return LoadResult(source.id, period, "withdrawn", withdrawn=files,
+                      message=f"no file in raw/{period}/{source.id}/: the delivery is withdrawn "
+                              f"({', '.join(files) or 'nothing was in use'}); its figures leave the publication")
 
 
 def _load(con: duckdb.DuckDBPyConnection, source: Source, period: str, files: list[DeliveryFile], fp: str,
@@ -212,10 +244,12 @@ def _load(con: duckdb.DuckDBPyConnection, source: Source, period: str, files: li
     """Record a read source-month (`read_delivery`'s answer): staged, or rejected, in one transaction."""
     now = datetime.now()
     by_name = {f.path.name: f for f in files}
-    active, superseded, frame, problems = read
+    active, superseded, frame, problems, parts = read
     as_of = next((r.as_of_date for r in active if r.as_of_date), None)
     result = LoadResult(source.id, period, "rejected" if problems else "loaded", files=[r.file for r in active],
                         superseded=[r.file for r in superseded], as_of_date=as_of, problems=problems)
+    if len(active) > 1 or any(p.superseded for p in parts):
+        result.parts = {r.file: describe(parts, r.file) or "-" for r in active}
     with transaction(con):
         if problems:
             result.message = summarize(problems)
@@ -225,8 +259,9 @@ def _load(con: duckdb.DuckDBPyConnection, source: Source, period: str, files: li
                 delivery_id = _record(con, by_name[read.file], source.id, period, "rejected", message, read.as_of_date, fp, now)
                 _insert_cells(con, read, delivery_id)
             for read in superseded:
-                _record(con, by_name[read.file], source.id, period, "superseded", "a newer file covers its measures", read.as_of_date, fp, now)
+                _record(con, by_name[read.file], source.id, period, "superseded", "newer files cover all it supplied", read.as_of_date, fp, now)
             return result
+        result.withdrawn = _withdraw_removed(con, source.id, period, [f.relative for f in files], fp, now)
         con.execute("UPDATE raw.deliveries SET status = 'superseded' WHERE source = ? AND period = ? AND status = 'loaded'",
                     [source.id, period])
         ids = {}
@@ -235,7 +270,8 @@ def _load(con: duckdb.DuckDBPyConnection, source: Source, period: str, files: li
             ids[read.file] = _record(con, by_name[read.file], source.id, period, "loaded", notes, read.as_of_date, fp, now)
             _insert_cells(con, read, ids[read.file])
         for read in superseded:
-            _record(con, by_name[read.file], source.id, period, "superseded", "a newer file covers its measures", read.as_of_date, fp, now)
+            _record(con, by_name[read.file], source.id, period, "superseded", "newer files cover all it supplied", read.as_of_date, fp, now)
+        _insert_parts(con, parts, ids)
         staged = frame.with_columns(pl.col("file").replace_strict(ids, return_dtype=pl.Int64).alias("delivery_id")).select(STAGING_COLUMNS)
         con.execute("DELETE FROM staging.observations WHERE source = ? AND period = ?", [source.id, period])
         con.register("staged_observations", staged.to_arrow())
@@ -243,10 +279,37 @@ def _load(con: duckdb.DuckDBPyConnection, source: Source, period: str, files: li
                     f"SELECT {', '.join(STAGING_COLUMNS)} FROM staged_observations")
         con.unregister("staged_observations")
     result.rows = frame.height
-    result.units = frame.filter(pl.col("unit_kind") != "province")["unit_code"].n_unique()
+    result.units = frame.filter(~pl.col("unit_kind").is_in(["province", "subtotal"]))["unit_code"].n_unique()
     result.measures = sorted(frame["measure"].unique().to_list())
     result.preview = frame.filter(pl.col("unit_kind") == "province").select("unit_name", "measure", "value", "cell").head(10)
     return result
+
+
+def _withdraw_removed(con, source: str, period: str, present: list[str], fp: str, now: datetime) -> list[str]:
+    """Files in use until now that are no longer in the folder: what they supplied is withdrawn. Their records
+    say 'withdrawn', and one more record each (this processing) says so for the run's line."""
+    gone = con.execute("SELECT DISTINCT file_name, path FROM raw.deliveries WHERE source = ? AND period = ? AND status = 'loaded' "
+                       "AND path NOT IN (SELECT unnest(?::VARCHAR[])) ORDER BY ALL", [source, period, present]).fetchall()
+    if not gone:
+        return []
+    paths = [p for _, p in gone]
+    con.execute("""
+        INSERT INTO raw.deliveries (period, source, path, file_name, sha256, size_bytes, received_at, processed_at,
+                                    as_of_date, status, message, fingerprint, first_seen_at)
+        SELECT period, source, path, file_name, sha256, size_bytes, received_at, ?, as_of_date, 'withdrawn', ?, ?, first_seen_at
+        FROM raw.deliveries WHERE source = ? AND period = ? AND status = 'loaded' AND path IN (SELECT unnest(?::VARCHAR[]))""",
+                [now, WITHDRAWN, fp, source, period, paths])
+    con.execute("UPDATE raw.deliveries SET status = 'withdrawn' WHERE source = ? AND period = ? AND status = 'loaded' "
+                "AND path IN (SELECT unnest(?::VARCHAR[]))", [source, period, paths])
+    return [f for f, _ in gone]
+
+
+def _insert_parts(con, parts: list[Part], ids: dict[str, int]) -> None:
+    """raw.delivery_parts: what each file in use supplies, per table."""
+    rows = [(ids[p.file], p.sheet, sorted(p.measures), len(p.in_use), len(p.superseded),
+             ", ".join(sorted(p.superseded_by)) or None) for p in parts if p.file in ids]
+    if rows:
+        con.executemany("INSERT INTO raw.delivery_parts VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
 def _insert_cells(con, read: FileRead, delivery_id: int) -> None:

@@ -7,7 +7,7 @@ the warehouse in month order, each in its own transaction (`load.ingest_source_m
 alone is read here: starting the reader costs more than it saves. The reader lives until `shutdown()` (the
 reconcile step calls it, after the last staging step) or the end of the process.
 
-The reader is `python -m p06.ingest.pool`: pickled (paths, source, period) on its stdin, pickled ("ok",
+The reader is `python -m p06.ingest.pool`: pickled (paths, source, period, seen) on its stdin, pickled ("ok",
 read_delivery's answer) or ("error", text) on its stdout, each preceded by its length (8 bytes, big-endian).
 One job at a time is outstanding, so neither side ever waits on a full pipe.
 """
@@ -59,13 +59,13 @@ def shutdown() -> None:
 
 
 
-def _read(paths: list[Path], source, period: str):
+def _read(paths: list[Path], source, period: str, seen=None):
     from p06.ingest.load import read_delivery
-    return read_delivery(paths, source, period)
+    return read_delivery(paths, source, period, seen)
 
 
-def read_deliveries(jobs: list[tuple[list[Path], object, str]]) -> Iterator[tuple]:
-    """`read_delivery(paths, source, period)` of each job, in order; every other job in the reader process
+def read_deliveries(jobs: list[tuple]) -> Iterator[tuple]:
+    """`read_delivery(paths, source, period, seen)` of each job, in order; every other job in the reader process
     when there are MIN_JOBS or more (and a second core)."""
     if len(jobs) < MIN_JOBS or (os.cpu_count() or 1) < 2:
         for job in jobs:

@@ -1,7 +1,8 @@
 """marts.source_completeness: per source expected in the month, was it delivered, and how complete.
 
 A source-month is 'delivered' when it has an accepted delivery (raw.deliveries.status = 'loaded'), else
-'missing' (rejected deliveries alone leave it missing); a missing source has no figures in the month's
+'withdrawn' when its delivery was withdrawn (its folder emptied), else 'missing' (rejected deliveries alone
+leave it missing); a missing or withdrawn source has no figures in the month's
 publication and nothing stands in for it. A source not expected in the month (before its expected_from,
 after its expected_until) has no row unless something was delivered for it anyway. Units expected are the
 reference units of the source's unit kind in that month valid on the as-of date (or the last day of the
@@ -63,7 +64,8 @@ def _facts(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, dict[str, t
                    max(received_at) FILTER (WHERE status = 'loaded'),
                    count(*) FILTER (WHERE status = 'loaded'),
                    count(*) FILTER (WHERE status = 'rejected'),
-                   string_agg(file_name || ': ' || coalesce(message, ''), '; ') FILTER (WHERE status = 'rejected')
+                   string_agg(file_name || ': ' || coalesce(message, ''), '; ') FILTER (WHERE status = 'rejected'),
+                   count(*) FILTER (WHERE status = 'withdrawn')
             FROM raw.deliveries WHERE period = ? GROUP BY source""", period),
         "units": _by_source(con, f"""
             SELECT source, list(DISTINCT unit_code) FILTER (WHERE unit_kind <> 'province' AND NOT stated),
@@ -82,7 +84,8 @@ def compute(con: duckdb.DuckDBPyConnection, period: str) -> pl.DataFrame:
     for source in catalog.sources().values():
         if not source.expected_in(period) and source.id not in facts["deliveries"]:
             continue                                       # an ended campaign is not missing
-        file, as_of, received, loaded, rejected, messages = facts["deliveries"].get(source.id, (None, None, None, 0, 0, None))
+        file, as_of, received, loaded, rejected, messages, withdrawn = facts["deliveries"].get(
+            source.id, (None, None, None, 0, 0, None, 0))
         unit_kind = source.unit_kind_in(period)
         present, province_rows = facts["units"].get(source.id, ([], 0))
         present = set(present or [])
@@ -91,7 +94,7 @@ def compute(con: duckdb.DuckDBPyConnection, period: str) -> pl.DataFrame:
         errors, warnings = facts["findings"].get(source.id, (0, 0))
         rows.append({
             "period": period, "source": source.id, "department_vi": source.department_vi,
-            "unit_kind": unit_kind, "status": "delivered" if loaded else "missing",
+            "unit_kind": unit_kind, "status": "delivered" if loaded else "withdrawn" if withdrawn else "missing",
             "file": file, "as_of_date": as_of, "received_at": received,
             "units_expected": len(expected), "units_present": len(expected & present),
             "missing_units": (", ".join(sorted(expected - present)) or None) if loaded else None,

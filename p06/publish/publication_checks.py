@@ -8,6 +8,7 @@ by `expectations`, which runs where the validation runs (possibly the gx_worker 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -111,11 +112,11 @@ def _declared_frames(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[
         for source in sources.values():
             if not source.expected_in(month):
                 continue
-            expected.append({"period": month, "source": source.id, "unit_kind": None, "unit_code": None})
+            expected.append({"period": month, "source": source.id, "unit_kind": None, "unit_code": None, "measure": None})
             day: date = as_of.get((month, source.id)) or periods.period_end(month)
             kind = source.unit_kind_in(month)
-            expected += [{"period": month, "source": source.id, "unit_kind": kind, "unit_code": u.unit_code}
-                         for u in reference.expected_units(kind, day)]
+            expected += [{"period": month, "source": source.id, "unit_kind": kind, "unit_code": u.unit_code,
+                          "measure": None} for u in reference.expected_units(kind, day)]
     text = pl.String
     return {
         "check_parts": pl.DataFrame(parts, schema={"indicator_code": text, "role": text, "measure": text}),
@@ -124,7 +125,7 @@ def _declared_frames(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[
             "upper": pl.Float64, "n_numerator": pl.Int64, "n_denominator": pl.Int64, "n_target": pl.Int64,
             "counts": pl.Boolean, "at_province": pl.Boolean}),
         "check_expected": pl.DataFrame(expected, schema={"period": text, "source": text, "unit_kind": text,
-                                                         "unit_code": text}),
+                                                         "unit_code": text, "measure": text}),
     }
 
 
@@ -164,22 +165,67 @@ def expectations(check_id: str) -> list:
     meta = {"check": check.id, "table": check.table, "show": list(check.show)}
     if check.expect.rows is not None:
         return [gxe.ExpectTableRowCountToEqual(value=0, description=check.description, meta=meta)]
-    return [gxe.ExpectColumnValuesToBeBetween(
-        column=check.expect.column, min_value=bound(check.expect.min, declared),
-        max_value=bound(check.expect.max, declared), description=check.description, meta=meta)]
+    # Between-expectations skip NULLs: a NULL gap (a comparison that could not be made) must fail, so the column
+    # is also expected not NULL.
+    return [gxe.ExpectColumnValuesToNotBeNull(column=check.expect.column, description=check.description, meta=meta),
+            gxe.ExpectColumnValuesToBeBetween(
+                column=check.expect.column, min_value=bound(check.expect.min, declared),
+                max_value=bound(check.expect.max, declared), description=check.description, meta=meta)]
+
+
+def failing(check: Check, frame: pd.DataFrame, declared: PublicationChecks) -> pd.DataFrame:
+    """The rows of a check that fail it: every row of a `rows: 0` check; else a row whose judged column is out of
+    bounds, or NULL (a check that cannot say is no pass)."""
+    if check.expect.rows is not None:
+        return frame
+    values = frame[check.expect.column]
+    low, high = bound(check.expect.min, declared), bound(check.expect.max, declared)
+    bad = values.isna() | ((values < low) if low is not None else False) | ((values > high) if high is not None else False)
+    return frame[bad]
 
 
 def failing_rows(check_id: str, frame: pd.DataFrame, limit: int = 10) -> list[dict]:
     """The first failing rows of a check, its `show` columns only, ratios rounded (4 significant digits)."""
     declared = load()
     check = next(c for c in declared.checks if c.id == check_id)
-    if check.expect.rows is None:
-        values = frame[check.expect.column]
-        low, high = bound(check.expect.min, declared), bound(check.expect.max, declared)
-        bad = values.isna() | ((values < low) if low is not None else False) | ((values > high) if high is not None else False)
-        frame = frame[bad]
-    shown = frame[[c for c in check.show if c in frame.columns]].head(limit)
+    shown = failing(check, frame, declared)
+    shown = shown[[c for c in check.show if c in shown.columns]].head(limit)
     return [{k: _round(v) for k, v in row.items()} for row in shown.to_dict(orient="records")]
+
+
+def failure_line(check: Check, rows: list[dict], count: int) -> str:
+    """'id: description Failing rows, e.g.: period 2023-09, unit_code 381, ...' (what `p06 run` prints)."""
+    example = "; ".join(", ".join(f"{k} {v}" for k, v in r.items()) for r in rows[:3])
+    return (f"{check.id}: {check.description} Failing rows, e.g.: {example}" if example
+            else f"{check.id}: {check.description} ({count} failing row(s))")[:600]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check found over the months judged: how many rows fail it, the first of them (its `show` columns,
+    rounded), and one line naming the check and those rows ('' when it passed)."""
+    check: Check
+    passed: bool
+    failing: int
+    rows: tuple[dict, ...]
+    line: str
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[Outcome]:
+    """Each declared check judged over the months' published tables, without Great Expectations (the same verdict
+    as its expectation, NULL a failure): what the blocking asset checks of the marts report (assets/publish.py)."""
+    declared = load()
+    frames = check_frames(con, months)
+    out = []
+    for check in declared.checks:
+        frame = frames.get(PREFIX + check.id)
+        if frame is None:
+            continue
+        bad = failing(check, frame, declared)
+        rows = failing_rows(check.id, bad) if len(bad) else []
+        out.append(Outcome(check=check, passed=bad.empty, failing=len(bad), rows=tuple(rows),
+                           line=failure_line(check, rows, len(bad)) if len(bad) else ""))
+    return out
 
 
 def _round(value):

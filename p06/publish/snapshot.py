@@ -6,6 +6,11 @@ disk (fsync), then renamed over the previous copy with `os.replace`, and the
 folder is flushed too (the rename itself survives a power cut). A reader sees
 either the old copy or the new one, never half a file, and the pipeline never
 waits for readers.
+
+The copy holds, for every month, only what passed the checks of its publication: a month whose last
+publication failed them (or whose run was killed before they ran) is served from its last checked vintage,
+or is absent if it never passed (`p06.publish.vintages.serve_checked`, applied to the copy before it is put
+in place, whoever makes it: `p06 run`, the sensor, the schedule, the asset alone from the UI, `p06 findings`).
 """
 from __future__ import annotations
 
@@ -29,6 +34,16 @@ def _copy_database(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
         con.execute("DETACH p06_snapshot")
 
 
+def _serve_checked(tmp_path: Path) -> None:
+    from p06.publish import vintages
+    con = duckdb.connect(str(tmp_path))
+    try:
+        vintages.serve_checked(con)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
 def publish_copy(src_path: Path | None = None, dest_path: Path | None = None,
                  con: duckdb.DuckDBPyConnection | None = None) -> Path:
     """Copy the warehouse to `dest_path` and swap it in atomically; returns `dest_path`.
@@ -49,6 +64,7 @@ def publish_copy(src_path: Path | None = None, dest_path: Path | None = None,
         else:
             with warehouse.connect(src_path, read_only=True) as source:
                 _copy_database(source, tmp_path)
+        _serve_checked(tmp_path)
         os.chmod(tmp_path, 0o444)       # a copy for reading: DuckDB refuses to open it read-write
         durable_replace(tmp_path, dest_path)
     except BaseException:
@@ -60,12 +76,14 @@ def publish_copy(src_path: Path | None = None, dest_path: Path | None = None,
 def query(sql: str, path: Path | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run `sql` read-only against the published copy; returns (column names, rows).
 
-    The connection is closed after each query, so the next one opens the newest copy.
+    The connection is closed after each query, so the next one opens the newest copy. It is opened with
+    external access disabled: a query reads the copy only, and can neither write nor read other files
+    (`COPY ... TO`, `read_csv`, `ATTACH`), nor load extensions.
     """
     path = Path(path or config.analyst_copy_path())
     if not path.exists():
         raise FileNotFoundError(f"no published copy at {path}: run the pipeline first")
-    con = duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect(str(path), read_only=True, config={"enable_external_access": False})
     try:
         cursor = con.execute(sql)
         if cursor.description is None:

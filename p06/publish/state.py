@@ -56,6 +56,21 @@ def content_sha(con: duckdb.DuckDBPyConnection, period: str) -> str:
     return ";".join(parts)
 
 
+def content_shas(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """period -> `content_sha` of every month with published rows, in one query per table."""
+    by_table = {}
+    for table, volatile in CONTENT.items():
+        if not _exists(con, table):
+            continue
+        exclude = f" EXCLUDE ({', '.join(volatile)})" if volatile else ""
+        by_table[table] = dict(con.execute(
+            f"SELECT period, md5(string_agg(r, '|' ORDER BY r)) FROM (SELECT period, CAST(t AS VARCHAR) AS r "
+            f"FROM (SELECT *{exclude} FROM {table}) t) GROUP BY period").fetchall())
+    empty = con.execute("SELECT md5('')").fetchone()[0]
+    months = sorted({p for digests in by_table.values() for p in digests})
+    return {p: ";".join(f"{table}:{digests.get(p, empty)}" for table, digests in by_table.items()) for p in months}
+
+
 def stored(con: duckdb.DuckDBPyConnection, column: str) -> dict[str, str]:
     """period -> the stored `column` (inputs_sha, content_sha or exported_sha)."""
     ensure(con)

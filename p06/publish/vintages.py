@@ -5,16 +5,21 @@
   nothing is written (a re-run without changes is no new vintage);
 - otherwise a new vintage: a row of `marts.publications` (number 1, 2, ... per month, time, the content
   digest, the declarations' and the code's digests, and the sha256 of every delivery in use for the month
-  and for the months its history rules compare with), a copy of the month's `marts.indicator_monthly`
-  rows in `marts.indicator_history`, and one `marts.errata` row per indicator figure that differs from
-  the previous vintage's, naming the delivery that caused it (the delivery of that source-month that the
-  previous vintage did not use) or, when the deliveries are the same, the declarations or the code.
+  and for the months its history rules compare with), a copy of the month's rows of every published table
+  in its history table (`KEPT`: `marts.indicator_history`, `marts.public_services_history`,
+  `marts.completeness_history`, `marts.findings_history`), and one `marts.errata` row per figure that
+  differs from the previous vintage's (an indicator's value, numerator and denominator; a service's dossier
+  counts and ratio; a source's status and units), naming the delivery that caused it (the delivery of that
+  source-month that the previous vintage did not use) or, when the deliveries are the same, the declarations
+  or the code.
 
-"As published on date D" is the latest vintage of each month with `published_at <= D` (docs/analysts.md).
+"As published on date D" is the latest checked vintage of each month with `published_at <= D`
+(docs/analysts.md); the analysts' copy serves each month from its last checked vintage (`checked_rows`).
 """
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -29,6 +34,41 @@ PUBLICATIONS = "marts.publications"
 HISTORY = "marts.indicator_history"
 ERRATA = "marts.errata"
 SOURCE_TABLE = "marts.indicator_monthly"
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A published table kept per vintage: its history table (every column of the table, and `vintage`), the
+    columns that identify a row within a month, and what an erratum of it says: `errata` maps the errata's
+    columns to SQL over the row ($province: the province's code, $services: the services' source), `numbers`
+    and `texts` are the figures compared (none: kept for the analysts' copy only)."""
+    table: str
+    history: str
+    keys: tuple[str, ...]
+    errata: dict[str, str] = field(default_factory=dict)
+    numbers: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.table.split(".", 1)[1]
+
+
+KEPT = (
+    Kept(SOURCE_TABLE, HISTORY, ("unit_level", "unit_code", "indicator_code"),
+         {"unit_level": "unit_level", "unit_code": "unit_code", "unit_name": "unit_name",
+          "indicator_code": "indicator_code", "indicator_name_vi": "indicator_name_vi", "source": "source"},
+         numbers=("value", "numerator", "denominator")),
+    Kept("marts.public_services_monthly", "marts.public_services_history", ("service_code",),
+         {"unit_level": "'province'", "unit_code": "$province", "unit_name": "NULL", "indicator_code": "service_code",
+          "indicator_name_vi": "service_name", "source": "$services"},
+         numbers=("dossiers_total", "dossiers_online", "online_ratio", "on_time", "overdue"), texts=("connected",)),
+    Kept("marts.source_completeness", "marts.completeness_history", ("source",),
+         {"unit_level": "'province'", "unit_code": "$province", "unit_name": "NULL", "indicator_code": "source",
+          "indicator_name_vi": "department_vi", "source": "source"},
+         numbers=("units_expected", "units_present"), texts=("status", "missing_units")),
+    Kept("marts.reconciliation_findings", "marts.findings_history", ()),
+)
 TEXTS_FILE = config.CATALOG_DIR / "publication_texts.yaml"
 TOLERANCE = 1e-9                     # relative: a figure recomputed the same way is the same figure
 
@@ -57,16 +97,23 @@ CREATE TABLE IF NOT EXISTS {ERRATA} (
     unit_level        VARCHAR NOT NULL,
     unit_code         VARCHAR NOT NULL,
     unit_name         VARCHAR,
-    indicator_code    VARCHAR NOT NULL,
+    indicator_code    VARCHAR NOT NULL,      -- the indicator; the service (public_services_monthly); the source (source_completeness)
     indicator_name_vi VARCHAR,
     source            VARCHAR,
     old_value         DOUBLE,                -- NULL: the previous vintage had no figure
     new_value         DOUBLE,                -- NULL: this vintage has none
     cause             VARCHAR NOT NULL,      -- delivery | delivery_withdrawn | declarations | code | declarations_and_code | unexplained
     file              VARCHAR,               -- the delivery that caused it (cause = delivery)
-    sha256            VARCHAR
+    sha256            VARCHAR,
+    published_table   VARCHAR NOT NULL DEFAULT 'indicator_monthly',  -- the table of the figure
+    figure            VARCHAR NOT NULL DEFAULT 'value',  -- its column: value, numerator, denominator, dossiers_total, status, ...
+    old_text          VARCHAR,               -- a text figure (status, missing_units, connected): old and new
+    new_text          VARCHAR
 );
 """
+# Added to an errata table made by an earlier release (its rows are the indicators' values).
+ERRATA_ADDED = {"published_table": "VARCHAR DEFAULT 'indicator_monthly'", "figure": "VARCHAR DEFAULT 'value'",
+                "old_text": "VARCHAR", "new_text": "VARCHAR"}
 CAUSES = ("delivery", "delivery_withdrawn", "declarations", "code", "declarations_and_code", "unexplained")
 
 
@@ -91,16 +138,41 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
                             "ORDER BY column_index", [schema, name]).fetchall())
 
 
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(_columns(con, table))
+
+
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the tables; the history takes every column of marts.indicator_monthly (added when a release adds one)."""
+    """Create the tables; a history takes every column of its published table (added when a release adds one).
+    A history made by this release for a table published before is filled with each month's rows of its latest
+    vintage, when they are still those of that vintage (its content digest)."""
     con.execute(DDL)
-    if not _columns(con, HISTORY):
-        con.execute(f"CREATE TABLE {HISTORY} AS SELECT period, CAST(NULL AS INTEGER) AS vintage, * EXCLUDE (period) "
-                    f"FROM {SOURCE_TABLE} LIMIT 0")
-    have = _columns(con, HISTORY)
-    for column, kind in _columns(con, SOURCE_TABLE).items():
-        if column not in have:
-            con.execute(f'ALTER TABLE {HISTORY} ADD COLUMN "{column}" {kind}')
+    have_errata = _columns(con, ERRATA)
+    for column, kind in ERRATA_ADDED.items():
+        if column not in have_errata:
+            con.execute(f"ALTER TABLE {ERRATA} ADD COLUMN {column} {kind}")
+    for kept in KEPT:
+        if not _exists(con, kept.table):
+            continue
+        if not _exists(con, kept.history):
+            con.execute(f"CREATE TABLE {kept.history} AS SELECT period, CAST(NULL AS INTEGER) AS vintage, "
+                        f"* EXCLUDE (period) FROM {kept.table} LIMIT 0")
+            _fill_new_history(con, kept)
+        have = _columns(con, kept.history)
+        for column, kind in _columns(con, kept.table).items():
+            if column not in have:
+                con.execute(f'ALTER TABLE {kept.history} ADD COLUMN "{column}" {kind}')
+
+
+def _fill_new_history(con: duckdb.DuckDBPyConnection, kept: Kept) -> None:
+    if not _exists(con, PUBLICATIONS):
+        return
+    latest = con.execute(f"SELECT period, max(vintage), arg_max(content_sha, vintage) FROM {PUBLICATIONS} "
+                         "GROUP BY period").fetchall()
+    for period, vintage, digest in latest:
+        if state.content_sha(con, period) == digest:
+            con.execute(f"INSERT INTO {kept.history} BY NAME SELECT ? AS vintage, * FROM {kept.table} WHERE period = ?",
+                        [vintage, period])
 
 
 def _latest(con: duckdb.DuckDBPyConnection, period: str) -> tuple | None:
@@ -129,42 +201,56 @@ def _cause(source: str, new: dict, old: dict, release_changed: tuple[bool, bool]
     added = sorted(new.get(source, set()) - old.get(source, set()))
     if added:
         return "delivery", *added[0]
-    if old.get(source) and not new.get(source):
-        return "delivery_withdrawn", None, None
+    removed = sorted(old.get(source, set()) - new.get(source, set()))
+    if removed:              # its folder emptied, or a file of its delivery removed (p06.ingest.load)
+        return "delivery_withdrawn", *removed[0]
     declarations, code = release_changed
     if declarations or code:
         return ("declarations_and_code" if declarations and code else "declarations" if declarations else "code"), None, None
     return "unexplained", None, None
 
 
+def _errata_sql(con: duckdb.DuckDBPyConnection, kept: Kept) -> str:
+    """INSERT of the errata of one kept table: its figures that differ between two vintages of a month."""
+    columns = [c for c in _columns(con, kept.history) if c not in ("period", "vintage")]
+    joined = ", ".join([f'coalesce(n."{c}", o."{c}") AS "{c}"' for c in columns]
+                       + [f'n."{f}" AS "n_{f}", o."{f}" AS "o_{f}"' for f in (*kept.numbers, *kept.texts)])
+    on = " AND ".join(f'n."{k}" = o."{k}"' for k in kept.keys)
+    described = ", ".join(f"{sql} AS {column}" for column, sql in kept.errata.items())
+    head = (f"SELECT $period AS period, $new AS vintage, $old AS previous_vintage, $at AS published_at, "
+            f"'{kept.name}' AS published_table, {described}, 'unexplained' AS cause")
+    parts = [f"""{head}, '{f}' AS figure, "o_{f}" AS old_value, "n_{f}" AS new_value FROM j
+                 WHERE ("n_{f}" IS NULL) <> ("o_{f}" IS NULL)
+                    OR abs("n_{f}" - "o_{f}") > {TOLERANCE} * greatest(1, abs("o_{f}"))""" for f in kept.numbers]
+    parts += [f"""{head}, '{f}' AS figure, "o_{f}" AS old_text, "n_{f}" AS new_text FROM j
+                  WHERE "n_{f}" IS DISTINCT FROM "o_{f}" """ for f in kept.texts]
+    return f"""INSERT INTO {ERRATA} BY NAME
+        WITH n AS (SELECT * FROM {kept.history} WHERE period = $period AND vintage = $new),
+             o AS (SELECT * FROM {kept.history} WHERE period = $period AND vintage = $old),
+             j AS (SELECT {joined} FROM n FULL JOIN o ON {on})
+        {" UNION ALL BY NAME ".join(parts)}"""
+
+
 def _write_errata(con: duckdb.DuckDBPyConnection, period: str, vintage: int, previous: tuple, parts: dict,
                   published_at: datetime) -> int:
-    """One marts.errata row per indicator figure of the month that differs from the previous vintage's."""
+    """One marts.errata row per figure of the month's published tables that differs from the previous vintage's,
+    with its cause (the source's re-sent or withdrawn delivery, or the declarations or the code)."""
+    from p06.publish.indicator_catalog import load
+    params = {"period": period, "new": vintage, "old": previous[0], "at": published_at,
+              "province": config.province_code(), "services": load().public_services.source}
+    for kept in KEPT:
+        if (kept.numbers or kept.texts) and _exists(con, kept.history):
+            sql = _errata_sql(con, kept)
+            con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
     new_files, old_files = _month_files(con, period, vintage), _month_files(con, period, previous[0])
     release_changed = (parts["catalog_sha"] != previous[2], parts["code_sha"] != previous[3])
-    sources = [s for (s,) in con.execute(f"SELECT DISTINCT source FROM {HISTORY} WHERE period = ? AND vintage IN (?, ?)",
-                                         [period, vintage, previous[0]]).fetchall()]
-    con.execute("CREATE OR REPLACE TEMP TABLE _errata_causes (source VARCHAR, cause VARCHAR, file VARCHAR, sha256 VARCHAR)")
-    try:
-        if sources:
-            con.executemany("INSERT INTO _errata_causes VALUES (?, ?, ?, ?)",
-                            [[s, *_cause(s, new_files, old_files, release_changed)] for s in sources])
-        (count,), = con.execute(f"""
-            INSERT INTO {ERRATA}
-            WITH n AS (SELECT * FROM {HISTORY} WHERE period = $period AND vintage = $new),
-                 o AS (SELECT * FROM {HISTORY} WHERE period = $period AND vintage = $old)
-            SELECT $period, $new, $old, $at, coalesce(n.unit_level, o.unit_level), coalesce(n.unit_code, o.unit_code),
-                   coalesce(n.unit_name, o.unit_name), coalesce(n.indicator_code, o.indicator_code),
-                   coalesce(n.indicator_name_vi, o.indicator_name_vi), coalesce(n.source, o.source), o.value, n.value,
-                   coalesce(c.cause, 'unexplained'), c.file, c.sha256
-            FROM n FULL JOIN o ON n.unit_level = o.unit_level AND n.unit_code = o.unit_code
-                              AND n.indicator_code = o.indicator_code
-            LEFT JOIN _errata_causes c ON c.source = coalesce(n.source, o.source)
-            WHERE (n.value IS NULL) <> (o.value IS NULL)
-               OR abs(n.value - o.value) > {TOLERANCE} * greatest(1, abs(o.value))""",
-                                {"period": period, "new": vintage, "old": previous[0], "at": published_at}).fetchall()
-    finally:
-        con.execute("DROP TABLE IF EXISTS _errata_causes")
+    sources = [s for (s,) in con.execute(f"SELECT DISTINCT source FROM {ERRATA} WHERE period = ? AND vintage = ? "
+                                         "AND source IS NOT NULL", [period, vintage]).fetchall()]
+    for source in sources:
+        cause, file, sha = _cause(source, new_files, old_files, release_changed)
+        con.execute(f"UPDATE {ERRATA} SET cause = ?, file = ?, sha256 = ? WHERE period = ? AND vintage = ? AND source = ?",
+                    [cause, file, sha, period, vintage, source])
+    (count,) = con.execute(f"SELECT count(*) FROM {ERRATA} WHERE period = ? AND vintage = ?", [period, vintage]).fetchone()
     return count
 
 
@@ -187,8 +273,10 @@ def record(con: duckdb.DuckDBPyConnection, periods: list[str], published_at: dat
         vintage = previous[0] + 1 if previous else 1
         (deliveries,) = con.execute(DELIVERIES_SQL,
                                     {"first": landing.month_before(period, window), "period": period}).fetchone()
-        con.execute(f"INSERT INTO {HISTORY} BY NAME SELECT ? AS vintage, * FROM {SOURCE_TABLE} WHERE period = ?",
-                    [vintage, period])
+        for kept in KEPT:
+            if _exists(con, kept.table):
+                con.execute(f"INSERT INTO {kept.history} BY NAME SELECT ? AS vintage, * FROM {kept.table} WHERE period = ?",
+                            [vintage, period])
         con.execute(f"INSERT INTO {PUBLICATIONS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, false)",
                     [period, vintage, published_at, previous[0] if previous else None, digest, parts["catalog_sha"],
                      parts["code_sha"], landing.READER_VERSION, deliveries, rows])
@@ -222,8 +310,10 @@ def summary_line(con: duckdb.DuckDBPyConnection, period: str) -> str | None:
 
 def errata_rows(con: duckdb.DuckDBPyConnection, period: str, vintage: int) -> list[dict]:
     """The errata of a vintage (what changed since the previous one), province first, by indicator and unit."""
+    order = ", ".join(f"'{k.name}'" for k in KEPT)
     cursor = con.execute(f"SELECT * FROM {ERRATA} WHERE period = ? AND vintage = ? "
-                         "ORDER BY unit_level <> 'province', indicator_code, unit_level, unit_code", [period, vintage])
+                         f"ORDER BY list_position([{order}], published_table), unit_level <> 'province', indicator_code, "
+                         "unit_level, unit_code, figure", [period, vintage])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, r)) for r in cursor.fetchall()]
 
@@ -245,14 +335,20 @@ class VintageTexts(Declared):
     """Written on that sheet for the month's first publication."""
     causes: dict[str, str]
     """What caused a correction, by `marts.errata.cause`."""
+    tables: dict[str, str] = {}
+    """What the errata sheet calls each published table (`marts.errata.published_table`)."""
+    figures: dict[str, str] = {}
+    """What the errata sheet calls each figure (`marts.errata.figure`: value, numerator, dossiers_total, ...)."""
 
 
 @cache
 def texts(path: Path = TEXTS_FILE) -> VintageTexts:
     found = validate_file(VintageTexts, Path(path))
     missing = [c for c in CAUSES if c not in found.causes]
+    missing += [f"tables: {k.name}" for k in KEPT if (k.numbers or k.texts) and k.name not in found.tables]
+    missing += [f"figures: {f}" for k in KEPT for f in (*k.numbers, *k.texts) if f not in found.figures]
     if missing:
-        raise ValueError(f"{shown(path)}: causes: no text for {', '.join(missing)}")
+        raise ValueError(f"{shown(path)}: no text for {', '.join(missing)}")
     return found
 
 
@@ -292,8 +388,59 @@ def withdraw_unchecked(con: duckdb.DuckDBPyConnection, periods: list[str]) -> No
     """Remove the months' vintages whose publication did not pass its checks: a publication that failed its
     checks is no vintage (its errata and history rows go with it)."""
     ensure(con)
-    for table in (ERRATA, HISTORY):
+    for table in (ERRATA, *(k.history for k in KEPT if _exists(con, k.history))):
         con.execute(f"DELETE FROM {table} t USING {PUBLICATIONS} v WHERE t.period = v.period AND t.vintage = v.vintage "
                     "AND NOT v.checked AND v.period IN (SELECT unnest(?::VARCHAR[]))", [sorted(periods)])
     con.execute(f"DELETE FROM {PUBLICATIONS} WHERE NOT checked AND period IN (SELECT unnest(?::VARCHAR[]))",
                 [sorted(periods)])
+
+
+# ------------------------------------------------------------------ what the analysts' copy serves
+
+def unchecked(con: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
+    """Months whose published rows are not those of a publication that passed its checks (its last publication
+    failed them, or its run was interrupted before they ran) -> the last checked vintage, which the analysts'
+    copy serves instead (None: the month never passed, and the copy has none of it). Read-only."""
+    if not _exists(con, PUBLICATIONS):
+        return {}
+    current = state.content_shas(con)
+    recorded = dict(con.execute(f"SELECT period, content_sha FROM {state.TABLE}").fetchall()) \
+        if _exists(con, state.TABLE) else {}
+    checked = {p: (v, sha) for p, v, sha in con.execute(
+        f"SELECT period, max(vintage), arg_max(content_sha, vintage) FROM {PUBLICATIONS} WHERE checked GROUP BY period"
+    ).fetchall()}
+    return {p: checked.get(p, (None,))[0] for p, digest in current.items()
+            if digest != recorded.get(p) and digest != checked.get(p, (None, None))[1]}
+
+
+def serve_checked(con: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
+    """On a copy of the warehouse (the analysts' copy, before it is put in place): each month whose published rows
+    did not pass their checks gets back those of its last checked vintage (its history rows), or loses them when it
+    never passed; its staging rows are kept only for the deliveries that vintage used, the longer periods
+    containing it are added up again, and vintages not checked are dropped. Returns `unchecked(con)`."""
+    from p06 import report_periods
+    from p06.publish import period_marts
+    if not _exists(con, PUBLICATIONS):
+        return {}
+    served = unchecked(con)
+    if served:
+        for period, vintage in sorted(served.items()):
+            for kept in KEPT:
+                if not _exists(con, kept.table):
+                    continue
+                con.execute(f"DELETE FROM {kept.table} WHERE period = ?", [period])
+                if vintage is not None and _exists(con, kept.history):
+                    con.execute(f"INSERT INTO {kept.table} BY NAME SELECT * EXCLUDE (vintage) FROM {kept.history} "
+                                "WHERE period = ? AND vintage = ?", [period, vintage])
+            if _exists(con, "staging.observations"):
+                con.execute(f"""DELETE FROM staging.observations WHERE period = $period AND delivery_id NOT IN (
+                                SELECT d.delivery_id FROM (SELECT unnest(deliveries) AS d FROM {PUBLICATIONS}
+                                WHERE period = $period AND vintage = $vintage) WHERE d.delivery_id IS NOT NULL)""",
+                            {"period": period, "vintage": vintage if vintage is not None else -1})
+        if _exists(con, period_marts.TABLE):
+            period_marts.ensure_periods(con, {p.label for m in served for p in report_periods.containing(m)})
+    for table in (ERRATA, *(k.history for k in KEPT if _exists(con, k.history))):
+        con.execute(f"DELETE FROM {table} t USING {PUBLICATIONS} v WHERE t.period = v.period AND t.vintage = v.vintage "
+                    "AND NOT v.checked")
+    con.execute(f"DELETE FROM {PUBLICATIONS} WHERE NOT checked")
+    return served

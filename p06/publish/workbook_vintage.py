@@ -16,21 +16,35 @@ from p06.publish.indicator_catalog import load
 def _errata_sheet():
     from p06.publish.excel import Col, Sheet  # excel imports this module
     return Sheet(vintages.texts().errata_sheet, "errata", (
-        Col("unit_level", "Cấp", "label"), Col("unit_code", "Mã đơn vị"), Col("unit_name", "Đơn vị"),
-        Col("indicator_code", "Mã chỉ tiêu"), Col("indicator_name_vi", "Chỉ tiêu"),
+        Col("table_vi", "Bảng số liệu"), Col("unit_level", "Cấp", "label"), Col("unit_code", "Mã đơn vị"),
+        Col("unit_name", "Đơn vị"), Col("indicator_code", "Mã chỉ tiêu, dịch vụ, nguồn"),
+        Col("indicator_name_vi", "Chỉ tiêu, dịch vụ, đơn vị gửi"), Col("figure_vi", "Số liệu"),
         Col("old_value", "Số đã công bố lần trước", "decimals"), Col("new_value", "Số đính chính", "decimals"),
         Col("difference", "Chênh lệch", "decimals"), Col("cause_vi", "Nguyên nhân"),
         Col("file", "Tệp gửi lại"), Col("sha256", "Mã băm SHA-256 của tệp")))
 
 
+def _decimals(row: dict, indicators: dict, services_decimals: int) -> int:
+    """A ratio's or a value's decimals as published; a count's none."""
+    if row["figure"] == "value":
+        indicator = indicators.get(row["indicator_code"])
+        return indicator.decimals if indicator else 2
+    return services_decimals if row["figure"] == "online_ratio" else 0
+
+
 def _rows(con: duckdb.DuckDBPyConnection, period: str, vintage: int) -> list[dict]:
-    causes, indicators = vintages.texts().causes, load().indicators
+    """Every figure the vintage changed (counts and ratios, of every published table), old and new, and why; a
+    text figure (a source's status, a service's connection) shows its old and new text."""
+    t, catalog = vintages.texts(), load()
     rows = []
     for row in vintages.errata_rows(con, period, vintage):
-        indicator = indicators.get(row["indicator_code"])
-        old, new = row["old_value"], row["new_value"]
-        rows.append({**row, "decimals": indicator.decimals if indicator else 2, "cause_vi": causes[row["cause"]],
-                     "difference": new - old if old is not None and new is not None else None})
+        text = row.get("old_text") is not None or row.get("new_text") is not None
+        old, new = (row["old_text"], row["new_text"]) if text else (row["old_value"], row["new_value"])
+        rows.append({**row, "old_value": old, "new_value": new, "cause_vi": t.causes[row["cause"]],
+                     "table_vi": t.tables.get(row["published_table"], row["published_table"]),
+                     "figure_vi": t.figures.get(row["figure"], row["figure"]),
+                     "decimals": _decimals(row, catalog.indicators, catalog.public_services.online_ratio.decimals),
+                     "difference": new - old if not text and old is not None and new is not None else None})
     return rows
 
 

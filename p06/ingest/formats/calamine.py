@@ -96,10 +96,11 @@ def read(path: Path, file: str, fmt: str, limits: Limits,
                             cells[(start[0] + r, start[1] + c)] = value
                             if len(cells) > limits.max_cells:
                                 limits.refuse_count(file, meta.name, start[0] + r, start[1] + c)
-            merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in (_merged(sheet) or [])]
+            ranges, note = _merged(sheet)
+            merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in ranges]
             rows, cols = (hidden or {}).get(meta.name, ((), ()))
             grids.append(dense(file, meta.name, cells, merged=merged, hidden=meta.visible != SheetVisibleEnum.Visible,
-                               hidden_rows=rows, hidden_cols=cols, format=fmt))
+                               hidden_rows=rows, hidden_cols=cols, format=fmt, notes=[note] if note and cells else []))
     finally:
         wb.close()
     return grids
@@ -109,8 +110,15 @@ def _within(end: tuple[int, int], limits: Limits) -> bool:
     return end[0] < limits.max_rows and end[1] < limits.max_columns
 
 
-def _merged(sheet) -> list | None:
+def _merged(sheet) -> tuple[list, str | None]:
+    """The sheet's merged ranges, and a note when calamine gives none for its format or fails to read them: the
+    reader then sees a merged header or unit name in its first cell only, and the note says why."""
     try:
-        return sheet.merged_cell_ranges
-    except Exception:  # noqa: BLE001 (a format without merged ranges: none)
-        return None
+        ranges = sheet.merged_cell_ranges
+    except Exception as exc:  # noqa: BLE001 (noted, not raised: the values are still read)
+        return [], (f"sheet '{sheet.name}': merged cells not read ({type(exc).__name__}: {exc}); a merged header or "
+                    "unit name counts in its first cell only")
+    if ranges is None:
+        return [], (f"sheet '{sheet.name}': merged cells not read (calamine gives none for this format); a merged "
+                    "header or unit name counts in its first cell only")
+    return list(ranges), None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from p06 import catalog, reference
+from p06 import catalog, reference, staging
 from p06.periods import period_end as month_end
 from p06.reconcile.frames import (
     PROVINCE,
@@ -100,9 +100,21 @@ def stated_total(rule: Rule, source: catalog.Source, month: Month) -> pl.DataFra
     else:
         out = _total_items(rule, source, month, total or {}, units, PROVINCE, *province_of(total))
     for sub in month.subtotals(source):
-        covered = [u for u in units if u["group_label"] == sub["unit_code"]]
+        covered = _part_units(sub, units, rule.measures_for(source))
+        if covered is None:
+            covered = [u for u in units if u["group_label"] == sub["unit_code"]]
         out += _total_items(rule, source, month, sub, covered, SUBTOTAL, sub["unit_code"], sub["unit_name"])
     return items(out)
+
+
+def _part_units(sub: dict, units: list[dict], measures: list[str]) -> list[dict] | None:
+    """The units of a part's total row (a delivery in several files or sheets: `staging.part_total_code`):
+    those whose figures come from its file and sheet; None for a regional or group subtotal."""
+    for m in measures:
+        file, sheet = sub.get(f"{m}@file"), sub.get(f"{m}@sheet")
+        if file and sub["unit_code"] == staging.part_total_code(file, sheet):
+            return [u for u in units if any(u.get(f"{n}@file") == file and u.get(f"{n}@sheet") == sheet for n in measures)]
+    return None
 
 
 def _total_items(rule: Rule, source: catalog.Source, month: Month, total: dict, units: list[dict],
