@@ -267,8 +267,12 @@ def units(kind: str, province: str | None = None, on: date | None = None) -> lis
 
 def expected_units(unit_kind: str, on: date | None) -> list[Unit]:
     """The configured province's units of a kind valid on a day (what a delivery by that kind should list); none
-    for a kind the province does not declare (its deliveries are refused when read, so nothing is expected)."""
+    for a kind the province does not declare (its deliveries are refused when read, so nothing is expected).
+    For a merged province's day before the merger: the units of each of its old provinces."""
     try:
+        parts = old_provinces(None, on)
+        if parts:
+            return list({u.key: u for p in parts for u in old_province_units(unit_kind, p.unit_code, on)}.values())
         return units(unit_kind, None, on)
     except UndeclaredUnitKind:
         return []
@@ -332,6 +336,50 @@ def successors(unit: Unit) -> list[Link]:
 def predecessors(unit: Unit) -> list[Link]:
     """Links from the units whose area the unit took."""
     return _links_by_unit()[1].get(unit.key, [])
+
+
+def old_provinces(code: str | None = None, on: date | None = None) -> list[Unit]:
+    """The old provinces a merged province (default: the configured one) was made of, as they were on `on`,
+    when `on` is before the merger (catalog/reference/unit_crosswalk.csv province rows, Resolution 202/2025/QH15);
+    [] on or after the merger, and for a province that was not merged. Without a day: every old province
+    that ever merged into it."""
+    code = code or province_code()
+    found = [k.old for k in _province_links().get(code, ())
+             if (on is None or on < k.effective_date) and k.old.valid_on(on)]
+    found = sorted({u.key: u for u in found}.values(), key=lambda u: u.unit_code)
+    return found if len(found) > 1 else []
+
+
+@cache
+def _province_links() -> dict[str, tuple[Link, ...]]:
+    """New province code -> links old province -> it."""
+    out: dict[str, list[Link]] = defaultdict(list)
+    for k in crosswalk():
+        if k.old.unit_kind == k.new.unit_kind == "province":
+            out[k.new.unit_code].append(k)
+    return {c: tuple(ks) for c, ks in out.items()}
+
+
+def short_province_name(name: str) -> str:
+    """'Nam Định' from 'Tỉnh Nam Định' (how a sentence names an old province)."""
+    for prefix in ("Tỉnh ", "Thành phố "):
+        if name.startswith(prefix):
+            return name.removeprefix(prefix)
+    return name
+
+
+def old_province_of(code: str, on: date | None = None) -> Unit | None:
+    """The old province `code` names on `on` when it is one of the configured province's old provinces."""
+    return next((u for u in old_provinces(None, on) if u.unit_code == code), None)
+
+
+def old_province_units(kind: str, old: str, on: date | None) -> list[Unit]:
+    """Units of a kind of old province `old` valid on `on` (what one of its files lists): its administrative
+    units, or the units it declares in catalog/provinces/<old>/units.csv; a kind it does not declare (public
+    services, the same for every province) falls back to the configured province's declaration."""
+    if kind in ADMIN_KINDS or any(u.unit_kind == kind for u in _declared(old)):
+        return units(kind, old, on)
+    return units(kind, None, on)
 
 
 def kind_ended(kind: str, province: str | None = None) -> date | None:

@@ -55,6 +55,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("sheet", "VARCHAR", pl.String, False, "Trang tính", "Sheet"),
     Column("cell", "VARCHAR", pl.String, False, "Ô chứa số liệu", "Cell holding the figure"),
     Column("delivery_id", "BIGINT", pl.Int64, False, "Mã lần nhận tệp", "Delivery identifier"),
+    Column("old_province", "VARCHAR", pl.String, True,
+           "Tỉnh cũ gửi tệp (mã trước 01/07/2025), với tỉnh hợp nhất trong các tháng trước khi hợp nhất; NULL nếu không",
+           "The old province whose file it is (its code before 1 July 2025), for a merged province's months before "
+           "the merger; NULL otherwise"),
 )
 NAMES = [c.name for c in COLUMNS]
 SET_BY_LOADER = {"period", "source", "delivery_id"}   # not in what the reader returns: the loader adds them

@@ -59,7 +59,10 @@ CREATE TABLE IF NOT EXISTS raw.delivery_parts (
 
 -- a warehouse made before first_seen_at was recorded: its files were first seen when first processed
 ALTER TABLE raw.deliveries ADD COLUMN IF NOT EXISTS first_seen_at TIMESTAMP;
-""" + staging.ddl()
+""" + staging.ddl() + """
+-- a warehouse made before merged provinces' old provinces were recorded
+ALTER TABLE staging.observations ADD COLUMN IF NOT EXISTS old_province VARCHAR;
+"""
 
 
 # ------------------------------------------------------------------ reference units (p06.reference)

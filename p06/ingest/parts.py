@@ -11,7 +11,8 @@ A part's total row covers only its own units: when several parts (file and sheet
 a measure, each part's total row is kept as a claim of that part, a stated subtotal whose code names
 its file and sheet (`staging.part_total_code`), reconciled against that part's units only and never
 taken for the province's total; a part's regional subtotal row likewise names its part
-(`staging.part_subtotal_code`).
+(`staging.part_subtotal_code`). An old province's file of a merged province (its rows carry `old_province`)
+keeps its total row as that old province's, reconciled against that old province's units.
 
 Files are ordered by when the warehouse first saw them (then modification time). Two files first seen at
 the same time that claim the same units of the same table cannot be ordered: both are refused, named.
@@ -26,7 +27,7 @@ from p06.ingest.problems import Problem
 from p06.ingest.reader import FileRead
 
 AGGREGATE_KINDS = ("province", "subtotal")      # a file's own total and subtotal rows
-Unit = tuple[str, str]                          # (unit_kind, unit_code)
+Unit = tuple[str, str, str | None]              # (unit_kind, unit_code, old_province: a merged province's file)
 
 
 @dataclass
@@ -52,8 +53,14 @@ class Part:
 
 def _table_units(read: FileRead, sheet: str) -> set[Unit]:
     obs = [o for o in read.observations if o["sheet"] == sheet]
-    units = {(o["unit_kind"], o["unit_code"]) for o in obs if o["unit_kind"] not in AGGREGATE_KINDS}
-    return units or {(o["unit_kind"], o["unit_code"]) for o in obs if o["unit_kind"] == "province"}
+    units = {_unit(o) for o in obs if o["unit_kind"] not in AGGREGATE_KINDS}
+    return units or {_unit(o) for o in obs if o["unit_kind"] == "province"}
+
+
+def _unit(o: dict) -> Unit:
+    """A row's unit: its kind and code, and the old province whose file it is (before a merger each old
+    province's file lists the same public services: they are not re-sends of each other)."""
+    return o["unit_kind"], o["unit_code"], o.get("old_province")
 
 
 def assemble(reads: list[FileRead], seen: list[datetime] | None = None) -> tuple[list[FileRead], list[FileRead],
@@ -95,7 +102,7 @@ def assemble(reads: list[FileRead], seen: list[datetime] | None = None) -> tuple
 
 
 def _conflict(newer: str, older: str, sheet: str, units: set[Unit]) -> Problem:
-    named = ", ".join(sorted(code for _, code in units)[:5]) + (" ..." if len(units) > 5 else "")
+    named = ", ".join(sorted(code for _, code, _ in units)[:5]) + (" ..." if len(units) > 5 else "")
     return Problem(f"{newer}, {older}", f"both files claim the same units of one table ({len(units)} unit(s): {named}; "
                    f"sheet '{sheet}' of {older}) and were first seen at the same time: which is the re-send cannot be told",
                    sheet=sheet, expected="one of them removed, or the re-send filed after the other was loaded")
@@ -111,7 +118,7 @@ def _cut(read: FileRead, parts: list[Part]) -> None:
         if o["sheet"] in gone:
             return True
         units = partial.get(o["sheet"])
-        return bool(units) and ((o["unit_kind"], o["unit_code"]) in units or o["unit_kind"] in AGGREGATE_KINDS)
+        return bool(units) and (_unit(o) in units or o["unit_kind"] in AGGREGATE_KINDS)
 
     rows = {(o["sheet"], o.get("row")) for o in read.observations if dropped(o)}
     read.observations = [o for o in read.observations if not dropped(o)]
@@ -132,7 +139,7 @@ def _mark_part_totals(active: list[FileRead], parts: list[Part]) -> None:
         for o in read.observations:
             if len(suppliers.get(o["measure"], ())) < 2:
                 continue
-            if o["unit_kind"] == "province":
+            if o["unit_kind"] == "province" and not o.get("old_province"):
                 o.update(unit_kind="subtotal", unit_code=staging.part_total_code(read.file, o["sheet"]),
                          group_label=None)
             elif o["unit_kind"] == "subtotal":         # a regional subtotal: of this part's units of its block

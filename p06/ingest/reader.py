@@ -18,6 +18,7 @@ from typing import Any
 
 from p06 import catalog, reference
 from p06.catalog import Measure, Source
+from p06.ingest import old_province
 from p06.ingest.as_of import date_problems, default_as_of, find_as_of
 from p06.ingest.headers import Column, Conflict, Layout, find_layout, header_column
 from p06.ingest.numbers import ColumnStyle, column_style, parse_in_style
@@ -483,8 +484,10 @@ def read_file(path: Path, source: Source, period: str | None = None) -> FileRead
                  or find_as_of(grid, range(layout.first_data_row, grid.n_rows), max_col=2))
         on = found[0] if found else default_as_of(period)
         province = (reference.province_code(), reference.province_name(on=on))
+        parts = reference.old_provinces(on=on)          # a merged province's month before the merger
         try:
-            matcher = UnitMatcher(unit_kind, on)
+            matcher = UnitMatcher(unit_kind, on, units=[u for p in parts for u in reference.old_province_units(
+                unit_kind, p.unit_code, on)] if parts else None)
         except UndeclaredUnitKind as exc:
             result.problems.append(Problem(path.name, str(exc), sheet=grid.sheet,
                                            expected=f"{unit_kind} units declared for the province"))
@@ -497,11 +500,22 @@ def read_file(path: Path, source: Source, period: str | None = None) -> FileRead
             sheet_note = f"unit column found by its contents: {layout.name_col.describe()}"
         else:
             sheet_note = None
+        part = None
+        if parts:
+            decided = old_province.decide(grid, layout, unit_kind, on, parts)
+            if isinstance(decided, Problem):
+                result.problems.append(decided)
+                continue
+            part, matcher = decided.province.unit_code, decided.matcher
+            province = (part, decided.province.name_vi)
+            result.notes.append(f"sheet '{grid.sheet}': old province {decided.how}")
         sheet = SheetReader(grid, layout, source, matcher, province)
         if sheet_note:
             sheet.reading.notes.append(sheet_note)
         sheet.layout_problems()
         rows = sheet.observations()
+        for obs in rows:
+            obs["old_province"] = part
         sheet.reading.unit_column = "; codes in ".join(c.describe() for c in (layout.name_col, layout.code_col) if c)
         table = Table(grid.sheet, layout.header_row + 1,
                       frozenset(layout.measures) | frozenset(c.measure for c in layout.conflicts))
@@ -520,6 +534,11 @@ def read_file(path: Path, source: Source, period: str | None = None) -> FileRead
             expected=f"a header row naming a unit column and measures such as '{source.measures[0].headers[0][-1]}'")])
         return result
     result.problems.extend(date_problems(path.name, dates, period))
+    olds = sorted({o["old_province"] for o in result.observations if o.get("old_province")})
+    if len(olds) > 1:
+        result.problems.append(Problem(path.name, f"the sheets of the file are of different old provinces "
+                                       f"({', '.join(reference.province_name(c, result.as_of_date or None) for c in olds)})",
+                                       expected="one old province per file"))
     distinct = {d for d, _, _ in dates.values()}
     result.as_of_date = min(distinct) if distinct else None
     if result.as_of_date is None:

@@ -54,7 +54,7 @@ def observation_schema(source: Source) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         columns,
         checks=[pa.Check(required_present, name="required_measures")],
-        unique=["unit_kind", "unit_code", "measure"],
+        unique=["unit_kind", "unit_code", "old_province", "measure"],   # old_province: a merged province
         strict=False,
     )
 
@@ -99,7 +99,7 @@ def schema_problems(frame: pl.DataFrame, source: Source) -> list[Problem]:
         problems.append(Problem(row["file"], message, sheet=row["sheet"], row=row_number, column=column,
                                 header=_label(source, row["measure"]), expected=expected))
     problems += _required_problems(frame, source)
-    dupes = frame.filter(pl.struct("unit_kind", "unit_code", "measure").is_duplicated())
+    dupes = frame.filter(pl.struct("unit_kind", "unit_code", "old_province", "measure").is_duplicated())
     for (unit_code, unit_name, measure), group in dupes.group_by(["unit_code", "unit_name", "measure"], maintain_order=True):
         first = group.row(0, named=True)
         column, row_number = _split_cell(first["cell"])

@@ -124,11 +124,14 @@ class UnitMatcher:
     """Units of one kind valid on a day in a province (default: the configured one), found by code or by
     any spelling of their name; `explain` says why a name or code matches none."""
 
-    def __init__(self, unit_kind: str, on: date | None = None, province: str | None = None):
+    def __init__(self, unit_kind: str, on: date | None = None, province: str | None = None,
+                 units: list[Unit] | None = None):
         self.unit_kind = unit_kind
         self.on = on
         self.province = province or reference.province_code()
-        self.units = reference.units(unit_kind, self.province, on)     # UndeclaredUnitKind: where to declare
+        if units is None:                      # UndeclaredUnitKind: where to declare
+            units = reference.units(unit_kind, self.province, on)
+        self.units = units
         self._prefixes = _prefixes()
         self._by_code = {u.unit_code.upper(): u for u in self.units}
         self._widths = sorted({len(c) for c in self._by_code if c.isdigit()})

@@ -32,7 +32,7 @@ DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 LABELS_VI = {"ok": "Đạt", "warning": "Cảnh báo", "error": "Lỗi",
              "delivered": "Đã nhận", "missing": "Chưa nhận", "withdrawn": "Đã rút lại",
-             "province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "Cấp xã", "tax_office": "Chi cục Thuế",
+             "province": "Cấp tỉnh", "old_province": "Tỉnh cũ", "district": "Cấp huyện", "commune": "Cấp xã", "tax_office": "Chi cục Thuế",
              "tax_unit": "Thuế cơ sở", "service": "Dịch vụ công", "partial": "Thiếu số liệu một số đơn vị",
              "units": "Cộng từ các đơn vị", "unit_row": "Số liệu của đơn vị", "total_row": "Dòng tổng của đơn vị gửi",
              "open": "Chưa xử lý", "accepted": "Đã xác nhận đúng", "resolved": "Đã khắc phục"}

@@ -25,7 +25,7 @@ from p06.publish.report import load_templates, period_text
 
 THIN = Side(style="thin", color="999999")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-LEVEL_ORDER = ("district", "commune", "tax_office", "tax_unit")
+LEVEL_ORDER = ("old_province", "district", "commune", "tax_office", "tax_unit")
 
 
 def _columns(ind: Indicator) -> list[tuple[str, str, str]]:

@@ -59,13 +59,15 @@ CREATE TABLE IF NOT EXISTS marts.indicator_monthly (
     basis             VARCHAR NOT NULL,
     units_reporting   INTEGER,
     units_expected    INTEGER,
-    quality           VARCHAR NOT NULL
+    quality           VARCHAR NOT NULL,
+    comparison_note   VARCHAR
 );
+ALTER TABLE marts.indicator_monthly ADD COLUMN IF NOT EXISTS comparison_note VARCHAR;
 """
 COLUMNS = ["period", "as_of_date", "unit_level", "unit_code", "unit_name", "indicator_code", "indicator_name_vi",
            "indicator_name_en", "utility_group", "source", "numerator", "denominator", "factor", "value",
            "decimals", "unit_vi", "target", "previous_value", "change", "basis", "units_reporting", "units_expected",
-           "quality"]
+           "quality", "comparison_note"]
 
 
 def _frames(inds: dict[str, Indicator]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -103,55 +105,85 @@ expected_units AS (      -- reference units of the delivered kind valid at the m
     GROUP BY r.period, r.source
 ),
 rows_of AS (
-    SELECT DISTINCT period, source, unit_kind, unit_code, 'unit_row' AS basis FROM unit_obs
+    SELECT DISTINCT period, source, unit_kind, unit_code, old_province, 'unit_row' AS basis FROM unit_obs
     UNION ALL
-    SELECT DISTINCT period, source, unit_kind, unit_code, 'total_row' FROM total_obs
+    SELECT DISTINCT period, source, unit_kind, unit_code, old_province, 'total_row' FROM total_obs
 ),
 parts_valued AS (
-    SELECT r.period, r.source, r.unit_kind, r.unit_code, r.basis, p.indicator_code, p.role, o.value
+    SELECT r.period, r.source, r.unit_kind, r.unit_code, r.old_province, r.basis, p.indicator_code, p.role, o.value
     FROM rows_of r
     JOIN _p06_parts p ON p.source = r.source
     LEFT JOIN (SELECT * FROM unit_obs UNION ALL SELECT * FROM total_obs) o
       ON o.period = r.period AND o.source = r.source AND o.unit_kind = r.unit_kind
-     AND o.unit_code = r.unit_code AND o.measure = p.measure
+     AND o.unit_code = r.unit_code AND o.old_province IS NOT DISTINCT FROM r.old_province AND o.measure = p.measure
 ),
-row_figures AS (
-    SELECT v.period, v.source, v.unit_kind, v.unit_code, v.basis, v.indicator_code, i.is_ratio, i.has_target,
+row_figures AS (         -- a row's figures: one unit (or total row) of one file (of one old province's file)
+    SELECT v.period, v.source, v.unit_kind, v.unit_code, v.old_province, v.basis, v.indicator_code, i.is_ratio,
+        i.has_target,
         CASE WHEN count(v.value) FILTER (WHERE v.role = 'numerator') = any_value(i.n_num)
              THEN sum(v.value) FILTER (WHERE v.role = 'numerator') END AS numerator,
         CASE WHEN i.is_ratio AND count(v.value) FILTER (WHERE v.role = 'denominator') = any_value(i.n_den)
              THEN sum(v.value) FILTER (WHERE v.role = 'denominator') END AS denominator,
         max(v.value) FILTER (WHERE v.role = 'target') AS target
     FROM parts_valued v JOIN _p06_info i USING (indicator_code)
-    GROUP BY v.period, v.source, v.unit_kind, v.unit_code, v.basis, v.indicator_code, i.is_ratio, i.has_target
+    GROUP BY v.period, v.source, v.unit_kind, v.unit_code, v.old_province, v.basis, v.indicator_code, i.is_ratio,
+             i.has_target
 ),
-unit_figures AS (
-    SELECT period, source, unit_kind AS unit_level, unit_code, indicator_code, numerator, denominator, target,
+complete_rows AS (
+    SELECT *, numerator IS NOT NULL AND (NOT is_ratio OR denominator IS NOT NULL)
+              AND (NOT has_target OR target IS NOT NULL) AS complete
+    FROM row_figures
+),
+unit_figures AS (        -- a unit listed by several old provinces' files (a public service) sums them
+    SELECT period, source, unit_kind AS unit_level, unit_code, indicator_code,
+           CASE WHEN count(numerator) = count(*) THEN sum(numerator) END AS numerator,
+           CASE WHEN count(denominator) = count(*) THEN sum(denominator) END AS denominator,
+           CASE WHEN count(target) = count(*) THEN sum(target) END AS target,
            'unit_row' AS basis, NULL::INTEGER AS units_reporting, NULL::INTEGER AS units_expected
     FROM row_figures WHERE basis = 'unit_row'
+    GROUP BY period, source, unit_kind, unit_code, indicator_code
 ),
-province_from_units AS (
-    SELECT period, source, 'province' AS unit_level, $province AS unit_code, indicator_code,
+old_expected AS (        -- a merged province's month before the merger: units each old province's file lists
+    SELECT r.period, r.source, x.old_province, greatest(x.n, coalesce(l.listed, 0))::INTEGER AS n
+    FROM (SELECT period, source, any_value(unit_kind) AS unit_kind FROM unit_obs GROUP BY period, source) r
+    JOIN _p06_old_expected x ON x.period = r.period AND x.unit_kind = r.unit_kind
+    LEFT JOIN (SELECT period, source, old_province, count(DISTINCT unit_code) AS listed FROM unit_obs GROUP BY ALL) l
+      ON l.period = r.period AND l.source = r.source AND l.old_province = x.old_province
+),
+province_from_units AS ( -- every old province's expected units count, so a missing file makes it partial
+    SELECT u.period, u.source, 'province' AS unit_level, $province AS unit_code, indicator_code,
         sum(numerator) FILTER (WHERE complete) AS numerator,
         CASE WHEN any_value(is_ratio) THEN sum(denominator) FILTER (WHERE complete) END AS denominator,
         sum(target) FILTER (WHERE complete) AS target, 'units' AS basis,
         count(*) FILTER (WHERE complete)::INTEGER AS units_reporting,
-        any_value(e.n) AS units_expected
-    FROM (SELECT *, numerator IS NOT NULL AND (NOT is_ratio OR denominator IS NOT NULL)
-                    AND (NOT has_target OR target IS NOT NULL) AS complete
-          FROM row_figures WHERE basis = 'unit_row') u
+        coalesce(any_value(o.n), any_value(e.n))::INTEGER AS units_expected
+    FROM (SELECT * FROM complete_rows WHERE basis = 'unit_row') u
     LEFT JOIN expected_units e USING (period, source)
-    GROUP BY period, source, indicator_code
+    LEFT JOIN (SELECT period, source, sum(n) AS n FROM old_expected GROUP BY ALL) o USING (period, source)
+    GROUP BY u.period, u.source, indicator_code
+),
+old_province_figures AS (
+    SELECT u.period, u.source, 'old_province' AS unit_level, u.old_province AS unit_code, indicator_code,
+        sum(numerator) FILTER (WHERE complete) AS numerator,
+        CASE WHEN any_value(is_ratio) THEN sum(denominator) FILTER (WHERE complete) END AS denominator,
+        sum(target) FILTER (WHERE complete) AS target, 'units' AS basis,
+        count(*) FILTER (WHERE complete)::INTEGER AS units_reporting, any_value(o.n)::INTEGER AS units_expected
+    FROM (SELECT * FROM complete_rows WHERE basis = 'unit_row' AND old_province IS NOT NULL) u
+    LEFT JOIN old_expected o USING (period, source, old_province)
+    GROUP BY u.period, u.source, u.old_province, indicator_code
 ),
 province_from_total AS (
     SELECT period, source, 'province' AS unit_level, $province AS unit_code, indicator_code,
-           numerator, denominator, target, 'total_row' AS basis, NULL::INTEGER AS units_reporting,
-           NULL::INTEGER AS units_expected
+           CASE WHEN count(numerator) = count(*) THEN sum(numerator) END AS numerator,
+           CASE WHEN count(denominator) = count(*) THEN sum(denominator) END AS denominator,
+           CASE WHEN count(target) = count(*) THEN sum(target) END AS target, 'total_row' AS basis,
+           NULL::INTEGER AS units_reporting, NULL::INTEGER AS units_expected
     FROM row_figures WHERE basis = 'total_row'
+    GROUP BY period, source, indicator_code
 )
 SELECT f.*, (SELECT max(as_of_date) FROM obs WHERE obs.period = f.period AND obs.source = f.source) AS as_of_date
 FROM (SELECT * FROM unit_figures UNION ALL SELECT * FROM province_from_units
-      UNION ALL SELECT * FROM province_from_total) f
+      UNION ALL SELECT * FROM old_province_figures UNION ALL SELECT * FROM province_from_total) f
 """
 
 _PUBLISH_SQL = """
@@ -160,7 +192,7 @@ WITH figures AS (
         CASE WHEN NOT i.is_ratio THEN f.numerator
              WHEN f.denominator <> 0 THEN f.numerator / f.denominator * i.factor END AS value
     FROM _p06_figures f JOIN _p06_info i USING (indicator_code)
-    WHERE list_contains(i.levels, f.unit_level)
+    WHERE list_contains(i.levels, f.unit_level) OR (f.unit_level = 'old_province' AND list_contains(i.levels, 'province'))
 ),
 current AS (SELECT * FROM figures WHERE period = $period),
 quality AS (
@@ -178,7 +210,9 @@ SELECT c.period, c.as_of_date, c.unit_level, c.unit_code,
        c.numerator, c.denominator, c.factor, c.value, c.decimals, c.unit_vi, c.target,
        p.value AS previous_value, c.value - p.value AS change,
        c.basis, c.units_reporting, c.units_expected,
-       CASE WHEN q.quality <> 'error' AND c.units_reporting < c.units_expected THEN 'partial' ELSE q.quality END AS quality
+       CASE WHEN q.quality <> 'error' AND c.units_reporting < c.units_expected THEN 'partial' ELSE q.quality END AS quality,
+       CASE WHEN c.unit_level = 'province' AND p.value IS NOT NULL THEN $comparison_note
+            || CASE WHEN p.units_reporting < p.units_expected THEN $comparison_partial ELSE '' END END AS comparison_note
 FROM current c
 JOIN quality q USING (indicator_code, unit_level, unit_code)
 LEFT JOIN _p06_units n ON n.unit_kind = c.unit_level AND n.unit_code = c.unit_code
@@ -202,7 +236,8 @@ def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = CATALOG_FI
     inputs.check_unique_figures(con, [period, previous])
     parts, info = _frames(indicators(path))
     params = {"period": period, "previous": previous, "province": reference.province_code()}
-    frames = {"_p06_parts": parts, "_p06_info": info, "_p06_units": inputs.unit_names()}
+    frames = {"_p06_parts": parts, "_p06_info": info, "_p06_units": inputs.unit_names(),
+              "_p06_old_expected": inputs.old_province_units([period, previous])}
     for name, frame in frames.items():
         con.register(name, frame.to_arrow())
     try:
@@ -213,7 +248,8 @@ def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = CATALOG_FI
                                   previous_valid=inputs.valid_on("pn", "$previous_end"))
         names = {"period": period, "previous": previous,
                  "province_name": reference.province_name(on=periods.period_end(period)),
-                 "period_end": periods.period_end(period), "previous_end": periods.period_end(previous)}
+                 "period_end": periods.period_end(period), "previous_end": periods.period_end(previous),
+                 **inputs.comparison_note(period, previous)}
         result = pl.from_arrow(con.sql(sql, params=names).to_arrow_table())
     finally:
         for name in [*frames, "_p06_figures"]:

@@ -5,7 +5,8 @@ level) takes the figures of the last month of the period that has them, `sum` (a
 denominator over the months that have them; a ratio is then recomputed from the period's numerator and
 denominator (`unit_aggregation: sum` already made the monthly province rows sums over units). A row says which
 months of the period it was made from; a row lacking some months is `partial` (unless a month's error makes it
-`error`). Units are matched across months by level and code.
+`error`). Units are matched across months by level, code and validity (the reference unit valid in the month:
+a reused code is another unit); province and old-province rows by level and code.
 
 `publish_period_aggregates(con, months)` rebuilds the periods containing those months (a run's months);
 `ensure_periods(con, labels)` builds given periods (the `p06 report` command).
@@ -18,6 +19,7 @@ import duckdb
 import polars as pl
 
 from p06 import report_periods
+from p06.publish import inputs
 from p06.publish.indicator_catalog import indicators
 from p06.publish.marts import replace_rows
 from p06.warehouse import transaction
@@ -65,12 +67,16 @@ _UNRANK = "CASE {r} WHEN 3 THEN 'error' WHEN 2 THEN 'partial' WHEN 1 THEN 'warni
 _SQL = f"""
 WITH monthly AS (
     SELECT m.*, a.time_aggregation, a.is_ratio,
-           m.numerator IS NOT NULL AND (NOT a.is_ratio OR m.denominator IS NOT NULL) AS complete
+           m.numerator IS NOT NULL AND (NOT a.is_ratio OR m.denominator IS NOT NULL) AS complete,
+           CASE WHEN m.unit_level NOT IN ('province', 'old_province') THEN (   -- a unit is its code AND validity
+               SELECT max(n.valid_from) FROM _p06_units n WHERE n.unit_kind = m.unit_level AND n.unit_code = m.unit_code
+                AND coalesce(m.as_of_date, last_day(strptime(m.period || '-01', '%Y-%m-%d'))::DATE)
+                    BETWEEN n.valid_from AND n.valid_to) END AS unit_from
     FROM marts.indicator_monthly m JOIN _p06_aggregation a USING (indicator_code)
     WHERE m.period BETWEEN $first AND $last
 ),
 grouped AS (
-    SELECT unit_level, unit_code, indicator_code,
+    SELECT unit_level, unit_code, unit_from, indicator_code,
         any_value(time_aggregation) AS time_aggregation, any_value(is_ratio) AS is_ratio,
         list(DISTINCT period ORDER BY period) FILTER (WHERE complete) AS present,
         max(period) FILTER (WHERE complete) AS month_used,
@@ -85,7 +91,7 @@ grouped AS (
         sum(numerator) FILTER (WHERE complete) AS sum_numerator,
         sum(denominator) FILTER (WHERE complete) AS sum_denominator,
         max({_RANK.format(q='quality')}) AS worst_rank
-    FROM monthly GROUP BY unit_level, unit_code, indicator_code
+    FROM monthly GROUP BY unit_level, unit_code, unit_from, indicator_code
 ),
 figures AS (
     SELECT *,
@@ -106,7 +112,7 @@ SELECT $label AS period, $kind AS period_kind, $first AS first_month, $last AS l
        CASE WHEN coalesce(rank, 0) < 3 AND months_present < len($months) THEN 'partial'
             ELSE {_UNRANK.format(r='coalesce(rank, 0)')} END AS quality
 FROM figures
-ORDER BY utility_group, indicator_code, unit_level <> 'province', unit_code
+ORDER BY utility_group, indicator_code, unit_level <> 'province', unit_code, unit_from
 """
 
 
@@ -119,12 +125,14 @@ def compute(con: duckdb.DuckDBPyConnection, label: str) -> pl.DataFrame:
     """The rows of marts.indicator_period for one period (not written); none when no month of it is published."""
     period = report_periods.parse(label)
     con.register("_p06_aggregation", _aggregation_frame().to_arrow())
+    con.register("_p06_units", inputs.unit_names().to_arrow())
     try:
         params = {"label": period.label, "kind": period.kind, "first": period.first_month, "last": period.last_month,
                   "months": period.months}
         return pl.from_arrow(con.sql(_SQL, params=params).to_arrow_table()).select(COLUMNS)
     finally:
         con.unregister("_p06_aggregation")
+        con.unregister("_p06_units")
 
 
 def _replace(con: duckdb.DuckDBPyConnection, label: str) -> int:

@@ -315,12 +315,34 @@ class Draft:
     def period_note(self) -> str | None:
         """For a period longer than a month: the months it holds and those missing."""
         if self.rp.kind == "month":
-            return None
+            return " ".join(n for n in (self._merged_note(), self._merged_year_earlier()) if n) or None
         shown = ", ".join(month_text(m) for m in self.months_present) or "…"
         note = say(self.t["period_months"], months=shown)
         if self.months_missing:
             note += " " + say(self.t["period_missing"], missing=", ".join(month_text(m) for m in self.months_missing))
-        return note
+        return " ".join(n for n in (note, self._merged_year_earlier()) if n)
+
+    def _merged_year_earlier(self) -> str | None:
+        """A merged province compared with the same period a year earlier, before its merger: say so."""
+        before = reference.old_provinces(None, periods.period_end(self.rp.year_earlier().last_month))
+        if not before or reference.old_provinces(None, periods.period_end(self.rp.last_month)):
+            return None
+        return say(self.t["merged_year_earlier"],
+                   names=", ".join(reference.short_province_name(p.name_vi) for p in before))
+
+    def _merged_note(self) -> str | None:
+        """A merged province's month before the merger: whose figures the province's add up."""
+        olds = reference.old_provinces(None, periods.period_end(self.period))
+        if not olds:
+            return None
+        by_source: dict[str, set[str]] = {}         # source -> old provinces whose file it used
+        for r in self.all_rows:
+            if r["unit_level"] == "old_province":
+                by_source.setdefault(r["source"], set()).add(r["unit_code"])
+        everywhere = set.intersection(*by_source.values()) if by_source else set()
+        names = [reference.short_province_name(p.name_vi) for p in olds if p.unit_code in everywhere]
+        gone = [reference.short_province_name(p.name_vi) for p in olds if p.unit_code not in everywhere]
+        return say(self.t["merged_month"], names=", ".join(names) or "…", missing=", ".join(gone))
 
     def completeness_text(self) -> str:
         t = self.t["completeness"]

@@ -70,8 +70,13 @@ def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = CATALOG_FI
         SELECT period, unit_code, max(as_of_date) AS as_of_date, any_value(unit_name) AS delivered_name,
                any_value(group_label) AS delivered_group,
                {_pivot(layout, source)}
-        FROM ({inputs.ACCEPTED_OBSERVATIONS}) o
-        WHERE period = $period AND source = $source AND unit_kind = 'service' AND NOT stated
+        FROM (  -- one figure per service and measure: a merged province's old provinces' files added up
+            SELECT period, unit_code, measure, max(as_of_date) AS as_of_date, any_value(unit_name) AS unit_name,
+                   any_value(group_label) AS group_label, CASE WHEN count(value) = count(*) THEN sum(value) END AS value,
+                   string_agg(DISTINCT value_text, '; ' ORDER BY value_text) AS value_text
+            FROM ({inputs.ACCEPTED_OBSERVATIONS}) o
+            WHERE period = $period AND source = $source AND unit_kind = 'service' AND NOT stated
+            GROUP BY period, unit_code, measure) o
         GROUP BY period, unit_code
     ),
     quality AS (

@@ -17,7 +17,7 @@ from p06.reconcile.rules import Rule
 PROVINCE = "province"                     # unit_kind of a delivery's total row
 SUBTOTAL = "subtotal"                     # unit_kind of a stated regional or group subtotal row
 UNIT_ROWS = ~pl.col("unit_kind").is_in([PROVINCE, SUBTOTAL])   # rows of the delivery's own units
-KEYS = ["period", "source", "unit_kind", "unit_code"]
+KEYS = ["period", "source", "unit_kind", "unit_code", "old_province"]   # old_province: a merged province's files
 
 OBSERVATION_SCHEMA = staging.schema()
 ITEM_SCHEMA = {

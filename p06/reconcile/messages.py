@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-from p06 import catalog
+from p06 import catalog, reference
+from p06.periods import period_end
 from p06.reconcile.rules import Expression, Rule
 from p06.vntext import format_number, format_percent
 
@@ -145,8 +146,14 @@ def _unit_level_note(vi: str, en: str, row: Mapping) -> tuple[str, str]:
     """A province-level comparison made because the units changed (p06.reconcile.kinds.history) says so."""
     if "unit level not comparable" not in (row.get("detail") or ""):
         return vi, en
-    return (vi + f" Đơn vị báo cáo đã thay đổi so với tháng {month_vi(row['ref_period'])}: so sánh ở cấp tỉnh.",
-            en + f" The reporting units changed since {row['ref_period']}: compared at the province level.")
+    vi += f" Đơn vị báo cáo đã thay đổi so với tháng {month_vi(row['ref_period'])}: so sánh ở cấp tỉnh."
+    en += f" The reporting units changed since {row['ref_period']}: compared at the province level."
+    before = reference.old_provinces(None, period_end(row["ref_period"])) if row.get("ref_period") else []
+    if before and not reference.old_provinces(None, period_end(row["period"])):
+        names = ", ".join(reference.short_province_name(p.name_vi) for p in before)
+        vi += f" Số liệu tháng {month_vi(row['ref_period'])} là tổng của các tỉnh cũ {names}."
+        en += f" The figure of {row['ref_period']} is the sum of the old provinces {names}."
+    return vi, en
 
 
 def _outlier(rule: Rule, row: Mapping) -> tuple[str, str]:
@@ -170,6 +177,12 @@ def _completeness_units(row: Mapping) -> tuple[str, str]:
     unit = f"{row['unit_code']} – {row['unit_name']}"
     where_vi, where_en = _where(row)
     n = int(row["actual"] or 0)
+    if row.get("detail") == "no_delivery":
+        short = reference.short_province_name(row["unit_name"])
+        return (f"Không có tệp của {short} ({row['unit_code']}) cho tháng {month_vi(row['period'])}: số liệu toàn "
+                f"tỉnh tháng này chưa gồm {short}.",
+                f"No delivery from {short} ({row['unit_code']}) for {row['period']}: the province figure of the "
+                f"month does not include {short}.")
     if row.get("detail") == "missing":
         return f"Thiếu đơn vị {unit}. {where_vi}.", f"Unit {unit} is missing. {where_en}."
     if row.get("detail") == "unexpected":

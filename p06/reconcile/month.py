@@ -25,7 +25,7 @@ def wide(obs: pl.DataFrame, measures: Sequence[str]) -> pl.DataFrame:
         spread = figures.pivot(on="measure", index=KEYS, values=list(_FIGURE_PARTS), aggregate_function="first")
         present = figures["measure"].unique().to_list()
         spread = spread.rename({f"{part}_{m}": _part(m, part) for part in _FIGURE_PARTS for m in present})
-        base = base.join(spread, on=KEYS, how="left")
+        base = base.join(spread, on=KEYS, how="left", nulls_equal=True)
     return base.with_columns([
         pl.lit(None, dtype).alias(_part(m, part))
         for m in measures for part, dtype in _FIGURE_PARTS.items() if _part(m, part) not in base.columns
@@ -78,6 +78,11 @@ class Month:
         """The period's total row (or None) and unit rows of a source, as dicts of the wide frame."""
         total, units, _ = self._split(source)
         return total, units
+
+    def totals(self, source: catalog.Source) -> list[dict]:
+        """Every total row of the period's delivery of a source: one per old province's file for a merged
+        province's month before the merger, else at most one."""
+        return [r for r in self.wide(source).iter_rows(named=True) if r["unit_kind"] == PROVINCE]
 
     def subtotals(self, source: catalog.Source) -> list[dict]:
         """The period's stated subtotal rows of a source ('Khối miền núi'), as dicts of the wide frame."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from p06 import catalog
+from p06 import catalog, reference
 from p06.ingest.as_of import default_as_of
 from p06.reconcile.frames import PROVINCE, UNIT_ROWS, first, items, no_items, rule_fields, select_items
 from p06.reconcile.month import Month, province_of, rows_for
@@ -17,6 +17,8 @@ def completeness_units(rule: Rule, source: catalog.Source, month: Month) -> pl.D
         return no_items()                                  # not delivered: completeness_sources says so
     obs = delivered.filter(UNIT_ROWS)
     as_of = delivered["as_of_date"].drop_nulls().max() or default_as_of(month.period)
+    if reference.old_provinces(None, as_of):
+        return _completeness_of_old_provinces(rule, source, month, delivered, as_of)
     per_unit = (obs.group_by("unit_code", "measure").agg(pl.len().alias("n"), pl.col("cell"), pl.col("unit_name").first())
                 .sort("n", descending=True).group_by("unit_code", maintain_order=True).first())
     found = {r["unit_code"]: r for r in per_unit.iter_rows(named=True)}
@@ -39,6 +41,44 @@ def completeness_units(rule: Rule, source: catalog.Source, month: Month) -> pl.D
             out.append(dict(base, unit_kind=unit_kind, unit_code=code, unit_name=hit["unit_name"],
                             lhs=hit["n"], rhs=0, actual=hit["n"], expected=0, cell="; ".join(hit["cell"]),
                             detail="unexpected"))
+    return items(out)
+
+
+def _completeness_of_old_provinces(rule: Rule, source: catalog.Source, month: Month, delivered: pl.DataFrame,
+                                   as_of) -> pl.DataFrame:
+    """A merged province's month before the merger: each old province's units once in its own file; an old
+    province with no file at all is one item, "no delivery from Tỉnh Nam Định" (detail 'no_delivery'), its
+    province figure partial."""
+    obs = delivered.filter(UNIT_ROWS)
+    per_unit = (obs.group_by("old_province", "unit_code", "measure")
+                .agg(pl.len().alias("n"), pl.col("cell"), pl.col("unit_name").first(), pl.col("file").first())
+                .sort("n", descending=True).group_by("old_province", "unit_code", maintain_order=True).first())
+    found = {(r["old_province"], r["unit_code"]): r for r in per_unit.iter_rows(named=True)}
+    unit_kind = source.unit_kind_in(month.period)
+    out = []
+    for part in reference.old_provinces(None, as_of):
+        mine = delivered.filter(pl.col("old_province") == part.unit_code)
+        base = rule_fields(rule, source.id, month.period, op="==", tolerance=0.0, is_missing=False,
+                           file="; ".join(mine["file"].unique(maintain_order=True).to_list()) or None,
+                           sheet="; ".join(mine["sheet"].unique(maintain_order=True).to_list()) or None,
+                           delivery_id=mine["delivery_id"].max() if mine.height else None)
+        if mine.is_empty():
+            out.append(dict(base, unit_kind="old_province", unit_code=part.unit_code, unit_name=part.name_vi,
+                            lhs=0, rhs=1, actual=0, expected=1, detail="no_delivery"))
+            continue
+        expected = reference.old_province_units(unit_kind, part.unit_code, as_of)
+        for unit in expected:
+            hit = found.get((part.unit_code, unit.unit_code))
+            n = hit["n"] if hit else 0
+            out.append(dict(base, unit_kind=unit.unit_kind, unit_code=unit.unit_code, unit_name=unit.name_vi,
+                            lhs=n, rhs=1, actual=n, expected=1, cell="; ".join(hit["cell"]) if n > 1 else None,
+                            detail="missing" if n == 0 else ("duplicate" if n > 1 else None)))
+        known = {u.unit_code for u in expected}
+        for (old, code), hit in found.items():
+            if old == part.unit_code and code not in known:
+                out.append(dict(base, unit_kind=unit_kind, unit_code=code, unit_name=hit["unit_name"],
+                                lhs=hit["n"], rhs=0, actual=hit["n"], expected=0, cell="; ".join(hit["cell"]),
+                                detail="unexpected"))
     return items(out)
 
 

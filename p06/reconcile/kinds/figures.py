@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from p06 import catalog, staging
+from p06 import catalog, reference, staging
+from p06.periods import period_end as month_end
 from p06.reconcile.frames import (
     PROVINCE,
     SUBTOTAL,
@@ -87,7 +88,17 @@ def stated_total(rule: Rule, source: catalog.Source, month: Month) -> pl.DataFra
     total, units = month.total_and_units(source)
     if total is None and not units:
         return no_items()
-    out = _total_items(rule, source, month, total or {}, units, PROVINCE, *province_of(total))
+    olds = {u["old_province"] for u in units} | {t["old_province"] for t in month.totals(source)}
+    if olds - {None}:           # a merged province's month: each old province's total against its own units
+        out = []
+        for old in sorted(olds - {None}):
+            own_total = next((t for t in month.totals(source) if t["old_province"] == old), None)
+            own = [u for u in units if u["old_province"] == old]
+            out += _total_items(rule, source, month, own_total or {}, own, PROVINCE,
+                                *province_of(own_total or {"unit_code": old, "unit_name": reference.province_name(
+                                    old, month_end(month.period))}))
+    else:
+        out = _total_items(rule, source, month, total or {}, units, PROVINCE, *province_of(total))
     for sub in month.subtotals(source):
         covered = _part_units(sub, units, rule.measures_for(source))
         if covered is None:

@@ -35,7 +35,7 @@ from p06.reconcile.frames import (
 from p06.reconcile.month import Month
 from p06.reconcile.rules import Rule
 
-_UNIT = ["period", "unit_kind", "unit_code"]
+_UNIT = ["period", "unit_kind", "unit_code", "old_province"]   # old_province: a merged province's files
 _NO_UNIT = "-"                       # the key of a code the reference does not know on that day
 _NULL = "\x00"                       # a blank kind or code, so that joins pair blanks as the rules always did
 
@@ -53,11 +53,13 @@ def _unit_key(kind: str | None, code: str | None, period: str, province: str) ->
 
 
 def _with_unit_key(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with `_key`: the unit its kind and code name that month (code AND validity: a reused code is
+    another unit), and for a merged province's month before the merger, the old province whose file it is."""
     province = reference.province_code()
-    triples = frame.select("unit_kind", "unit_code", "period").unique()
-    keys = triples.with_columns(pl.Series("_key", [_unit_key(k, c, p, province) for k, c, p in triples.iter_rows()],
-                                          dtype=pl.String))
-    return frame.join(keys, on=["unit_kind", "unit_code", "period"], how="left", nulls_equal=True)
+    triples = frame.select("unit_kind", "unit_code", "period", "old_province").unique()
+    keys = triples.with_columns(pl.Series("_key", [_unit_key(k, c, p, o or province) + (f"@{o}" if o else "")
+                                                   for k, c, p, o in triples.iter_rows()], dtype=pl.String))
+    return frame.join(keys, on=["unit_kind", "unit_code", "period", "old_province"], how="left", nulls_equal=True)
 
 
 def _province_figures(obs: pl.DataFrame, measure: str) -> dict[str, dict]:
@@ -66,6 +68,13 @@ def _province_figures(obs: pl.DataFrame, measure: str) -> dict[str, dict]:
     figures = {}
     for (period,), part in obs.group_by(["period"]):
         total = part.filter(pl.col("unit_kind") == PROVINCE)
+        if part["old_province"].is_not_null().any():      # a merged province's month: its old provinces' units
+            units = part.filter(pl.col("unit_kind") != PROVINCE).unique(["old_province", "unit_code"], keep="first")
+            if units.height:
+                figures[period] = dict(value=float(units["value"].sum()),
+                                       file="; ".join(units["file"].unique(maintain_order=True).to_list()),
+                                       sheet=first(units["sheet"]), cell=cell_range(units["cell"].to_list()))
+                continue
         if total.height:
             row = total.row(0, named=True)
             figures[period] = dict(value=row["value"], file=row["file"], sheet=row["sheet"], cell=row["cell"])
@@ -148,9 +157,11 @@ class _Run:
                 .join(figures, on=[*_UNIT, "measure"], how="left", nulls_equal=True))
         self.grid = _with_unit_key(grid).join(starts, on="period", how="left")
         # The months' totals (the first total row of the month) and which months have rows of the source.
-        self.total = {p: (c, n) for p, c, n in current.filter(pl.col("unit_kind") == PROVINCE)
+        self.total = {p: (c, n) for p, c, n in current.filter((pl.col("unit_kind") == PROVINCE)
+                                                                  & pl.col("old_province").is_null())
                       .group_by("period", maintain_order=True).agg(pl.col("unit_code", "unit_name").first()).iter_rows()}
         self.with_units = set(units["period"].unique().to_list())
+        self.old_totals = set(current.filter(pl.col("old_province").is_not_null())["period"].unique().to_list())
         self.past = self._past()
 
     def _past(self) -> pl.DataFrame:
@@ -158,12 +169,12 @@ class _Run:
         (one row per earlier month: p_period, p_value, p_file, p_sheet, p_cell)."""
         earlier = _with_unit_key(
             self.obs.filter(UNIT_ROWS & pl.col("value").is_not_null() & pl.col("measure").is_in(self.measures))
-            .unique(["period", "measure", "unit_kind", "unit_code"], keep="first", maintain_order=True)
-            .select("period", "measure", "unit_kind", "unit_code", "value", "file", "sheet", "cell"))
+            .unique(["period", "measure", "unit_kind", "unit_code", "old_province"], keep="first", maintain_order=True)
+            .select("period", "measure", "unit_kind", "unit_code", "old_province", "value", "file", "sheet", "cell"))
         earlier = earlier.rename({c: f"p_{c}" for c in ("period", "value", "file", "sheet", "cell")})
         keys = ["unit_kind", "unit_code", "measure", "_key"]
         return (self.grid.select(*_UNIT, "measure", "_key", "_start")
-                .join(earlier, on=keys, how="inner", nulls_equal=True)
+                .join(earlier.drop("old_province"), on=keys, how="inner", nulls_equal=True)
                 .filter((pl.col("p_period") < pl.col("period")) & (pl.col("p_period") >= pl.col("_start")))
                 .drop("_key", "_start"))
 
@@ -176,7 +187,7 @@ class _Run:
         return code or reference.province_code(), name or reference.province_name()
 
     def has_rows(self, period: str) -> bool:
-        return period in self.total or period in self.with_units
+        return period in self.total or period in self.with_units or period in self.old_totals
 
 
 def _not_comparable(run: _Run) -> dict[tuple[str, str], str]:
