@@ -18,8 +18,9 @@ window.P06 = (function () {
     return (s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[đĐ]/g, "d").toLowerCase();
   }
 
-  /* A sparkline drawn into an <svg viewBox="0 0 100 24">: a gap where a month has no figure. */
-  function spark(svg, values) {
+  /* A sparkline drawn into an <svg viewBox="0 0 100 24">: a gap where a month has no figure, a dashed line at a
+     break (indexes), each point titled with its month and text (hover). */
+  function spark(svg, values, titles, breaks) {
     const nums = values.filter((v) => v !== null);
     if (!nums.length) return;
     const lo = Math.min(...nums), hi = Math.max(...nums), span = hi - lo || 1;
@@ -32,6 +33,13 @@ window.P06 = (function () {
       pen = true;
     });
     const ns = "http://www.w3.org/2000/svg";
+    (breaks || []).forEach((b) => {
+      const mark = document.createElementNS(ns, "line");
+      const bx = (x(b - 1) + x(b)) / 2;
+      [["x1", bx], ["x2", bx], ["y1", 0], ["y2", 24], ["stroke", "#6a1b9a"], ["stroke-dasharray", "2 2"],
+       ["vector-effect", "non-scaling-stroke"]].forEach(([k, v]) => mark.setAttribute(k, v));
+      svg.append(mark);
+    });
     const line = document.createElementNS(ns, "path");
     line.setAttribute("d", path.trim()); line.setAttribute("fill", "none"); line.setAttribute("stroke", "#0b5cad");
     line.setAttribute("stroke-width", "1.5"); line.setAttribute("vector-effect", "non-scaling-stroke");
@@ -41,6 +49,7 @@ window.P06 = (function () {
       const dot = document.createElementNS(ns, "circle");
       dot.setAttribute("cx", x(i)); dot.setAttribute("cy", y(v)); dot.setAttribute("r", i === values.length - 1 ? 2.2 : 1.2);
       dot.setAttribute("fill", "#0b5cad");
+      if (titles && titles[i]) { const t = document.createElementNS(ns, "title"); t.textContent = titles[i]; dot.append(t); }
       svg.append(dot);
     });
   }

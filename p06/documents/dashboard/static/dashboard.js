@@ -2,6 +2,7 @@
    (p06/documents/dashboard/data.py). The static parts are rendered by the template. */
 "use strict";
 (function () {
+  performance.mark("script");
   const D = P06.data(), el = P06.el;
   const rows = Object.fromEntries(D.province_rows.map((r) => [r.code, r]));
   const unitLabel = (key) => D.units[key].name;
@@ -18,20 +19,14 @@
       .map((i) => `${i.axisValue || i.name}: <b>${texts(i)}</b>${unit === "%" ? "%" : " " + unit}`).join("<br>");
   };
 
-  /* Headline cards: the province over the last 12 months. */
-  document.querySelectorAll(".spark-chart").forEach((node) => {
-    const r = rows[node.dataset.code], ind = D.indicators[node.dataset.code];
-    P06.chart(node).setOption({
-      animation: false, grid: { left: 4, right: 4, top: 8, bottom: 18 },
-      xAxis: { type: "category", data: D.months, axisTick: { show: false },
-               axisLabel: { fontSize: 9, interval: (i) => i === 0 || i === D.months.length - 1, hideOverlap: true } },
-      yAxis: { type: "value", scale: true, show: false },
-      tooltip: { trigger: "axis", formatter: tooltipText((i) => r.trend_text[i.dataIndex], ind.unit) },
-      series: [{ type: "line", data: r.trend, connectNulls: false, symbolSize: 5, lineStyle: { width: 2 }, color: "#0b5cad",
-                 markLine: P06.breakLines(D.breaks, D.months, null) }],
-    });
+  /* Trends of the province over the months (cards and table rows): small SVG lines, each point titled. */
+  const breakIndexes = D.breaks.map((b) => b.index);
+  document.querySelectorAll("svg.spark").forEach((svg) => {
+    const r = rows[svg.dataset.code], unit = D.indicators[svg.dataset.code].unit;
+    P06.spark(svg, r.trend, r.trend_text.map((t, i) => (t === null ? null : `${D.months[i]}: ${t}${unit === "%" ? "%" : " " + unit}`)),
+              breakIndexes);
   });
-  document.querySelectorAll("svg.spark").forEach((svg) => P06.spark(svg, rows[svg.dataset.code].trend));
+  performance.mark("cards");
 
   /* Ranking of the units for a chosen indicator. */
   const select = document.getElementById("rank-indicator"), search = document.getElementById("rank-search");
@@ -154,6 +149,8 @@
   unitIndicator.addEventListener("change", renderUnit);
 
   renderUnit();
+  performance.mark("unit");
   renderRanking();
+  performance.mark("ranking");
   document.body.dataset.ready = "1";
 })();
