@@ -86,6 +86,10 @@ def _sections() -> list[str]:
     for model, where in [(PublicationChecks, "checks/publication.yaml"), (Check, "an entry of `checks`"),
                          (Expect, "a check's `expect`")]:
         lines += model_section(model, where)
+    from p06.documents.dashboard.config import DashboardTexts, Flag, StatusLook
+    for model, where in [(DashboardTexts, "catalog/dashboard.yaml"), (Flag, "`flag`"),
+                         (StatusLook, "an entry of `delivery_status`")]:
+        lines += model_section(model, where)
     return lines
 
 
