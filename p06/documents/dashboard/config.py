@@ -29,7 +29,7 @@ class Flag(Declared):
 
 
 class DashboardTexts(Declared):
-    """What the dashboards say and how they judge (catalog/dashboard.yaml)."""
+    """What the dashboards say and how they judge."""
 
     trend_months: int
     """Months shown by the trends, the unit panel and the delivery grid, the period's own included."""

@@ -248,9 +248,9 @@ def _status(row: dict, first_published: datetime | None) -> str:
 
 
 def _completeness(con, months: list[str]) -> dict:
-    """Each source's delivery status in each published month of the window."""
+    """Each source's delivery status in each published month of the window, the latest month first."""
     rows = _rows(con, "SELECT * FROM marts.source_completeness WHERE period BETWEEN ? AND ?", [months[0], months[-1]])
-    published = sorted({r["period"] for r in rows})
+    published = sorted({r["period"] for r in rows}, reverse=True)
     first = _first_published(con, months)
     by = {(r["source"], r["period"]): r for r in rows}
     sources = []
@@ -262,7 +262,8 @@ def _completeness(con, months: list[str]) -> dict:
             cells.append({"status": status, "file": (r or {}).get("file"),
                           "units": f"{r['units_present']}/{r['units_expected']}" if r else None,
                           "received": f"{r['received_at']:%d/%m/%Y %H:%M}" if r and r["received_at"] else None})
-        sources.append({"source": s.id, "department": s.department_vi, "cells": cells})
+        current = cells[0]["status"] if published and published[0] == months[-1] else None
+        sources.append({"source": s.id, "department": s.department_vi, "cells": cells, "current": current})
     return {"months": [month_label(m) for m in published], "sources": sources}
 
 
