@@ -138,6 +138,8 @@ def test_month_dashboard_in_a_browser(published, browser, period):
     assert desktop.errors == [], desktop.errors
     assert desktop.requests == [], desktop.requests
     assert desktop.seconds < OPEN_SECONDS
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{period}-desktop.png"), full_page=True)       # as it opens
 
     # Headline figures in Vietnamese number style, equal to the warehouse's province rows.
     cards = page.locator("[data-testid=headline]")
@@ -206,8 +208,6 @@ def test_month_dashboard_in_a_browser(published, browser, period):
                            [period])[0][0]
     assert page.locator("[data-testid=findings-department] li.st-open").count() == open_findings
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{period}-desktop.png"), full_page=True)
     seconds = desktop.seconds
     desktop.close()
     phone = Opened(browser, path, 390, 844)
