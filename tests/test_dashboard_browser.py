@@ -31,7 +31,7 @@ from pipelines import cli
 
 MONTHS = ("2023-08", "2023-09", "2025-06", "2025-07")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "dashboard"
-OPEN_SECONDS = 4.0        # asserted (a shared CI machine); the measured times are in the artifacts and README
+OPEN_SECONDS = 10.0       # a bound against a pathological page only: a shared machine varies 3x; the times are recorded
 
 
 def _chromium() -> str | None:
