@@ -3,7 +3,8 @@
 Each COPY is a province's `p06_published.duckdb` (the file a province sends up). They are filed into
 `DIR/p06_national.duckdb` (p06.national.store: vintages, refusals, the national marts) and each month held gets
 its national workbook and Word report under `DIR/exports/<YYYY-MM>/` (written again when a copy of the call
-changed the month, or when they are missing). Exit 0 when every copy was taken (months of an older
+changed the month, or when they are missing), and the nation's dashboard `DIR/exports/dashboard.html` is
+written from the national warehouse once it is in place. Exit 0 when every copy was taken (months of an older
 vintage than held are ignored with a message), 1 when a copy was refused, 2 on a usage error.
 """
 from __future__ import annotations
@@ -44,5 +45,8 @@ def cmd_national(args) -> int:
             path, word = workbook.write(con, period, out), report.write(con, period, out)
             state = f"partial ({missing} indicator(s) lack provinces)" if missing else "complete"
             print(f"{period}: {reporting}/{expected} provinces, {state}: {path.parent}/ ({path.name}, {word.name})")
+    from p06.documents import dashboard
+    page = dashboard.write_national(out / "p06_national.duckdb", out / "exports" / "dashboard.html")
     print(f"national warehouse: {out / 'p06_national.duckdb'}")
+    print(f"national dashboard: {page}")
     return 1 if any(o.refused for o in outcomes) else 0

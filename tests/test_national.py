@@ -352,3 +352,11 @@ def test_the_word_report_as_printed(national, tmp_path):
     assert "(A4)" in info and "595.3" in info and "Title:           Tổng hợp" in info     # A4 portrait
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "BÁO CÁO" in text and "3/34" in text
     assert "Tỉnh Cà Mau" in text and "Chưa nhận" in text and "TỔ TRƯỞNG" in text
+
+
+def test_p06_national_writes_the_national_dashboard_from_its_warehouse(national):
+    """`p06 national` ends by writing the nation's dashboard; the page embeds the national figures it read."""
+    page = (national / "exports" / "dashboard.html").read_text(encoding="utf-8")
+    names = [n for (n,) in rows(national, "SELECT DISTINCT unit_name FROM marts.indicator_monthly WHERE unit_level = 'province'")]
+    assert len(names) == 3 and all(n in page for n in names)
+    assert "<script src=\"http" not in page

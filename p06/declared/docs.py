@@ -92,6 +92,10 @@ def _sections() -> list[str]:
                          (NationalReport, "`report`"),
                          (ReportIssuer, "`report.issuer`; a province's catalog/provinces/<code>/report.yaml")]:
         lines += model_section(model, where)
+    from p06.documents.dashboard.config import DashboardTexts, Flag, StatusLook
+    for model, where in [(DashboardTexts, "catalog/dashboard.yaml"), (Flag, "`flag`"),
+                         (StatusLook, "an entry of `delivery_status`")]:
+        lines += model_section(model, where)
     return lines
 
 

@@ -5,6 +5,7 @@
 - `bao_cao_DA06_<YYYY-MM>.docx`: the Word report (charts under `charts/`)
 - `tables/<table>.csv|.parquet`: each published table for the month
 - `quality.json`: the expectation results; `<warehouse>/gx/data_docs/index.html`: their Data Docs
+- `dashboard.html`: the month's dashboard (p06.documents.dashboard), one self-contained page
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from p06.documents import dashboard
 from p06.publish import excel, export_worker, files, quality, report, report_charts, report_word, state, vintages
 from p06.publish.atomic import atomic_write_text, durable_replace
 
@@ -35,6 +37,7 @@ def _write(con: duckdb.DuckDBPyConnection, period: str, out: Path) -> None:
     report.write_report(con, period, paths["report"])
     report_word.write_word(con, period, paths["word"])
     files.export_tables(con, period, paths["tables_dir"])
+    dashboard.write_dashboard(con, period, out / dashboard.FILE_NAME)
 
 
 def pending_dir(warehouse_dir: Path, period: str) -> Path:
@@ -82,7 +85,7 @@ def _export_digest(con: duckdb.DuckDBPyConnection, period: str) -> str:
     """What the month's files are written from: its published rows, and the earlier months its trend charts show."""
     t = report.load_templates()
     trend = report_charts.trend_digest(con, period, list(t["headline"]), int(t["chart_trend_months"]))
-    return f"{state.content_sha(con, period)};trend:{trend}"
+    return f"{state.content_sha(con, period)};trend:{trend};dashboard:{dashboard.digest(con, period)}"
 
 
 def _verdict(checked: quality.QualitySummary) -> str:
