@@ -8,9 +8,9 @@ import dagster as dg
 from assets.ingest import SINGLE_RUN
 from assets.reconcile import reconciliation_findings
 from p06 import config
+from p06.documents.exports import export_periods
 from p06.landing import month_inputs, processed_fingerprints
 from p06.publish import state
-from p06.publish.exports import export_periods
 from p06.publish.marts import publish_periods
 from p06.publish.period_marts import publish_period_aggregates
 from p06.publish.snapshot import publish_copy

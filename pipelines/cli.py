@@ -481,7 +481,7 @@ def cmd_docs(args) -> int:
 def cmd_report(args) -> int:
     """The Word report (and Markdown draft) of a month, quarter, half-year, nine months or year."""
     from p06 import report_periods
-    from p06.publish.period_report import NothingPublished, write_period_report
+    from p06.documents.period_report import NothingPublished, write_period_report
     try:
         label = report_periods.parse(args.period).label
     except report_periods.PeriodLabelError as exc:

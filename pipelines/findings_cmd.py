@@ -70,8 +70,9 @@ def _list(args) -> int:
 
 
 def _accept(args) -> int:
+    from p06.documents import exports
     from p06.lock import writer_lock
-    from p06.publish import exports, snapshot, state
+    from p06.publish import snapshot, state
     if not config.warehouse_path().exists():
         print(f"no warehouse at {config.warehouse_path()}: run `p06 run` first", file=sys.stderr)
         return 2

@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 from test_publish_marts import REPORT_SEPTEMBER
 
 from p06 import config, warehouse
-from p06.publish import exports, indicator_catalog, publication_checks, quality, report, snapshot
+from p06.documents import exports, report
+from p06.publish import indicator_catalog, publication_checks, quality, snapshot
 from p06.publish.marts import publish_period
 from p06.reconcile.store import reconcile_period
 

@@ -12,10 +12,11 @@ from docx import Document
 from openpyxl import load_workbook
 
 from p06 import periods, report_periods, vntext, warehouse
+from p06.documents import excel, report, report_word
+from p06.documents.period_report import write_period_report
 from p06.ingest.load import ingest_period
-from p06.publish import excel, period_marts, report, report_word, vintages
+from p06.publish import period_marts, vintages
 from p06.publish.marts import publish_periods
-from p06.publish.period_report import write_period_report
 from p06.reconcile.store import reconcile_period
 from pipelines import cli
 
@@ -361,7 +362,7 @@ def test_p06_report_command(built, capsys):
 
 
 def test_issuer_of_a_province_without_report_yaml():
-    from p06.publish.report_config import issuer
+    from p06.documents.report_config import issuer
     default = issuer("40")
     assert (default.agency_parent, default.agency, default.place) == ("", "ỦY BAN NHÂN DÂN TỈNH NGHỆ AN", "Nghệ An")
     assert issuer("38").agency == "TỔ CÔNG TÁC TRIỂN KHAI ĐỀ ÁN 06"          # catalog/provinces/38/report.yaml
@@ -428,7 +429,8 @@ def test_the_date_check_finds_a_baked_sample_date(built):
 def test_a_corrected_earlier_month_in_the_trend_exports_the_later_month_again(built, tmp_path):
     """September's charts show August: a corrected August value changes what September's files are written from,
     though September's own published rows are the same."""
-    from p06.publish import exports, state
+    from p06.documents import exports
+    from p06.publish import state
     db = tmp_path / "p06.duckdb"
     shutil.copyfile(built["db"], db)
     with warehouse.connect(db) as con:

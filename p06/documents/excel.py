@@ -21,10 +21,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from p06 import catalog
-from p06.publish import workbook_vintage
+from p06.documents import discrepancies, workbook_vintage
 from p06.publish.files import read_table
 from p06.publish.indicator_catalog import Appendix, load
-from p06.reconcile import register
 
 COUNT_FORMAT = "#,##0"
 PERCENT_FORMAT = "0.00%"
@@ -230,7 +229,7 @@ def _with_labels(table: str, row: dict) -> dict:
 
 def write_workbook(con: duckdb.DuckDBPyConnection, period: str, path: Path) -> Path:
     """Write the month's workbook to `path` (written aside, then renamed); returns `path`."""
-    from p06.publish import excel_report_sheets  # imports this module
+    from p06.documents import excel_report_sheets  # imports this module
     codes = list(load().indicators)
     wb = Workbook()
     wb.remove(wb.active)
@@ -239,7 +238,7 @@ def write_workbook(con: duckdb.DuckDBPyConnection, period: str, path: Path) -> P
         if sheet.table not in tables:
             tables[sheet.table] = [_with_labels(sheet.table, r) for r in read_table(con, sheet.table, period)]
             if sheet.table == "reconciliation_findings":       # status and first seen, from the findings register
-                tables[sheet.table] = register.with_status(con, tables[sheet.table])
+                tables[sheet.table] = discrepancies.with_status(con, tables[sheet.table])
         rows = [r for r in tables[sheet.table] if sheet.keep(r)]
         _write_sheet(wb.create_sheet(sheet.title), sheet, rows, codes)
     workbook_vintage.add(wb, con, period)         # the vintage under the headline table; the errata sheet

@@ -20,11 +20,11 @@ import duckdb
 import yaml
 
 from p06 import catalog, config, periods, reference, report_periods
-from p06.publish import period_marts, report_text, vintages
+from p06.documents import discrepancies, report_text
+from p06.documents.report_text import say
+from p06.publish import period_marts, vintages
 from p06.publish.files import read_table
 from p06.publish.indicator_catalog import Indicator, PublicServices, load
-from p06.publish.report_text import say
-from p06.reconcile import register
 
 TEMPLATES_FILE = config.CATALOG_DIR / "report_templates.yaml"
 FIXED_FIELDS = {"as_of", "month", "province", "period", "previous"}
@@ -209,7 +209,7 @@ class Draft:
         completeness = {r["source"]: r for r in read_table(con, "source_completeness", last)}
         self.delivery = {s: completeness.get(s) for s, src in catalog.sources().items()   # None: nothing published
                          if src.expected_in(last) or s in completeness}
-        self.findings = register.outstanding(      # not those a person accepted (the findings register)
+        self.findings = discrepancies.outstanding(      # not those a person accepted (the findings register)
             con, [f for m in self.months_present for f in read_table(con, "reconciliation_findings", m)])
         dates = [r["as_of_date"] for r in completeness.values() if r["as_of_date"]]
         self.as_of_date = max(dates) if dates else None

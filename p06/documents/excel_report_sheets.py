@@ -17,11 +17,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 
 from p06 import report_periods
-from p06.publish import period_marts, report_charts
-from p06.publish.excel import COUNT_FORMAT, HEADER_FILL, LABELS_VI, _decimal_format
+from p06.documents import report_charts
+from p06.documents.excel import COUNT_FORMAT, HEADER_FILL, LABELS_VI, _decimal_format
+from p06.documents.report import load_templates, period_text
+from p06.publish import period_marts
 from p06.publish.files import read_table
 from p06.publish.indicator_catalog import Indicator, load
-from p06.publish.report import load_templates, period_text
 
 THIN = Side(style="thin", color="999999")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)

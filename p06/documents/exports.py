@@ -15,7 +15,8 @@ from pathlib import Path
 
 import duckdb
 
-from p06.publish import excel, export_worker, files, quality, report, report_charts, report_word, state, vintages
+from p06.documents import excel, export_worker, report, report_charts, report_word
+from p06.publish import files, quality, state, vintages
 from p06.publish.atomic import atomic_write_text, durable_replace
 
 

@@ -2,8 +2,8 @@
 tables and charts.
 
 The template holds the administrative layout (Decree 30/2020/NĐ-CP) and every fixed word; the sentences come
-from catalog/report_templates.yaml through p06.publish.report.Draft; who issues the report from
-catalog/provinces/<code>/report.yaml. Charts are PNG images drawn by p06.publish.report_charts under
+from catalog/report_templates.yaml through p06.documents.report.Draft; who issues the report from
+catalog/provinces/<code>/report.yaml. Charts are PNG images drawn by p06.documents.report_charts under
 `<out>/charts/`. Tables: the province's indicators compared with the previous period and the same period a
 year earlier, the headline indicators by unit (Phụ lục I), and the appendices of public services.
 """
@@ -15,9 +15,10 @@ from pathlib import Path
 import duckdb
 
 from p06 import report_periods
-from p06.publish import report_charts, report_text, vintages
-from p06.publish.report import Draft, say
-from p06.publish.report_config import issuer
+from p06.documents import report_charts, report_text
+from p06.documents.report import Draft, say
+from p06.documents.report_config import issuer
+from p06.publish import vintages
 
 TEMPLATE = report_text.TEMPLATES_DIR / "bao_cao_DA06.docx"
 
