@@ -130,7 +130,7 @@ def test_workbook_district_and_appendix_sheets(published):
 def test_workbook_discrepancies_show_stated_ratios_as_percentages(published):
     ws = load_workbook(published["outputs"]["workbook"])["Sai lệch cần phản hồi"]
     header = [c.value for c in ws[1]]
-    rows = {(r[header.index("Mã đơn vị")].value, r[header.index("Quy tắc")].value): r for r in ws.iter_rows(min_row=2)}
+    rows = {(r[header.index("Mã đơn vị")].value, r[header.index("Mã quy tắc")].value): r for r in ws.iter_rows(min_row=2)}
     ratio = rows[("PL2-08", "stated_ratio")]              # the delivery states 78,25%; 3.248 / 4.152 = 78,23%
     stated, computed = ratio[header.index("Số báo cáo")], ratio[header.index("Số tính lại")]
     assert stated.value == pytest.approx(0.7825) and computed.value == pytest.approx(3248 / 4152)

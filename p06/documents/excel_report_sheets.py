@@ -41,15 +41,33 @@ def _columns(ind: Indicator) -> list[tuple[str, str, str]]:
 
 
 PRINT_SCALE = 90              # 11 pt cells print at 9.9 pt
-PAGE_WIDTH_CHARS = 145        # column-width units across A4 landscape within 0.4" margins, at 100 %
+PAGE_WIDTH_CHARS = 105        # column-width units across A4 landscape within 0.4" margins at 100 %, as LibreOffice prints them
+
+
+def _column_breaks(spans: list) -> list[int]:
+    """The columns after which a printed page ends: between whole indicators, as many as fit the page at
+    PRINT_SCALE beside the repeated unit columns (A, B)."""
+    room = PAGE_WIDTH_CHARS * 100 / PRINT_SCALE - (5 + 26)
+    breaks, used, col = [], 0.0, 3
+    for _, cols in spans:
+        width = 13 * len(cols)
+        if used and used + width > room:
+            breaks.append(col - 1)
+            used = 0.0
+        used += width
+        col += len(cols)
+    return breaks
 
 
 def _group_sheet(wb: Workbook, title: str, heading: str, inds: list[Indicator], province: dict, units: list[dict]) -> None:
     ws = wb.create_sheet(title)
     spans = [(ind, _columns(ind)) for ind in inds]
     last_col = 2 + sum(len(cols) for _, cols in spans)
+    breaks = _column_breaks(spans)
     ws.cell(row=1, column=1, value=heading).font = Font(bold=True, size=13)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_col)
+    # the heading over the first printed page's columns only: merged across every column it would print in
+    # fragments on pages of its own
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=breaks[0] if breaks else last_col)
     for col, text in ((1, "STT"), (2, "Đơn vị")):
         ws.cell(row=2, column=col, value=text)
         ws.merge_cells(start_row=2, start_column=col, end_row=3, end_column=col)
@@ -95,15 +113,8 @@ def _group_sheet(wb: Workbook, title: str, heading: str, inds: list[Indicator], 
     # between whole indicators, as many as fit the page beside the repeated unit columns.
     ws.page_setup.scale = PRINT_SCALE
     ws.sheet_properties.pageSetUpPr.fitToPage = False
-    room = PAGE_WIDTH_CHARS * 100 / PRINT_SCALE - (5 + 26)
-    used, col = 0.0, 3
-    for _, cols in spans:
-        width = 13 * len(cols)
-        if used and used + width > room:
-            ws.col_breaks.append(Break(id=col - 1))
-            used = 0.0
-        used += width
-        col += len(cols)
+    for column in breaks:
+        ws.col_breaks.append(Break(id=column))
 
 
 def add_group_sheets(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -> None:
