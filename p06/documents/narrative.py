@@ -59,6 +59,15 @@ def read(label: str, code: str | None = None) -> dict:
     return data
 
 
+def digest(label: str, code: str | None = None) -> str:
+    """What the writer's files of a period say (its own and the previous period's, which it falls back on): a
+    month whose narrative changed is written again by the next run."""
+    import hashlib
+    rp = report_periods.parse(label)
+    parts = [path(x, code).read_bytes() if path(x, code).is_file() else b"-" for x in (rp.label, rp.previous().label)]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+
+
 def paragraphs(text) -> list[str]:
     """A block's text as paragraphs: split at blank lines, each paragraph's lines joined."""
     if text is None:
