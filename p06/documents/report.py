@@ -179,7 +179,7 @@ def _errata(con: duckdb.DuckDBPyConnection, month: str) -> list[dict]:
         "SELECT unit_level, unit_code, indicator_code, numerator, denominator FROM marts.indicator_history "
         "WHERE period = ? AND vintage = ?", [month, v]).fetchall()}
     for row in rows:
-        key = (row["unit_level"], row["unit_code"], row["indicator_code"])
+        key = (row.get("unit_level"), row.get("unit_code"), row.get("indicator_code"))
         row["old_numerator"] = parts.get((info["previous_vintage"], *key), (None, None))[0]
         row["new_numerator"] = parts.get((info["vintage"], *key), (None, None))[0]
     return rows
@@ -256,7 +256,8 @@ class Draft:
         self.as_of_date = max(dates) if dates else None
         self.as_of = as_of_text(self.as_of_date)
         self.province_full = reference.province_name(on=periods.period_end(last))   # 'Tỉnh Thanh Hóa'
-        self.errata = [r for m in self.months_present for r in _errata(con, m) if r["unit_level"] == "province"]
+        self.errata = [r for m in self.months_present for r in _errata(con, m)      # the province's indicator figures
+                       if r.get("unit_level") == "province" and r.get("indicator_code") and "old_value" in r]
         self.province = self.province_full[:1].lower() + self.province_full[1:]
 
     # -- what the period holds
@@ -427,22 +428,22 @@ class Draft:
         old and the new figure, who re-sent and when."""
         t, out = self.t["corrections"], []
         for row in self.errata:
-            ind = self.cat.indicators.get(row["indicator_code"])
+            ind = self.cat.indicators.get(row.get("indicator_code"))
             decimals, unit = (ind.decimals, ind.unit_vi) if ind else (2, "")
             shown = {k: _with_unit(report_text.so(row[k], decimals), unit) if row[k] is not None else t["no_figure"]
                      for k in ("old_value", "new_value")}
             change = (row["new_value"] - row["old_value"]) if None not in (row["new_value"], row["old_value"]) else None
             if change is not None and not set(report_text.so(abs(change), decimals)) - {"0", ","}:
                 change = None                  # rounds to nothing at the indicator's decimals: the counts say it
-            cause = (t["by_delivery"] if row["cause"] == "delivery" and row.get("source") in catalog.sources()
-                     else t["causes"].get(row["cause"], t["causes"]["unexplained"]))
+            cause = (t["by_delivery"] if row.get("cause") == "delivery" and row.get("source") in catalog.sources()
+                     else t["causes"].get(row.get("cause"), t["causes"]["unexplained"]))
             counts = ""
             if ind and ind.is_ratio and None not in (row.get("old_numerator"), row.get("new_numerator")) \
                     and row["old_numerator"] != row["new_numerator"]:
                 delta = row["new_numerator"] - row["old_numerator"]
                 counts = say(t["counts"], old=report_text.so(row["old_numerator"]), new=report_text.so(row["new_numerator"]),
                              change=("+" if delta > 0 else "\u2212") + report_text.so(abs(delta)))
-            values = {"name": row["indicator_name_vi"] or row["indicator_code"], "old": shown["old_value"], "counts": counts,
+            values = {"name": row.get("indicator_name_vi") or row["indicator_code"], "old": shown["old_value"], "counts": counts,
                       "new": shown["new_value"], "month": month_text(row["period"]),
                       "change": "" if change is None else ("+" if change > 0 else "−")
                       + _with_unit(report_text.so(abs(change), decimals), POINTS if unit == "%" else unit),
