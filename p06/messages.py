@@ -22,10 +22,11 @@ def _messages() -> dict:
     return yaml.safe_load((config.CATALOG_DIR / "cli_messages.yaml").read_text(encoding="utf-8"))
 
 
-def say(key: str, **values) -> str:
-    """The message `key` ('source_status.loaded' for a nested one) in the current language, with its values."""
+def say(message: str, /, **values) -> str:
+    """The message named `message` ("source_status.loaded" for a nested one) in the current language, with its
+    values."""
     entry = _messages()
-    for part in key.split("."):
+    for part in message.split("."):
         entry = entry[part]
     return entry[language()].format(**values)
 
