@@ -9,9 +9,9 @@ from assets.ingest import SINGLE_RUN
 from assets.reconcile import reconciliation_findings
 from checks.asset_checks import publication_check_results, publication_check_specs
 from p06 import config
+from p06.documents.exports import export_periods
 from p06.landing import month_inputs, processed_fingerprints
 from p06.publish import publication_checks, state, vintages
-from p06.publish.exports import export_periods
 from p06.publish.marts import publish_periods
 from p06.publish.period_marts import publish_period_aggregates
 from p06.publish.snapshot import publish_copy

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from p06 import catalog, config, warehouse
+from p06.messages import language, say
 from pipelines import findings_cmd, national_cmd
 
 # The CLI prints its own summary; Dagster's console log shows only errors (the UI keeps everything).
@@ -148,13 +149,13 @@ def _run(args) -> int:
     t1 = time.perf_counter()
     exit_code = max(exit_code, _print_summary(sorted(set(periods) | set(stale)), started, stale))
     timings["summary"] = time.perf_counter() - t1
-    print(f"\n{'ran ' + _span(stale) if stale else 'nothing changed since the last run'}; "
+    print(f"\n{say('ran', span=_span(stale)) if stale else say('nothing_changed')}; "
           f"{time.perf_counter() - t0:.1f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if v >= 0.05))
     return exit_code
 
 
 def _span(months: list[str]) -> str:
-    return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]} ({len(months)} months)"
+    return months[0] if len(months) == 1 else say("span_months", first=months[0], last=months[-1], count=len(months))
 
 
 def _layer(step_key: str) -> str:
@@ -236,7 +237,7 @@ def _fail_killed_cli_runs(instance) -> None:
             instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
 
 
-def _source_lines(con, period: str, started) -> tuple[list[str], bool]:
+def _source_lines(con, period: str, started) -> tuple[list[str], bool, bool]:
     """A line per declared source of the month: loaded or rejected by this run, unchanged, missing."""
     rows = con.execute("""
         SELECT source, file_name, status, message, processed_at, delivery_id FROM raw.deliveries d
@@ -246,14 +247,15 @@ def _source_lines(con, period: str, started) -> tuple[list[str], bool]:
     by_source: dict[str, list] = {}
     for row in rows:
         by_source.setdefault(row[0], []).append(row)
-    lines, rejected_any = [], False
+    lines, rejected_any, fresh_any = [], False, False
     for source in catalog.sources().values():
         last = by_source.get(source.id)
         if not last:
             if source.expected_in(period):
-                lines.append(f"  {source.id:<14} {'missing':<9} -\n      no file in raw/{period}/{source.id}/")
+                lines.append(say("source_line", source=source.id, status=say("source_status.missing"), files="-")
+                             + "\n" + say("source_no_file", period=period, source=source.id))
             else:
-                lines.append(f"  {source.id:<14} {'not_expected':<9} -")
+                lines.append(say("source_line", source=source.id, status=say("source_status.not_expected"), files="-"))
             continue
         fresh = last[0][4] >= started
         rejected = [r for r in last if r[2] == "rejected"]
@@ -261,28 +263,29 @@ def _source_lines(con, period: str, started) -> tuple[list[str], bool]:
         superseded = ", ".join(r[1] for r in last if r[2] == "superseded")
         withdrawn = ", ".join(r[1] for r in last if r[2] == "withdrawn")
         status = ("rejected" if rejected else "loaded") if fresh else "unchanged"
+        fresh_any = fresh_any or fresh
         if all(r[2] == "withdrawn" for r in last):
             status, withdrawn = "withdrawn", ""
-            used = "- (" + ", ".join(r[1] for r in last) + (" removed: figures withdrawn)" if fresh else " removed)")
-        text = f"  {source.id:<14} {status:<9} {used}"
+            used = say("source_removed_now" if fresh else "source_removed", files=", ".join(r[1] for r in last))
+        text = say("source_line", source=source.id, status=say(f"source_status.{status}"), files=used)
         if status == "loaded":
             figures, units = con.execute(
                 "SELECT count(*), count(DISTINCT unit_code) FILTER (WHERE unit_kind NOT IN ('province', 'subtotal')) "
                 "FROM staging.observations WHERE period = ? AND source = ?", [period, source.id]).fetchone()
-            text += f": {figures} figures, {units} units"
+            text += say("source_figures", figures=figures, units=units)
         if superseded:
-            text += f" (superseded: {superseded})"
+            text += say("source_superseded", files=superseded)
         if withdrawn:
-            text += f" (withdrawn: {withdrawn})"
+            text += say("source_withdrawn", files=withdrawn)
         if status == "loaded":
             text += _parts_line(con, [r[5] for r in last if r[2] == "loaded"])
         if rejected:
             rejected_any = True
             message = "; ".join(r[3] or "" for r in rejected)
-            message = message if fresh else "rejected, unchanged since: " + message
+            message = message if fresh else say("source_rejected_unchanged", message=message)
             text += "\n      " + message.replace("\n", "\n      ")
         lines.append(text)
-    return lines, rejected_any
+    return lines, rejected_any, fresh_any
 
 
 def _parts_line(con, delivery_ids: list[int]) -> str:
@@ -295,9 +298,9 @@ def _parts_line(con, delivery_ids: list[int]) -> str:
                        [delivery_ids]).fetchall()
     if len({r[0] for r in rows}) < 2 and not any(r[3] for r in rows):
         return ""
-    parts = [f"{f} '{sheet}' {n} unit(s)" + (f" ({gone} re-sent in {by})" if gone else "")
+    parts = [say("part", file=f, sheet=sheet, units=n) + (say("part_resent", units=gone, by=by) if gone else "")
              for f, sheet, n, gone, by in rows]
-    return "\n      parts: " + "; ".join(parts)
+    return say("parts", parts="; ".join(parts))
 
 
 def _print_summary(periods: list[str], started, ran: list[str]) -> int:
@@ -321,16 +324,15 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
     from p06.publish import vintages
     served = vintages.unchecked(con)     # months whose last publication did not pass its checks
     for period in periods:
-        lines, rejected = _source_lines(con, period, started)
-        fresh = any(line.split()[1] in ("loaded", "rejected") for line in lines if line.startswith("  ") and len(line.split()) > 1)
+        lines, rejected, fresh = _source_lines(con, period, started)
         changed = changed or (period if period in ran and fresh else None)
         if period in ran and not fresh and changed:
-            print(f"\n{period}  republished: it compares with {changed}, which changed")
+            print("\n" + say("run_republished", period=period, changed=changed))
         else:
-            print(f"\n{period}")
+            print("\n" + say("run_month", period=period))
         print("\n".join(lines))
         if not _delivered(con, period):
-            print(f"  no delivery for {period}: nothing published (no tables, workbook, report or analysts' copy)")
+            print(say("no_delivery", period=period))
             continue
         print("\n".join(_findings_summary(con, period)))
         print("\n".join(findings_cmd.summary_lines(con, period)))          # vintage, findings accepted
@@ -343,9 +345,9 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
         if (exported / f"DA06_{period}.xlsx").exists():
             outputs.append((period, exported))
     for period, folder in outputs:
-        print(f"\n{period} outputs: {folder}/  (DA06_{period}.xlsx, bao_cao_DA06_{period}.docx, bao_cao_DA06_{period}.md, tables/, quality.json)")
+        print("\n" + say("outputs", period=period, folder=folder))
     if outputs:
-        print(f"\nanalysts' copy: {config.analyst_copy_path()}  (p06 sql \"SELECT ...\")")
+        print("\n" + say("analysts_copy", path=config.analyst_copy_path()))
     return exit_code
 
 
@@ -358,15 +360,20 @@ def _delivered(con, period: str) -> bool:
 def _findings_summary(con, period: str) -> list[str]:
     if not _has(con, "marts", "reconciliation_findings"):
         return []
-    rows = con.execute("""SELECT severity, source, unit_code, rule_id, message_en FROM marts.reconciliation_findings
+    rows = con.execute("""SELECT severity, source, unit_code, rule_id, message_en, message_vi, unit_name
+                          FROM marts.reconciliation_findings
                           WHERE period = ? ORDER BY severity, source, rule_id, unit_code""", [period]).fetchall()
     errors = [r for r in rows if r[0] == "error"]
     warnings = [r for r in rows if r[0] == "warning"]
-    out = [f"  findings: {len(errors)} error(s), {len(warnings)} warning(s)"]
-    for sev, source, unit, rule, message in errors + warnings[:15]:
-        out.append(f"    {sev:<7} {source:<13} {unit:<7} {rule}: {message}")
+    out = [say("findings_count", errors=len(errors), warnings=len(warnings))]
+    sources = catalog.sources()
+    for sev, source, unit, rule, message_en, message_vi, unit_name in errors + warnings[:15]:
+        department = sources[source].department_vi if source in sources else source
+        out.append(say("finding_line", severity=say(f"severity.{sev}") if sev in ("error", "warning") else sev,
+                       source=source, department=department, unit=unit if language() == "en" else (unit_name or unit),
+                       rule=rule, message=message_en if language() == "en" else message_vi))
     if len(warnings) > 15:
-        out.append(f"    ... {len(warnings) - 15} more warning(s): SELECT * FROM marts.reconciliation_findings WHERE period = '{period}'")
+        out.append(say("findings_more", count=len(warnings) - 15, period=period))
     return out
 
 
@@ -540,7 +547,7 @@ def cmd_docs(args) -> int:
 def cmd_report(args) -> int:
     """The Word report (and Markdown draft) of a month, quarter, half-year, nine months or year."""
     from p06 import report_periods
-    from p06.publish.period_report import NothingPublished, write_period_report
+    from p06.documents.period_report import NothingPublished, write_period_report
     try:
         label = report_periods.parse(args.period).label
     except report_periods.PeriodLabelError as exc:

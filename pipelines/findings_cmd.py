@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import sys
 
-from p06 import config, warehouse
+from p06 import catalog, config, warehouse
+from p06.messages import column, language, say
 from p06.reconcile import register
 
-LIST_COLUMNS = {"period": "period", "source": "source", "unit_code": "unit", "rule_id": "rule", "status": "status",
-                "first_seen": "first seen"}
+LIST_COLUMNS = ("period", "source", "unit_code", "rule_id", "status", "first_seen")
 
 
 def add_parser(sub) -> None:
@@ -33,7 +33,7 @@ def summary_lines(con, period: str) -> list[str]:
     lines = [line for line in [vintages.summary_line(con, period)] if line]
     accepted = [r for r in register.listed(con, period, everything=True) if r["status"] == "accepted"]
     if accepted:
-        lines.append(f"  accepted (not sent back): {len(accepted)} finding(s): p06 findings --all --period {period}")
+        lines.append(say("accepted_count", count=len(accepted), period=period))
     return lines
 
 
@@ -43,6 +43,16 @@ def _shown(value) -> str:
     if hasattr(value, "strftime"):
         return value.strftime("%Y-%m-%d %H:%M")
     return str(value)
+
+
+def _value(row: dict, col: str) -> str:
+    """A register field as printed: in Vietnamese the sending department and the status in words."""
+    value = row[col]
+    if language() == "vi" and col == "source" and value in catalog.sources():
+        return catalog.sources()[value].department_vi
+    if col == "status" and value in ("open", "resolved", "accepted"):
+        return say(f"finding_status.{value}")
+    return _shown(value)
 
 
 def cmd_findings(args) -> int:
@@ -56,22 +66,23 @@ def _list(args) -> int:
         return 2
     with warehouse.connect(path, read_only=True) as con:
         rows = register.listed(con, args.period, everything=args.all)
-    columns = {c: label for c, label in LIST_COLUMNS.items() if args.all or c != "status"}
-    print(f"{len(rows)} {'finding(s) in the register' if args.all else 'open finding(s)'}"
-          + (f" of {args.period}" if args.period else ""))
+    columns = [c for c in LIST_COLUMNS if args.all or c != "status"]
+    of = say("findings_of", period=args.period) if args.period else ""
+    print(say("findings_header_all" if args.all else "findings_header_open", count=len(rows), of=of))
     for row in rows:
-        head = ", ".join(f"{label} {_shown(row[c])}" for c, label in columns.items())
-        print(f"\n{row['finding_key']}\n  {head}\n  {row['message_en']}")
+        head = ", ".join(f"{say(f'findings_columns.{c}')} {_value(row, c)}" for c in columns)
+        print(f"\n{row['finding_key']}\n  {head}\n  {column(row, 'message_vi', 'message_en')}")
         if row["status"] == "accepted" or row["note"]:
-            print(f"  accepted by {row['accepted_by']} on {_shown(row['accepted_at'])}: {row['note']}")
+            print(say("findings_accepted_by", by=row["accepted_by"], at=_shown(row["accepted_at"]), note=row["note"]))
     if rows and not args.all:
-        print('\nconfirm a figure: p06 findings accept KEY --note "..."')
+        print(say("findings_how_to_accept"))
     return 0
 
 
 def _accept(args) -> int:
+    from p06.documents import exports
     from p06.lock import writer_lock
-    from p06.publish import exports, snapshot, state
+    from p06.publish import snapshot, state
     if not config.warehouse_path().exists():
         print(f"no warehouse at {config.warehouse_path()}: run `p06 run` first", file=sys.stderr)
         return 2
@@ -94,6 +105,6 @@ def _accept(args) -> int:
                 exports.write_month(con, period, config.warehouse_dir())
                 exports.settle_month(config.warehouse_dir(), period)
             snapshot.publish_copy(config.warehouse_path(), config.analyst_copy_path(), con=con)
-    print(f"accepted {row['finding_key']}\n  by {row['accepted_by']} on {_shown(row['accepted_at'])}: {row['note']}\n"
-          f"  no longer in the discrepancies of {period} (workbook, report draft); analysts' copy updated")
+    print(say("findings_accepted", key=row["finding_key"], by=row["accepted_by"], at=_shown(row["accepted_at"]),
+              note=row["note"], period=period))
     return 0

@@ -45,7 +45,7 @@ def _tree_rss_kb(root: int) -> int:
 
 
 def run_p06(raw: Path, wh: Path, *args: str) -> dict:
-    env = {**os.environ, "P06_RAW_DIR": str(raw), "P06_WAREHOUSE_DIR": str(wh)}
+    env = {**os.environ, "P06_RAW_DIR": str(raw), "P06_WAREHOUSE_DIR": str(wh), "P06_LANG": "en"}   # parsed below
     env.pop("DAGSTER_HOME", None)
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:   # files: a pipe could fill up
         before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -26,7 +26,7 @@ from p06 import periods, reference
 from p06.documents import dashboard
 from p06.documents.dashboard import data as dash_data
 from p06.publish.indicator_catalog import load
-from p06.publish.report_text import so
+from p06.wording import so
 from pipelines import cli
 
 MONTHS = ("2023-08", "2023-09", "2025-06", "2025-07")

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from test_publish_exports import _publish
 
 from p06 import warehouse
-from p06.publish import export_worker, exports
+from p06.documents import export_worker, exports
 
 MONTHS = ["2023-08", "2023-09"]
 

@@ -278,7 +278,7 @@ def test_a_reader_of_the_national_warehouse_never_waits_for_a_build(three, tmp_p
 def test_the_word_report_states_the_provinces_and_ranks_them(national):
     import docx
 
-    from p06.publish.report_text import so
+    from p06.wording import so
     document = docx.Document(national / "exports" / "2023-09" / "bao_cao_DA06_toan_quoc_2023-09.docx")
     text = "\n".join(p.text for p in document.paragraphs)
     assert "3/34 tỉnh" in text and "tháng 9/2023" in text

@@ -10,9 +10,9 @@ import polars as pl
 from conftest import sample_file
 
 from p06 import warehouse
+from p06.documents.report import render_report
 from p06.ingest.load import ingest_period
 from p06.publish import marts
-from p06.publish.report import render_report
 from p06.reconcile import store
 
 

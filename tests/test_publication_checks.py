@@ -164,7 +164,8 @@ def test_a_publication_that_fails_its_checks_is_no_vintage(published, tmp_path, 
     """A changed figure makes vintage 2 of September; while its checks fail it is withdrawn (no vintage, no
     errata, no history rows); once they pass it is recorded as checked."""
     from p06 import warehouse
-    from p06.publish import exports, vintages
+    from p06.documents import exports
+    from p06.publish import vintages
     from p06.publish.marts import publish_periods
     warehouse_dir = tmp_path / "warehouse"
     shutil.copytree(published["warehouse"], warehouse_dir)

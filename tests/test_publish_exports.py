@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 from test_publish_marts import REPORT_SEPTEMBER
 
 from p06 import config, warehouse
-from p06.publish import exports, indicator_catalog, publication_checks, quality, report, snapshot
+from p06.documents import exports, report
+from p06.publish import indicator_catalog, publication_checks, quality, snapshot
 from p06.publish.marts import publish_period
 from p06.reconcile.store import reconcile_period
 
@@ -129,7 +130,7 @@ def test_workbook_district_and_appendix_sheets(published):
 def test_workbook_discrepancies_show_stated_ratios_as_percentages(published):
     ws = load_workbook(published["outputs"]["workbook"])["Sai lệch cần phản hồi"]
     header = [c.value for c in ws[1]]
-    rows = {(r[header.index("Mã đơn vị")].value, r[header.index("Quy tắc")].value): r for r in ws.iter_rows(min_row=2)}
+    rows = {(r[header.index("Mã đơn vị")].value, r[header.index("Mã quy tắc")].value): r for r in ws.iter_rows(min_row=2)}
     ratio = rows[("PL2-08", "stated_ratio")]              # the delivery states 78,25%; 3.248 / 4.152 = 78,23%
     stated, computed = ratio[header.index("Số báo cáo")], ratio[header.index("Số tính lại")]
     assert stated.value == pytest.approx(0.7825) and computed.value == pytest.approx(3248 / 4152)
@@ -145,9 +146,11 @@ def test_workbook_discrepancies_show_stated_ratios_as_percentages(published):
 # draft differs from the printed report on purpose, the report's text is in the comment.
 REPORT_SENTENCES = [
     "678/678 cơ sở y tế đã triển khai việc sử dụng thẻ CCCD gắn chip thay thế thẻ BHYT trong khám bệnh, chữa bệnh "
-    "(tăng 1 cơ sở so với kỳ báo cáo tháng trước), đạt tỷ lệ 100%",                                    # "tăng 01 cơ sở"
-    "Hiện đã có 5.339.392 lượt tra cứu (tăng 269.520 lượt so với thời điểm tháng trước), trong đó lượt tra cứu "
-    "thành công là 3.573.541 lượt (tăng 229.790 lượt), đạt tỷ lệ 66,9% (tăng 1,0% so với kỳ báo cáo tháng trước).",
+    "(tăng 1 cơ sở so với tháng 8/2023), đạt tỷ lệ 100%",              # "tăng 01 cơ sở so với kỳ báo cáo tháng trước"
+    # the report writes "so với thời điểm tháng trước" and "(tăng 1,0% ...)": a comparison names its period, and a
+    # rate's change is in percentage points (issue 17)
+    "Hiện đã có 5.339.392 lượt tra cứu (tăng 269.520 lượt so với tháng 8/2023), trong đó lượt tra cứu "
+    "thành công là 3.573.541 lượt (tăng 229.790 lượt), đạt tỷ lệ 66,9% (tăng 1,0 điểm % so với tháng 8/2023).",
     "Số lượng CCCD được đồng bộ với thẻ BHYT còn hiệu lực để đi khám chữa bệnh bằng CCCD là 3.037.420 (tăng 18.103 thẻ).",
     "261.308 người (trong đó: 194.479 người hưởng chính sách bảo trợ xã hội; 66.829 người hưởng chính sách người có công)",
     "Tổng số đối tượng đã có tài khoản/đăng ký chi trả qua tài khoản: 10.550 người (7.909 người là đối tượng hưởng "
@@ -183,28 +186,27 @@ def test_report_draft_writes_the_reports_sentences(published, sentence):
 def test_report_draft_writes_changes_and_marks_figures_with_findings(published):
     text = published["outputs"]["report"].read_text(encoding="utf-8")
     # August: 3.041.882/3.198.410 (the total row of the August sample); 96,2037% - 95,1061% = 1,0976 points
-    assert "đạt tỷ lệ 96,20% (tăng 1,10% so với tháng trước) (*)." in text         # Mường Lát's stock fell
+    assert "đạt tỷ lệ 96,20% (tăng 1,10 điểm % so với tháng 8/2023) (*)." in text     # Mường Lát's stock fell
     assert "số còn lại 5.078 người đang thực hiện rà soát (*)." in text            # the delivery states 5.123
     assert "đạt tỷ lệ 81,3% trên tổng số trẻ em)." in text                         # no finding: no mark
-    assert text.count("(*) Số liệu liên quan có sai lệch") == 1                    # once, under group 4
+    assert text.count("(*) Số liệu liên quan có sai lệch") == 1                    # once, under section II.6.1
 
 
-def test_report_draft_has_one_paragraph_per_group_and_the_sections(published):
+def test_report_draft_follows_the_skeleton_then_the_internal_checks(published):
     text = published["outputs"]["report"].read_text(encoding="utf-8")
-    headings = re.findall(r"^## (.+)$", text, flags=re.M)
-    assert len(headings) == 5 + 2
-    assert headings[-2:] == ["Tình hình nhận số liệu", "Sai lệch số liệu cần đơn vị xác minh"]
-    for block in re.split(r"^## .+$", text, flags=re.M)[1:6]:
-        assert len([p for p in block.strip().split("\n\n") if not p.startswith("(*)")]) == 1
+    skeleton = report.load_templates()["skeleton"]
+    headings = re.findall(r"^#{2,4} (.+)$", text, flags=re.M)
+    assert headings[:len(skeleton)] == [s["heading"] for s in skeleton]
+    assert headings[len(skeleton):] == ["Tình hình nhận số liệu", "Sai lệch số liệu cần đơn vị xác minh"]
+    assert text.index("# Phụ lục kiểm tra số liệu (nội bộ") > text.index("## V. KIẾN NGHỊ")
     assert "Đã nhận đủ số liệu của 9/9 nguồn." in text
-    assert "Nhóm này chưa có chỉ tiêu định lượng trong danh mục chỉ tiêu" in text.split("## 5.")[1]
 
 
 def test_report_first_month_leaves_out_the_change(published, tmp_path):
     with warehouse.connect(published["db"], read_only=True) as con:
         text = report.render_report(con, "2023-08")
     sentence = next(s for s in text.split(". ") if "xác thực đúng với CSDLQG" in s)
-    assert "so với tháng trước" not in sentence and "đạt tỷ lệ" in sentence
+    assert "so với tháng 7/2023" not in sentence and "đạt tỷ lệ" in sentence
 
 
 def test_report_names_a_missing_source(published, tmp_path):
@@ -214,7 +216,7 @@ def test_report_names_a_missing_source(published, tmp_path):
         con.execute("UPDATE raw.deliveries SET status = 'rejected' WHERE period = ? AND source = 'tre_em'", [PERIOD])
         publish_period(con, PERIOD)
         text = report.render_report(con, PERIOD)
-    assert "Chưa nhận được số liệu của Sở Lao động - Thương binh và Xã hội (nguồn tre_em)." in text
+    assert "Chưa nhận được số liệu tháng 9/2023 của Sở Lao động - Thương binh và Xã hội." in text   # in words
     assert "780.355/960.281" not in text and "742.118/959.870" not in text        # nor August's figures
     assert "Đã nhận số liệu của 8/9 nguồn. Chưa nhận được số liệu của: Sở Lao động - Thương binh và Xã hội " \
            "(nguồn tre_em)." in text
@@ -247,7 +249,7 @@ def test_report_says_when_a_source_lacks_units(published, tmp_path):
                     [PERIOD])
         publish_period(con, PERIOD)
         text = report.render_report(con, PERIOD)
-    assert ("Số liệu của Sở Lao động - Thương binh và Xã hội (nguồn tre_em) mới có 25/27 đơn vị "
+    assert ("Số liệu của Sở Lao động - Thương binh và Xã hội mới có 25/27 đơn vị "
             "(chưa có: Huyện Mường Lát, Huyện Quan Hóa); số liệu toàn tỉnh nêu trên chỉ cộng các đơn vị đã báo cáo.") in text
     assert "Đã nhận số liệu của 9/9 nguồn. Số liệu chưa đủ các đơn vị: Sở Lao động - Thương binh và Xã hội " \
            "(nguồn tre_em) có 25/27 đơn vị, chưa có: Huyện Mường Lát, Huyện Quan Hóa." in text
@@ -255,12 +257,13 @@ def test_report_says_when_a_source_lacks_units(published, tmp_path):
 
 
 def test_report_without_last_month_says_so_when_no_first_month_text_is_given(published):
-    templates = dict(report.load_templates(), groups={3: [{"text": "Đã thu nhận {{ CCCD_CHIP_APPLICATIONS.value }} hồ sơ "
-                                                                   "({{ CCCD_CHIP_APPLICATIONS.change }})."}]})
+    blocks = {"cong_dan_so": [{"text": "Đã thu nhận {{ CCCD_CHIP_APPLICATIONS.value }} hồ sơ "
+                                       "({{ CCCD_CHIP_APPLICATIONS.change }})."}]}
+    templates = dict(report.load_templates(), data_blocks=blocks)
     with warehouse.connect(published["db"], read_only=True) as con:
         draft = report.Draft(con, "2023-08", templates)
-        assert draft.group_paragraph(3) == ("Đã thu nhận 3.398.120 hồ sơ (chưa có số liệu tháng trước để so sánh).")
-        september = report.Draft(con, PERIOD, templates).group_paragraph(3)
+        assert draft.block_paragraph("cong_dan_so") == ("Đã thu nhận 3.398.120 hồ sơ (chưa có số liệu tháng 7/2023 để so sánh).")
+        september = report.Draft(con, PERIOD, templates).block_paragraph("cong_dan_so")
     assert september == "Đã thu nhận 3.421.346 hồ sơ (tăng 23.226 hồ sơ)."
 
 

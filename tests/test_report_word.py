@@ -12,10 +12,11 @@ from docx import Document
 from openpyxl import load_workbook
 
 from p06 import periods, report_periods, vntext, warehouse
+from p06.documents import excel, report, report_word
+from p06.documents.period_report import write_period_report
 from p06.ingest.load import ingest_period
-from p06.publish import excel, period_marts, report, report_word, vintages
+from p06.publish import period_marts, vintages
 from p06.publish.marts import publish_periods
-from p06.publish.period_report import write_period_report
 from p06.reconcile.store import reconcile_period
 from pipelines import cli
 
@@ -98,18 +99,20 @@ def test_word_report_has_the_administrative_layout(built, label):
     assert len(head.columns) == 2
     assert "w:val=\"nil\"" in head._tbl.tblPr.xml                          # borderless
     left, right = (c.text for c in head.rows[0].cells)
-    assert left.split("\n")[:2] == ["UBND TỈNH THANH HÓA", "TỔ CÔNG TÁC TRIỂN KHAI ĐỀ ÁN 06"]     # report.yaml
+    assert left.split("\n")[:3] == ["UBND TỈNH THANH HÓA", "TỔ CÔNG TÁC TRIỂN KHAI", "ĐỀ ÁN 06"]     # report.yaml
     assert re.search(r"^Số:\s+/BC-", left.split("\n")[-1])
     assert right.split("\n")[:2] == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
     assert re.fullmatch(r"Thanh Hóa, ngày\s+tháng\s+năm\s*", right.split("\n")[-1])          # for the signer to date
     texts = [p.text for p in doc.paragraphs if p.text.strip()]
     assert texts[0] == "BÁO CÁO"
     name, _ = report.period_text(report_periods.parse(label), report.load_templates())
-    assert texts[1] == f"BÁO CÁO KẾT QUẢ THỰC HIỆN ĐỀ ÁN 06 {name.upper()}"
+    assert texts[1] == f"Kết quả thực hiện Đề án 06 trên địa bàn tỉnh Thanh Hóa {name}"       # one title line
+    assert texts[2].startswith("Thực hiện Quyết định số 06/QĐ-TTg ngày 06/01/2022 của Thủ tướng Chính phủ")
     sections = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
-    assert [s.split(".")[0] for s in sections] == ["I", "II", "III", "IV", "V"]
-    groups = [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
-    assert [g.split(".")[0] for g in groups] == ["1", "2", "3", "4", "5"]
+    assert [s.split(".")[0] for s in sections] == ["I", "II", "III", "IV", "V"]             # as the seed numbers them
+    subsections = [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
+    assert [g.split(".")[0] for g in subsections] == ["1", "2", "3", "4", "5", "6", "7", "8", "1", "2"]
+    assert [p.text.split(" ")[0] for p in doc.paragraphs if p.style.name == "Heading 3"] == ["4.1.", "4.2.", "4.3.", "6.1.", "6.2."]
 
 
 # ------------------------------------------------------------------ figures against the warehouse
@@ -143,25 +146,31 @@ def test_word_comparison_table_against_the_warehouse(built):
         line = got[row["indicator_name_vi"]]
         assert line[2] == _shown(row["value"], row["decimals"], percent)
         assert line[3] == (_shown(row["previous_value"], row["decimals"], percent) if row["previous_value"] is not None else "")
-        assert line[5] == ""                                    # no September 2022 in the warehouse
+    # no September 2022 in the warehouse: the column "Cùng kỳ năm trước" is left out rather than empty
+    assert [c.text for c in table.rows[0].cells] == ["Chỉ tiêu", "Đơn vị tính", "tháng 9/2023", "tháng 8/2023",
+                                                     "Tăng/giảm", "Ghi chú"]
 
 
 def test_word_unit_tables_against_the_warehouse(built):
+    """Phụ lục V: a table per unit level, a column per headline indicator, the province's row first."""
     doc = _docx(built, "2025-07")
     tables = [t for t in doc.tables if t.rows[0].cells[0].text == "STT" and t.rows[0].cells[1].text == "Đơn vị"]
-    assert len(tables) == len(HEADLINE)
+    names = {c: report.load().indicators[c].name_vi for c in HEADLINE}
+    headers = [h for t in tables for h in [c.text for c in t.rows[0].cells][2:]]
+    assert sorted(h.rsplit(" (", 1)[0] for h in headers) == sorted(names.values())      # each indicator once
     code = "BHXH_VERIFIED_SHARE"
-    table = tables[HEADLINE.index(code)]
+    table = next(t for t in tables if any(c.text.startswith(names[code]) for c in t.rows[0].cells))
+    col = next(i for i, c in enumerate(table.rows[0].cells) if c.text.startswith(names[code]))
     units = _query(built["db"], "SELECT * FROM marts.indicator_monthly WHERE period = '2025-07' AND indicator_code = ? "
                    "AND unit_level = 'commune' ORDER BY unit_code", [code])
     province = _query(built["db"], "SELECT * FROM marts.indicator_monthly WHERE period = '2025-07' AND indicator_code = ? "
                       "AND unit_level = 'province'", [code])[0]
     body = [[c.text for c in r.cells] for r in table.rows[1:]]
     assert len(body) == 1 + len(units) == 167
-    assert body[0][1:5] == ["Tỉnh Thanh Hóa", "3.273.418", "3.321.702", "98,55%"]        # samples README figures
+    assert [body[0][1], body[0][col]] == ["Tỉnh Thanh Hóa", "98,55%"]        # 3.273.418/3.321.702, samples README
     for line, unit in zip(body[1:], units):
-        assert line[1:5] == [unit["unit_name"], vntext.format_number(unit["numerator"]),
-                             vntext.format_number(unit["denominator"]), _shown(unit["value"], 2, True)]
+        assert [line[1], line[col]] == [unit["unit_name"], _shown(unit["value"], 2, True)]
+        assert table.rows[1].cells[col].paragraphs[0].alignment == 2          # numbers right
     assert province["numerator"] == sum(u["numerator"] for u in units)
 
 
@@ -172,23 +181,32 @@ def test_word_appendix_tables_against_the_warehouse(built):
     assert len(tables) == 2
     for table, numeral in zip(tables, ("II", "III")):
         listed = [s for s in services if s["appendix"] == numeral]
-        body = [[c.text for c in r.cells] for r in table.rows[1:]]
+        rows = [[c.text for c in r.cells] for r in table.rows[2:]]             # under the two header rows
+        body = [r for r in rows if r[0].isdigit()]
+        departments = [r[0] for r in rows if not r[0].isdigit()]                # a department's row over its services
         assert len(body) == len(listed)
+        assert departments == ([] if numeral == "II" else list(dict.fromkeys(s["group_label"] for s in sorted(
+            listed, key=lambda s: s["service_code"]))))
         by_name = {s["service_name"]: s for s in listed}
         for line in body:
             service = by_name[line[1]]
             total = service["dossiers_total"]
-            assert line[4] == (vntext.format_number(total) if total is not None else "")
+            assert line[3] == (vntext.format_number(total) if total is not None else "")
+            assert line[8] == " ".join((service["difficulties"] or "").split())      # "Khó khăn, vướng mắc"
 
 
-def test_findings_grouped_by_department_in_the_word_report(built):
+def test_findings_in_words_in_the_word_report_and_in_detail_in_the_draft(built):
     doc = _docx(built, "2025-07")
-    texts = [p.text for p in doc.paragraphs]
+    text = _docx_text(doc)
     findings = _query(built["db"], "SELECT * FROM marts.reconciliation_findings WHERE period = '2025-07' "
                       "AND severity IN ('error', 'warning')")
     assert len(findings) == 1
-    heading = texts.index("Sở Lao động - Thương binh và Xã hội (nguồn an_sinh):")
-    assert texts[heading + 1] == f"- [Lỗi] {findings[0]['message_vi']}"
+    assert ("Số liệu tháng 7/2025 của Sở Lao động - Thương binh và Xã hội có 1 nội dung sai lệch khi đối chiếu, "
+            "đã đề nghị đơn vị kiểm tra, xác minh và gửi lại.") in text
+    assert findings[0]["message_vi"] not in text and "an_sinh" not in text     # no file, cell or key in the pages
+    md = _md(built, "2025-07").split("Sai lệch số liệu cần đơn vị xác minh")[1]
+    heading = md.index("Sở Lao động - Thương binh và Xã hội** (nguồn an_sinh):")
+    assert md.index(f"- [Lỗi] {findings[0]['message_vi']}") > heading
 
 
 # ------------------------------------------------------------------ charts
@@ -200,12 +218,24 @@ def test_word_report_holds_a_trend_chart_and_a_ranking_chart_per_headline_indica
     assert sorted(p.name for p in charts.iterdir()) == sorted(["trend_1.png", *(f"{c}_ranked.png" for c in HEADLINE)])
     texts = [p.text for p in doc.paragraphs]
     names = [report.load().indicators[c].name_vi for c in HEADLINE]
-    assert f"Tỷ lệ toàn tỉnh qua các tháng: {'; '.join(names)}" in texts
-    assert "Tỷ lệ người tham gia BHXH, BHYT đã xác thực với CSDLQG về dân cư: 20 đơn vị thấp nhất trên 166, tháng 7/2025" \
-        in texts
-    september = [p.text for p in _docx(built, "2023-09").paragraphs]
-    assert "Tỷ lệ người tham gia BHXH, BHYT đã xác thực với CSDLQG về dân cư: 20 đơn vị thấp nhất trên 27, tháng 9/2023" \
-        in september
+    base = f"Tỷ lệ toàn tỉnh qua các tháng: {'; '.join(names)}"
+    trend = next(t for t in texts if t.startswith(base))
+    # an axis that does not start at zero says where it starts
+    assert re.fullmatch(re.escape(base) + r"( \(trục giá trị bắt đầu từ [\d.]+\))?", trend), trend
+    # the units below the province's rate when they are at most a fifth of them, else the lowest fifth (34 of 166)
+    for label, total in (("2025-07", 166), ("2023-09", 27)):
+        units = [r["value"] for r in _query(built["db"], "SELECT value FROM marts.indicator_monthly WHERE period = ? AND "
+                 "indicator_code = 'BHXH_VERIFIED_SHARE' AND unit_level NOT IN ('province', 'service') AND value IS NOT NULL",
+                 [label])]
+        (province,), = [(r["value"],) for r in _query(built["db"], "SELECT value FROM marts.indicator_monthly WHERE "
+                        "period = ? AND indicator_code = 'BHXH_VERIFIED_SHARE' AND unit_level = 'province'", [label])]
+        below, fifth = sum(1 for v in units if v < province), -(-total // 5)
+        name = "Tỷ lệ người tham gia BHXH, BHYT đã xác thực với CSDLQG về dân cư"
+        month = "tháng 7/2025" if label == "2025-07" else "tháng 9/2023"
+        expected = (f"{name}: {below}/{total} đơn vị thấp hơn tỷ lệ toàn tỉnh ({_shown(province, 2, True)}), {month}"
+                    if 0 < below <= fifth else f"{name}: {fifth} đơn vị thấp nhất (1/5 số đơn vị) trên {total}, {month}")
+        assert len(units) == total
+        assert expected in [p.text for p in _docx(built, label).paragraphs]
 
 
 def test_workbook_charts_rank_units_lowest_first(built):
@@ -215,10 +245,11 @@ def test_workbook_charts_rank_units_lowest_first(built):
     cells = [(r[0], r[1]) for r in ws.iter_rows(min_col=1, max_col=2, values_only=True)]
     heading = cells.index(("Tỷ lệ người tham gia BHXH, BHYT đã xác thực với CSDLQG về dân cư", None))
     start = cells.index(("Đơn vị (thấp nhất trước)", "%"), heading)
-    ranked = cells[start + 1:start + 21]
     lowest = _query(built["db"], "SELECT unit_name, value FROM marts.indicator_monthly WHERE period = '2025-07' AND "
-                    "indicator_code = 'BHXH_VERIFIED_SHARE' AND unit_level = 'commune' ORDER BY value, unit_name LIMIT 20")
-    assert ranked == [(r["unit_name"], r["value"]) for r in lowest]
+                    "indicator_code = 'BHXH_VERIFIED_SHARE' AND unit_level = 'commune' ORDER BY value, unit_name")
+    shown = next(i for i, c in enumerate(cells[start + 1:], start=start + 1) if c[0] is None) - start - 1
+    assert 0 < shown <= 34                                    # at most the lowest fifth of 166, not a fixed 20
+    assert cells[start + 1:start + 1 + shown] == [(r["unit_name"], r["value"]) for r in lowest[:shown]]
     trend = cells[heading + 1:heading + 4]         # the 12 months up to July 2025 (chart_trend_months): June, July
     assert trend[0] == ("Tháng", "%") and [t[0] for t in trend[1:]] == ["6/2025", "7/2025"]
     assert cells[heading + 4][0] != "8/2023"
@@ -233,7 +264,7 @@ def test_group_sheet_in_the_reports_shape(built):
     wb = load_workbook(built["wh"] / "exports" / "2023-09" / "DA06_2023-09.xlsx")
     ws = wb["Bảng nhóm 4 - Cấp huyện"]
     assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4 == "9"
-    assert ws.print_title_rows == "$2:$3" and ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$2:$3" and ws.print_title_cols == "$A:$B" and ws.page_setup.scale >= 82
     names = [c.value for c in ws[2]]
     col = names.index("Tỷ lệ trẻ em đã cập nhật, chuẩn hóa dữ liệu") + 1
     assert [ws.cell(row=3, column=col + i).value for i in range(3)] == ["Tử số", "Mẫu số", "Tỷ lệ (%)"]
@@ -328,9 +359,9 @@ def test_quarter_report_names_missing_months_and_compares_with_the_previous_quar
     q3 = _docx(built, "2025-Q3")
     table = _table_after(q3, "Chỉ tiêu")
     line = next([c.text for c in r.cells] for r in table.rows if r.cells[0].text.startswith("Tỷ lệ người tham gia BHXH"))
-    assert line[2:5] == ["98,55%", "98,48%", "+0,07%"]          # 3.273.418/3.321.702 and 3.268.032/3.318.455
+    assert line[2:5] == ["98,55%", "98,48%", "+0,07 điểm %"]     # 3.273.418/3.321.702 and 3.268.032/3.318.455
     text = _md(built, "2025-Q3")
-    assert "đạt tỷ lệ 98,55% (tăng 0,07% so với quý trước)" in text
+    assert "đạt tỷ lệ 98,55% (tăng 0,07 điểm % so với quý II/2025)" in text
 
 
 def test_year_earlier_column_when_the_warehouse_has_it(built, tmp_path):
@@ -361,10 +392,11 @@ def test_p06_report_command(built, capsys):
 
 
 def test_issuer_of_a_province_without_report_yaml():
-    from p06.publish.report_config import issuer
+    from p06.documents.report_config import issuer
     default = issuer("40")
-    assert (default.agency_parent, default.agency, default.place) == ("", "ỦY BAN NHÂN DÂN TỈNH NGHỆ AN", "Nghệ An")
-    assert issuer("38").agency == "TỔ CÔNG TÁC TRIỂN KHAI ĐỀ ÁN 06"          # catalog/provinces/38/report.yaml
+    assert (default.agency_parent, default.agency_lines, default.place) == ("", ["ỦY BAN NHÂN DÂN", "TỈNH NGHỆ AN"], "Nghệ An")
+    assert default.issuer_name == "Ủy ban nhân dân tỉnh Nghệ An"
+    assert issuer("38").agency_lines == ["TỔ CÔNG TÁC TRIỂN KHAI", "ĐỀ ÁN 06"]        # catalog/provinces/38/report.yaml
 
 
 def test_period_labels():
@@ -408,7 +440,7 @@ def test_no_date_of_another_period_in_a_months_report(built, period):
     with warehouse.connect(built["db"], read_only=True) as con:
         stated = vintages.plain_line(con, period)      # the publication's own date and time (issue 10): data
     md, word = _md(built, period), _docx_text(_docx(built, period))
-    assert stated and stated in md and stated in word
+    assert stated and stated in md and stated not in word          # the run's date: internal, not in the pages
     assert foreign_dates(md.replace(stated, ""), period) == []
     assert foreign_dates(word.replace(stated, ""), period) == []
 
@@ -416,9 +448,9 @@ def test_no_date_of_another_period_in_a_months_report(built, period):
 def test_the_date_check_finds_a_baked_sample_date(built):
     """The template of before issue 11 said 'Từ ngày 01/9/2023' in every month's draft."""
     templates = dict(report.load_templates())
-    groups = dict(templates["groups"])
-    groups[2] = [*groups[2], {"text": "Từ ngày 01/9/2023, đã thực hiện chi trả cho {{ WELFARE_PAID_CASHLESS.value }} người."}]
-    templates["groups"] = groups
+    blocks = dict(templates["data_blocks"])
+    blocks["an_sinh"] = [*blocks["an_sinh"], {"text": "Từ ngày 01/9/2023, đã thực hiện chi trả cho {{ WELFARE_PAID_CASHLESS.value }} người."}]
+    templates["data_blocks"] = blocks
     with warehouse.connect(built["db"], read_only=True) as con:
         for period in ("2023-08", "2025-07"):
             assert foreign_dates(report.Draft(con, period, templates).markdown(), period) == ["01/9/2023"]
@@ -428,7 +460,8 @@ def test_the_date_check_finds_a_baked_sample_date(built):
 def test_a_corrected_earlier_month_in_the_trend_exports_the_later_month_again(built, tmp_path):
     """September's charts show August: a corrected August value changes what September's files are written from,
     though September's own published rows are the same."""
-    from p06.publish import exports, state
+    from p06.documents import exports
+    from p06.publish import state
     db = tmp_path / "p06.duckdb"
     shutil.copyfile(built["db"], db)
     with warehouse.connect(db) as con:
@@ -441,3 +474,89 @@ def test_a_corrected_earlier_month_in_the_trend_exports_the_later_month_again(bu
     assert after[0] == before[0]                  # September's own rows did not change
     assert after[1] != before[1]                  # its trend chart did: exported again
     assert after[2] == before[2]                  # July 2025's trend (12 months) does not reach August 2023
+
+
+# ------------------------------------------------------------------ the writer's blocks (narrative files)
+
+def test_writers_text_carried_over_marked_for_review_else_a_placeholder(built, tmp_path, monkeypatch):
+    """A block the month's narrative file lacks takes the previous month's text, marked for review; a block
+    neither has is the placeholder; the month's own text is placed as written."""
+    monkeypatch.setenv("P06_NARRATIVE_DIR", str(tmp_path))
+    (tmp_path / "2025-06.yaml").write_text(
+        "tuyen_truyen: |-\n  Tuyên truyền tháng 6.\n\n  Đoạn thứ hai.\nkien_nghi: Kiến nghị tháng 6.\n"
+        "phu_luc_1:\n  - title: Nhiệm vụ chung\n    rows:\n      - {nhiem_vu: Nhiệm vụ A, ket_qua: Đã xong}\n",
+        encoding="utf-8")
+    (tmp_path / "2025-07.yaml").write_text("kien_nghi: Kiến nghị tháng 7.\n", encoding="utf-8")
+    with warehouse.connect(built["db"], read_only=True) as con:
+        context = report.Draft(con, "2025-07").context()
+    sections = {s["heading"]: s["paragraphs"] for s in context["sections"]}
+    assert sections["1. Công tác tuyên truyền thực hiện Đề án"] == [
+        {"text": "[cần rà soát, nội dung tháng 6/2025] Tuyên truyền tháng 6.", "kind": "review"},
+        {"text": "Đoạn thứ hai.", "kind": "review"}]
+    assert sections["V. KIẾN NGHỊ, ĐỀ XUẤT"] == [{"text": "Kiến nghị tháng 7.", "kind": "writer"}]
+    assert sections["2. Về hoàn thiện thể chế"][0]["kind"] == "placeholder"
+    assert sections["2. Về hoàn thiện thể chế"][0]["text"].startswith("[Nội dung do Tổ công tác bổ sung:")
+    assert context["tasks"][0]["rows"][0]["nhiem_vu"] == "Nhiệm vụ A" and context["tasks_review"]
+    (tmp_path / "2025-07.yaml").write_text("kien_ngh: typo\n", encoding="utf-8")
+    with warehouse.connect(built["db"], read_only=True) as con, pytest.raises(ValueError, match="unknown block"):
+        report.Draft(con, "2025-07").context()
+
+
+# ------------------------------------------------------------------ the command line in Vietnamese first
+
+def test_run_summary_and_findings_speak_vietnamese_by_default(built, monkeypatch, capsys):
+    from datetime import datetime
+    findings = _query(built["db"], "SELECT * FROM marts.reconciliation_findings WHERE period = '2025-07' "
+                      "AND severity = 'error'")
+    monkeypatch.delenv("P06_LANG", raising=False)
+    with warehouse.connect(built["db"], read_only=True) as con:
+        cli._summary_lines(con, ["2025-07"], datetime.now(), [])
+        vi = capsys.readouterr().out
+        monkeypatch.setenv("P06_LANG", "en")
+        cli._summary_lines(con, ["2025-07"], datetime.now(), [])
+        en = capsys.readouterr().out
+    assert f"sai lệch: {len(findings)} lỗi," in vi and f"findings: {len(findings)} error(s)," in en
+    assert findings[0]["message_vi"] in vi and findings[0]["message_en"] in en
+    assert "Sở Lao động - Thương binh và Xã hội" in vi and "không đổi" in vi and "unchanged" in en
+    monkeypatch.delenv("P06_LANG", raising=False)
+    with landing_env(built["raw"], built["wh"]):
+        from p06.publish import snapshot
+        snapshot.publish_copy(built["db"], built["wh"] / "p06_published.duckdb")
+        assert cli.main(["findings", "--period", "2025-07"]) == 0
+    out = capsys.readouterr().out
+    open_ = _query(built["db"], "SELECT * FROM marts.findings_register WHERE period = '2025-07' AND status = 'open'")
+    assert out.startswith(f"{len(open_)} sai lệch chưa xử lý của tháng 2025-07")
+    assert "xác nhận số liệu đúng: p06 findings accept MÃ" in out
+
+
+# ------------------------------------------------------------------ corrections stated in the report
+
+def test_corrections_stated_old_to_new_in_the_report(built, tmp_path):
+    """A re-publication that changes figures (marts.errata): the report states each corrected province figure,
+    old → new with the change and the date; the internal draft adds the file."""
+    from datetime import datetime
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(built["db"], db)
+    with warehouse.connect(db) as con:
+        if not vintages.current(con, "2025-07"):
+            vintages.record(con, ["2025-07"], datetime(2026, 1, 5, 9, 0))
+        con.execute("UPDATE marts.indicator_monthly SET numerator = numerator + 43, value = (numerator + 43) / "
+                    "denominator * 100 WHERE period = '2025-07' AND indicator_code = 'BHXH_VERIFIED_SHARE' "
+                    "AND unit_level = 'province'")
+        vintages.record(con, ["2025-07"], datetime(2026, 1, 20, 9, 0))
+        errata = [r for r in vintages.errata_rows(con, "2025-07", vintages.current(con, "2025-07")["vintage"])
+                  if r["unit_level"] == "province"]
+        context = report.Draft(con, "2025-07").context()
+        md = report.Draft(con, "2025-07").markdown()
+    (row,) = errata
+    old, new = (vntext.format_number(row[k], 2) + "%" for k in ("old_value", "new_value"))
+    change = vntext.format_number(row["new_value"] - row["old_value"], 2)
+    assert context["corrections_intro"] == "Đính chính số liệu đã báo cáo:"
+    (line,) = [c["text"] for c in context["corrections"]]
+    province = _query(built["db"], "SELECT numerator FROM marts.indicator_monthly WHERE period = '2025-07' AND "
+                      "indicator_code = 'BHXH_VERIFIED_SHARE' AND unit_level = 'province'")[0]["numerator"]
+    counts = f", tử số {vntext.format_number(province)} → {vntext.format_number(province + 43)} (+43)"
+    shown_change = "" if change == "0,00" else f" (+{change} điểm %)"      # 43 of 3,3 million: 0,0013 points
+    assert line.startswith(f"- {row['indicator_name_vi']} tháng 7/2025: {old} → {new}{shown_change}{counts}; ")
+    assert line.endswith("công bố ngày 20/1/2026.")
+    assert line in md

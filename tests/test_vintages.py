@@ -198,7 +198,7 @@ def test_accepted_finding_stays_in_the_register_but_is_not_sent_back(env, accept
     assert key not in keys
     (remaining,), = query(env, "SELECT count(*) FROM marts.reconciliation_findings WHERE period = '2023-09'")
     assert len(rows) == remaining - 1
-    remainder = next(r for r in rows if r["Quy tắc"] == "nguoi_co_cong.remaining")   # same cell, another rule: still sent
+    remainder = next(r for r in rows if r["Mã quy tắc"] == "nguoi_co_cong.remaining")   # same cell, another rule: still sent
     assert remainder["Tình trạng"] == "Chưa xử lý" and isinstance(remainder["Phát hiện lần đầu"], datetime)
     draft = (out / "bao_cao_DA06_2023-09.md").read_text(encoding="utf-8")
     (message,), = query(env, "SELECT message_vi FROM marts.reconciliation_findings WHERE period = '2023-09' "

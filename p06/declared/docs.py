@@ -86,8 +86,8 @@ def _sections() -> list[str]:
     for model, where in [(PublicationChecks, "checks/publication.yaml"), (Check, "an entry of `checks`"),
                          (Expect, "a check's `expect`")]:
         lines += model_section(model, where)
+    from p06.documents.report_config import ReportIssuer
     from p06.national.texts import National, NationalReport, NationalWorkbook
-    from p06.publish.report_config import ReportIssuer
     for model, where in [(National, "catalog/national.yaml"), (NationalWorkbook, "`workbook`"),
                          (NationalReport, "`report`"),
                          (ReportIssuer, "`report.issuer`; a province's catalog/provinces/<code>/report.yaml")]:

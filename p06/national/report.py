@@ -5,7 +5,7 @@ national motto side by side, number and place/date line, title, body, recipients
 figures with the provinces they add up and those missing, the provinces ranked for each headline indicator, and
 which province's publication (vintage, date) each month's figures come from. It reads only the national marts;
 who issues it and every sentence are in catalog/national.yaml (`report`), numbers are formatted by the report's
-filters (p06.publish.report_text: '1.651.144', '96,20').
+filters (p06.wording: '1.651.144', '96,20').
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from docx.shared import Mm, Pt
 from p06.national import provinces, texts
 from p06.publish.atomic import atomic_file
 from p06.publish.indicator_catalog import load as indicator_catalog
-from p06.publish.report_text import say, so
+from p06.wording import say, so
 
 FONT = "Times New Roman"
 CENTER, RIGHT = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT

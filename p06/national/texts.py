@@ -7,7 +7,7 @@ from typing import Literal
 
 from p06 import config
 from p06.declared.base import Declared, validate_file
-from p06.publish.report_config import ReportIssuer
+from p06.documents.report_config import ReportIssuer
 
 FILE = config.CATALOG_DIR / "national.yaml"
 

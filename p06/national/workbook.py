@@ -3,7 +3,7 @@ warehouse): the nation's figures with the provinces missing, every province's fi
 ranking, and which province's copy (vintage, time, sha256) each month's figures come from.
 
 It reads only the national marts (a document layer) and writes its sheets with the province workbook's own
-code (p06.publish.excel: `Sheet`, `Col`, `_write_sheet`: headers, number formats, widths); wording comes from
+code (p06.documents.excel: `Sheet`, `Col`, `_write_sheet`: headers, number formats, widths); wording comes from
 catalog/national.yaml.
 """
 from __future__ import annotations
@@ -14,9 +14,9 @@ import duckdb
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from p06.documents.excel import Col, Sheet, _write_sheet
 from p06.national import provinces, texts
 from p06.publish.atomic import atomic_file
-from p06.publish.excel import Col, Sheet, _write_sheet
 from p06.publish.indicator_catalog import load as indicator_catalog
 
 FIGURES = (Col("indicator_code", "Mã chỉ tiêu"), Col("indicator_name_vi", "Chỉ tiêu"),

@@ -123,7 +123,7 @@ def comparison_note(period: str, previous: str) -> dict[str, str | None]:
     import yaml
 
     from p06 import config, periods
-    from p06.publish.report_text import say
+    from p06.wording import say
     olds = reference.old_provinces(None, periods.period_end(previous))
     if not olds or reference.old_provinces(None, periods.period_end(period)):
         return {"comparison_note": None, "comparison_partial": None}

@@ -6,7 +6,7 @@
   `p06 run` compares it with the landing zone and skips the month when it is equal;
 - `content_sha`: a digest of the month's published rows (indicators, services, completeness, findings);
 - `exported_sha`: the content digest the month's workbook, reports and files were written from, with what its
-  trend charts show of the earlier months (`p06.publish.exports`):
+  trend charts show of the earlier months (`p06.documents.exports`):
   a month whose content did not change (a later month of a corrected one that does not depend on it)
   is not exported again.
 """

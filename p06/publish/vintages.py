@@ -303,9 +303,10 @@ def summary_line(con: duckdb.DuckDBPyConnection, period: str) -> str | None:
     info = current(con, period)
     if info is None:
         return None
-    corrected = f"{info['errata']} figure(s) corrected since vintage {info['previous_vintage']}, marts.errata" \
-        if info["previous_vintage"] else "first publication"
-    return f"  published: vintage {info['vintage']} of {info['published_at']:%d/%m/%Y %H:%M} ({corrected})"
+    from p06.messages import say
+    corrected = say("vintage_corrected", errata=info["errata"], previous=info["previous_vintage"]) \
+        if info["previous_vintage"] else say("vintage_first")
+    return say("vintage_line", vintage=info["vintage"], date=f"{info['published_at']:%d/%m/%Y %H:%M}", corrected=corrected)
 
 
 def errata_rows(con: duckdb.DuckDBPyConnection, period: str, vintage: int) -> list[dict]:

@@ -1,5 +1,5 @@
 """The dashboards leaders look at: the province's of each published month (`exports/<YYYY-MM>/dashboard.html`,
-written with the month's other files by p06.publish.exports) and the nation's (`write_national`, from the
+written with the month's other files by p06.documents.exports) and the nation's (`write_national`, from the
 national warehouse `p06 national` builds).
 
 Layers: `data` (province) and `national` read the published tables into a dict; `page` renders a Jinja2 template

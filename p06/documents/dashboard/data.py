@@ -16,8 +16,8 @@ from p06 import catalog, config, periods, reference
 from p06.declared.base import read_yaml
 from p06.documents.dashboard.config import texts
 from p06.publish.indicator_catalog import load
-from p06.publish.report_text import say, so
 from p06.reconcile.rules import load_rules
+from p06.wording import say, so
 
 ROUND = 6        # decimals kept of a raw value (charts, sorting); the text is formatted from the published value
 

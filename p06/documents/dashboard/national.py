@@ -13,7 +13,7 @@ from p06 import periods, reference
 from p06.documents.dashboard.config import texts
 from p06.documents.dashboard.data import _headline_codes, _num, _rows, _signed, month_label
 from p06.publish.indicator_catalog import load
-from p06.publish.report_text import so
+from p06.wording import so
 
 
 def _indicators(codes: set[str]) -> dict[str, dict]:

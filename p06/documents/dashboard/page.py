@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from p06 import config
 from p06.publish.atomic import atomic_write_text
-from p06.publish.report_text import add_filters
+from p06.wording import add_filters
 
 HERE = Path(__file__).parent
 TEMPLATES_DIR = config.CATALOG_DIR / "templates"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from p06.documents import dashboard
-from p06.publish import excel, export_worker, files, quality, report, report_charts, report_word, state, vintages
+from p06.documents import dashboard, excel, export_worker, narrative, report, report_charts, report_word
+from p06.publish import files, quality, state, vintages
 from p06.publish.atomic import atomic_write_text, durable_replace
 
 
@@ -82,10 +82,12 @@ def settle_month(warehouse_dir: Path, period: str) -> None:
 
 
 def _export_digest(con: duckdb.DuckDBPyConnection, period: str) -> str:
-    """What the month's files are written from: its published rows, and the earlier months its trend charts show."""
+    """What the month's files are written from: its published rows, the earlier months its trend charts show, and
+    the writer's narrative files of the month (and the month before)."""
     t = report.load_templates()
     trend = report_charts.trend_digest(con, period, list(t["headline"]), int(t["chart_trend_months"]))
-    return f"{state.content_sha(con, period)};trend:{trend};dashboard:{dashboard.digest(con, period)}"
+    return (f"{state.content_sha(con, period)};trend:{trend};narrative:{narrative.digest(period)};"
+            f"dashboard:{dashboard.digest(con, period)}")
 
 
 def _verdict(checked: quality.QualitySummary) -> str:

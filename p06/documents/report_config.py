@@ -18,17 +18,35 @@ class ReportIssuer(Declared):
     agency_parent: str = ""
     """The parent body, upper case, first line top left (UBND TỈNH THANH HÓA); empty when the body has none."""
     agency: str
-    """The issuing body, upper case, bold, under it."""
+    """The issuing body, upper case, bold, under it; a line break ("\\n") where a long name is to break (each line
+    of the letterhead stays on one line)."""
     number: str = "Số:       /BC-UBND"
     """The number and symbol line; the number is left blank for registration."""
     place: str
     """The place of the place/date line."""
+    issuer_name: str = ""
+    """Who reports, as a sentence names it ("Tổ công tác Đề án 06 tỉnh Thanh Hóa"): the opening, the closing and
+    the appendices' "Kèm theo" line."""
+    report_to: str = "Tổ công tác triển khai Đề án 06 của Chính phủ"
+    """To whom the closing sentence reports ("... kính báo cáo <report_to>")."""
     signer_title: str = "CHỦ TỊCH"
     """The signer's title, above the signature."""
+    signer_capacity: str = ""
+    """The signer's own office under the title when signing for a body (CHỦ TỊCH UBND TỈNH); may be empty."""
     signer_name: str = ""
     """The signer's name, under the signature (blank: written by hand)."""
     recipients: tuple[str, ...] = Field(default=("Lưu: VT.",))
     """The 'Nơi nhận' list."""
+
+    @property
+    def agency_lines(self) -> list[str]:
+        return [line.strip() for line in self.agency.split("\n") if line.strip()]
+
+    @property
+    def number_only(self) -> str:
+        """The number and symbol without 'Số:' ('      /BC-UBND'), as the appendices' "Kèm theo" line writes it."""
+        text = self.number.strip()
+        return text[3:].strip() if text.lower().startswith("số:") else text
 
 
 def path(code: str | None = None) -> Path:
@@ -47,4 +65,5 @@ def _issuer(code: str) -> ReportIssuer:
         return validate_file(ReportIssuer, file)
     name = reference.province_name(code)                           # 'Tỉnh Thanh Hóa'
     _, _, bare = name.partition(" ")
-    return ReportIssuer(agency_parent="", agency=f"ỦY BAN NHÂN DÂN {name.upper()}", place=bare or name)
+    return ReportIssuer(agency_parent="", agency=f"ỦY BAN NHÂN DÂN\n{name.upper()}", place=bare or name,
+                        issuer_name=f"Ủy ban nhân dân {name[:1].lower()}{name[1:]}")

@@ -14,7 +14,7 @@ from p06.publish.indicator_catalog import load
 
 
 def _errata_sheet():
-    from p06.publish.excel import Col, Sheet  # excel imports this module
+    from p06.documents.excel import Col, Sheet  # excel imports this module
     return Sheet(vintages.texts().errata_sheet, "errata", (
         Col("table_vi", "Bảng số liệu"), Col("unit_level", "Cấp", "label"), Col("unit_code", "Mã đơn vị"),
         Col("unit_name", "Đơn vị"), Col("indicator_code", "Mã chỉ tiêu, dịch vụ, nguồn"),
@@ -50,7 +50,7 @@ def _rows(con: duckdb.DuckDBPyConnection, period: str, vintage: int) -> list[dic
 
 def add(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -> None:
     """Write the vintage line under the first (headline) sheet's table and add the errata sheet."""
-    from p06.publish.excel import _write_sheet
+    from p06.documents.excel import _write_sheet
     info = vintages.current(con, period)
     if info is None or not wb.worksheets:
         return

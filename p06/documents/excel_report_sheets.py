@@ -15,13 +15,15 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
+from openpyxl.worksheet.pagebreak import Break
 
 from p06 import report_periods
-from p06.publish import period_marts, report_charts
-from p06.publish.excel import COUNT_FORMAT, HEADER_FILL, LABELS_VI, _decimal_format
+from p06.documents import report_charts
+from p06.documents.excel import COUNT_FORMAT, HEADER_FILL, LABELS_VI, _decimal_format
+from p06.documents.report import load_templates, period_text
+from p06.publish import period_marts
 from p06.publish.files import read_table
 from p06.publish.indicator_catalog import Indicator, load
-from p06.publish.report import load_templates, period_text
 
 THIN = Side(style="thin", color="999999")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -38,12 +40,34 @@ def _columns(ind: Indicator) -> list[tuple[str, str, str]]:
     return [("numerator", "Tử số", COUNT_FORMAT), ("denominator", denominator, COUNT_FORMAT), value]
 
 
+PRINT_SCALE = 90              # 11 pt cells print at 9.9 pt
+PAGE_WIDTH_CHARS = 105        # column-width units across A4 landscape within 0.4" margins at 100 %, as LibreOffice prints them
+
+
+def _column_breaks(spans: list) -> list[int]:
+    """The columns after which a printed page ends: between whole indicators, as many as fit the page at
+    PRINT_SCALE beside the repeated unit columns (A, B)."""
+    room = PAGE_WIDTH_CHARS * 100 / PRINT_SCALE - (5 + 26)
+    breaks, used, col = [], 0.0, 3
+    for _, cols in spans:
+        width = 13 * len(cols)
+        if used and used + width > room:
+            breaks.append(col - 1)
+            used = 0.0
+        used += width
+        col += len(cols)
+    return breaks
+
+
 def _group_sheet(wb: Workbook, title: str, heading: str, inds: list[Indicator], province: dict, units: list[dict]) -> None:
     ws = wb.create_sheet(title)
     spans = [(ind, _columns(ind)) for ind in inds]
     last_col = 2 + sum(len(cols) for _, cols in spans)
+    breaks = _column_breaks(spans)
     ws.cell(row=1, column=1, value=heading).font = Font(bold=True, size=13)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_col)
+    # the heading over the first printed page's columns only: merged across every column it would print in
+    # fragments on pages of its own
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=breaks[0] if breaks else last_col)
     for col, text in ((1, "STT"), (2, "Đơn vị")):
         ws.cell(row=2, column=col, value=text)
         ws.merge_cells(start_row=2, start_column=col, end_row=3, end_column=col)
@@ -79,12 +103,18 @@ def _group_sheet(wb: Workbook, title: str, heading: str, inds: list[Indicator], 
         ws.column_dimensions[get_column_letter(c)].width = 13
     ws.freeze_panes = "C4"
     ws.print_title_rows = "2:3"
+    ws.print_title_cols = "A:B"                       # the units on every page
     ws.print_options.gridLines = True                 # printed cell borders (a border per cell costs 1 s a commune month)
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.print_area = f"A1:{get_column_letter(last_col)}{ws.max_row}"
+    # Legible, not fitted to one page width: at PRINT_SCALE the text is 10 pt; the indicators split across pages
+    # between whole indicators, as many as fit the page beside the repeated unit columns.
+    ws.page_setup.scale = PRINT_SCALE
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    for column in breaks:
+        ws.col_breaks.append(Break(id=column))
 
 
 def add_group_sheets(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -> None:
@@ -121,7 +151,7 @@ def add_chart_sheet(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 12
     r = 1
-    for data in report_charts.chart_data(con, period, list(t["headline"]), int(t["chart_max_units"]),
+    for data in report_charts.chart_data(con, period, list(t["headline"]), float(t["ranking_share"]),
                                            int(t["chart_trend_months"])):
         fmt = _decimal_format(data.decimals)
         ws.cell(row=r, column=1, value=data.name).font = Font(bold=True, size=12)
@@ -152,6 +182,12 @@ def add_chart_sheet(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -
             chart.height = 7.5 if kind == "line" else max(7.5, 0.45 * len(points) + 2)
             ws.add_chart(chart, f"D{top}")
             r = max(r, top + int(chart.height * 2)) + 2
+            ws.row_breaks.append(Break(id=r - 1))             # each chart and its table on a page of their own
+    ws.print_area = f"A1:N{max(r, 1)}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def add_sheets(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -> None:

@@ -11,7 +11,7 @@ Off unless P06_EXPORT_WORKER=1: the worker holds a second copy of the export cod
 (about 200 MB), which takes a history load past 1 GB beside the run and its validation process; on a machine
 whose second core is busy with other work it saves nothing (measured: README, Speed).
 
-Run as `python -m p06.publish.export_worker SNAPSHOT WAREHOUSE_DIR MONTH...`.
+Run as `python -m p06.documents.export_worker SNAPSHOT WAREHOUSE_DIR MONTH...`.
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def write_months(con: duckdb.DuckDBPyConnection, months: list[str], warehouse_di
                  write: Callable[[duckdb.DuckDBPyConnection, str], None],
                  before_writing: Callable[[], None] = lambda: None) -> None:
     """Write each month with `write(con, month)`: every other month in a worker process when it is `enabled()`
-    and there are MIN_MONTHS or more (the worker calls `p06.publish.exports.write_month`), the rest here.
+    and there are MIN_MONTHS or more (the worker calls `p06.documents.exports.write_month`), the rest here.
     `before_writing()` is called once the warehouse is copied (nothing may read it while it is checkpointed)."""
     if not enabled() or len(months) < MIN_MONTHS or (os.cpu_count() or 1) < 2:
         before_writing()
@@ -64,7 +64,7 @@ def write_months(con: duckdb.DuckDBPyConnection, months: list[str], warehouse_di
         before_writing()
         log = Path(tmp) / "worker.log"
         with open(log, "w") as errors:
-            worker = subprocess.Popen([sys.executable, "-m", "p06.publish.export_worker", str(copy),
+            worker = subprocess.Popen([sys.executable, "-m", "p06.documents.export_worker", str(copy),
                                        str(warehouse_dir), *theirs], stdout=errors, stderr=errors)
             try:
                 for month in mine:
@@ -80,7 +80,7 @@ def write_months(con: duckdb.DuckDBPyConnection, months: list[str], warehouse_di
 
 
 def main(argv: list[str]) -> int:
-    from p06.publish import exports
+    from p06.documents import exports
     copy, warehouse_dir, months = Path(argv[0]), Path(argv[1]), argv[2:]
     con = duckdb.connect(str(copy), read_only=True)
     try:

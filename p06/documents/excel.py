@@ -12,19 +12,20 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any, Callable
 
 import duckdb
+import yaml
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from p06 import catalog
-from p06.publish import workbook_vintage
+from p06 import catalog, config
+from p06.documents import discrepancies, workbook_vintage
 from p06.publish.files import read_table
 from p06.publish.indicator_catalog import Appendix, load
-from p06.reconcile import register
 
 COUNT_FORMAT = "#,##0"
 PERCENT_FORMAT = "0.00%"
@@ -97,17 +98,17 @@ def sheets() -> tuple[Sheet, ...]:
               order=("indicator_order", "unit_level", "unit_code")),
         *(appendix_sheet(a) for a in load().public_services.appendices),
         Sheet("Sai lệch cần phản hồi", "reconciliation_findings",
-              (Col("severity", "Mức độ", "label"), Col("department_vi", "Đơn vị gửi"), Col("source", "Nguồn"),
-               Col("unit_code", "Mã đơn vị"), Col("unit_name", "Đơn vị"), Col("rule_id", "Quy tắc"),
+              (Col("severity", "Mức độ", "label"), Col("department_vi", "Đơn vị gửi"),
+               Col("unit_code", "Mã đơn vị"), Col("unit_name", "Đơn vị"), Col("rule_vi", "Quy tắc"),
                Col("measure_vi", "Số liệu"), Col("message_vi", "Nội dung"), Col("actual", "Số báo cáo", "figure"),
                Col("expected", "Số tính lại", "figure"), Col("difference", "Chênh lệch", "figure"),
                Col("file", "Tệp"), Col("sheet", "Trang tính"), Col("cell", "Ô"),
                Col("status", "Tình trạng", "label"), Col("first_seen", "Phát hiện lần đầu", "datetime"),
-               Col("finding_key", "Mã sai lệch")),
+               Col("finding_key", "Mã sai lệch"), Col("rule_id", "Mã quy tắc")),
               keep=lambda r: r.get("status") != "accepted",      # a confirmed figure is not sent back again
               order=("severity_rank", "source", "unit_code", "rule_id")),
         Sheet("Tình trạng nộp số liệu", "source_completeness",
-              (Col("source", "Nguồn"), Col("department_vi", "Đơn vị gửi"), Col("status", "Tình trạng", "label"),
+              (Col("department_vi", "Đơn vị gửi"), Col("status", "Tình trạng", "label"),
                Col("file", "Tệp"), Col("as_of_date", "Số liệu đến ngày", "date"),
                Col("received_at", "Thời điểm nhận", "datetime"),
                Col("units_expected", "Số đơn vị phải báo cáo", "count"),
@@ -198,6 +199,21 @@ def _write_sheet(ws, sheet: Sheet, rows: list[dict], codes: list[str]) -> None:
         if longest + 2 > MAX_WIDTH:                 # long texts (messages, service names) wrap
             for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+    print_setup(ws, f"A1:{get_column_letter(max(len(columns), 1))}{max(ws.max_row, 1)}", title_rows="1:1")
+
+
+def print_setup(ws, area: str, title_rows: str | None = None, fit_width: bool = True) -> None:
+    """An analyst's sheet as printed: its used range only, A4 landscape, the header row on every page, the
+    columns fitted to the page width (pages follow down)."""
+    ws.print_area = area
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    if fit_width:
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _shown(value: Any) -> str:
@@ -209,6 +225,14 @@ def _shown(value: Any) -> str:
     if isinstance(value, (dt.date, dt.datetime)):
         return "00/00/0000"
     return "" if value is None else str(value)
+
+
+@cache
+def _rule_names() -> dict[str, str]:
+    """Each rule's description in Vietnamese (checks/rules.yaml, read as the declaration it is): the sheet of
+    discrepancies names rules in words."""
+    data = yaml.safe_load((config.CHECKS_DIR / "rules.yaml").read_text(encoding="utf-8")) or {}
+    return {r["id"]: r.get("description_vi") or r["id"] for r in data.get("rules", []) if "id" in r}
 
 
 def _with_labels(table: str, row: dict) -> dict:
@@ -224,13 +248,17 @@ def _with_labels(table: str, row: dict) -> dict:
         measure = next((m for m in source.measures if m.id == row.get("measure")), None) if source else None
         row.setdefault("department_vi", source.department_vi if source else None)
         row["measure_vi"] = measure.label_vi if measure else row.get("measure")
+        row["rule_vi"] = _rule_names().get(str(row.get("rule_id")), row.get("rule_id"))
         row["measure_kind"] = measure.kind if measure else None
+    if table == "source_completeness":
+        source = catalog.sources().get(str(row.get("source")))
+        row.setdefault("department_vi", source.department_vi if source else row.get("source"))
     return row
 
 
 def write_workbook(con: duckdb.DuckDBPyConnection, period: str, path: Path) -> Path:
     """Write the month's workbook to `path` (written aside, then renamed); returns `path`."""
-    from p06.publish import excel_report_sheets  # imports this module
+    from p06.documents import excel_report_sheets  # imports this module
     codes = list(load().indicators)
     wb = Workbook()
     wb.remove(wb.active)
@@ -239,7 +267,7 @@ def write_workbook(con: duckdb.DuckDBPyConnection, period: str, path: Path) -> P
         if sheet.table not in tables:
             tables[sheet.table] = [_with_labels(sheet.table, r) for r in read_table(con, sheet.table, period)]
             if sheet.table == "reconciliation_findings":       # status and first seen, from the findings register
-                tables[sheet.table] = register.with_status(con, tables[sheet.table])
+                tables[sheet.table] = discrepancies.with_status(con, tables[sheet.table])
         rows = [r for r in tables[sheet.table] if sheet.keep(r)]
         _write_sheet(wb.create_sheet(sheet.title), sheet, rows, codes)
     workbook_vintage.add(wb, con, period)         # the vintage under the headline table; the errata sheet

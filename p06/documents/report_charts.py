@@ -9,6 +9,7 @@ imported only when drawing, with the Agg backend (no display), small figures clo
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,8 @@ class ChartData:
     trend: list[tuple[str, float]] = field(default_factory=list)        # (YYYY-MM, province value), oldest first
     ranked: list[tuple[str, float]] = field(default_factory=list)       # (unit name, value), lowest first
     total_units: int = 0
+    threshold: float | None = None      # the units shown are below it: the target (100) or the province's rate
+    rule: str = "fifth"                 # why these units: 'target', 'province' (below it) or 'fifth' (the lowest fifth)
 
 
 def _trend(con: duckdb.DuckDBPyConnection, code: str, last_month: str, months: int) -> list[tuple[str, float]]:
@@ -68,8 +71,29 @@ def unit_rows(con: duckdb.DuckDBPyConnection, label: str, code: str) -> tuple[st
     return levels[0], sorted((r for r in rows if r["unit_level"] == levels[0]), key=lambda r: str(r["unit_code"]))
 
 
-def chart_data(con: duckdb.DuckDBPyConnection, label: str, codes: list[str], max_units: int,
+def _province_value(con: duckdb.DuckDBPyConnection, label: str, code: str) -> float | None:
+    if report_periods.parse(label).kind == "month":
+        row = con.execute("SELECT value FROM marts.indicator_monthly WHERE period = ? AND indicator_code = ? "
+                          "AND unit_level = 'province'", [label, code]).fetchone()
+        return row[0] if row else None
+    return next((r["value"] for r in period_marts.read_period(con, label)
+                 if r["indicator_code"] == code and r["unit_level"] == "province"), None)
+
+
+def ranked_units(valued: list[tuple[str, float]], threshold: float | None, rule: str,
+                 share: float) -> tuple[list[tuple[str, float]], str]:
+    """The units a ranking shows, lowest first: those below the threshold (the target, or the province's rate),
+    or the lowest fifth (`share`) when more units than that, or none, are below it."""
+    fifth = max(1, math.ceil(len(valued) * share)) if valued else 0
+    below = [u for u in valued if threshold is not None and u[1] < threshold]
+    if below and len(below) <= fifth:
+        return below, rule
+    return valued[:fifth], "fifth"
+
+
+def chart_data(con: duckdb.DuckDBPyConnection, label: str, codes: list[str], share: float,
                trend_months: int = 12) -> list[ChartData]:
+    """Per indicator: its province trend and its units ranked (`ranked_units`)."""
     cat = load()
     last = report_periods.parse(label).last_month
     out = []
@@ -77,8 +101,13 @@ def chart_data(con: duckdb.DuckDBPyConnection, label: str, codes: list[str], max
         ind = cat.indicators[code]
         level, rows = unit_rows(con, label, code)
         valued = sorted(((r["unit_name"], r["value"]) for r in rows if r["value"] is not None), key=lambda x: (x[1], x[0]))
+        if ind.may_exceed_factor:                          # attainment of a target: below 100% of it
+            threshold, rule = float(ind.factor), "target"
+        else:
+            threshold, rule = _province_value(con, label, code), "province"
+        ranked, rule = ranked_units(valued, threshold, rule, share)
         out.append(ChartData(code, ind.name_vi, ind.unit_vi, ind.decimals, level, _trend(con, code, last, trend_months),
-                             valued[:max_units], len(valued)))
+                             ranked, len(valued), threshold, rule))
     return out
 
 
@@ -99,9 +128,10 @@ def _axis_format(decimals: int = 0):
     return FuncFormatter(lambda x, _: vntext.format_number(x, decimals))
 
 
-def draw_trends(charts: list[ChartData], out_dir: Path) -> list[tuple[str, list[str], Path]]:
+def draw_trends(charts: list[ChartData], out_dir: Path) -> list[tuple[str, list[str], Path, float | None]]:
     """One line chart per unit of measure ('%'), each line an indicator's province value over the months:
-    [(unit, indicator names, PNG)]. One figure for all the percentages costs a fifth of one per indicator."""
+    [(unit, indicator names, PNG, where the value axis starts when not at zero, else None)]. One figure for all the
+    percentages costs a fifth of one per indicator."""
     plt = _pyplot()
     out_dir.mkdir(parents=True, exist_ok=True)
     by_unit: dict[str, list[ChartData]] = {}
@@ -126,9 +156,10 @@ def draw_trends(charts: list[ChartData], out_dir: Path) -> list[tuple[str, list[
             fig.legend(fontsize=6.5, loc="lower center", ncol=1, frameon=False, borderaxespad=0.2)
             path = out_dir / f"trend_{number}.png"
             fig.savefig(path)
+            start = ax.get_ylim()[0]
         finally:
             plt.close(fig)
-        drawn.append((unit, [d.name for d in group], path))
+        drawn.append((unit, [d.name for d in group], path, start if start > 0 else None))
     return drawn
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 
 from p06 import report_periods
-from p06.publish import excel_report_sheets, period_marts, report, report_word
+from p06.documents import excel_report_sheets, report, report_word
+from p06.publish import period_marts
 
 
 class NothingPublished(LookupError):

@@ -19,15 +19,18 @@ from typing import Any
 import duckdb
 import yaml
 
-from p06 import catalog, config, periods, reference, report_periods
-from p06.publish import period_marts, report_text, vintages
+from p06 import catalog, config, periods, reference, report_periods, wording
+from p06.documents import discrepancies
+from p06.documents.narrative import Narrative
+from p06.documents.report_config import issuer
+from p06.publish import period_marts, vintages
 from p06.publish.files import read_table
 from p06.publish.indicator_catalog import Indicator, PublicServices, load
-from p06.publish.report_text import say
-from p06.reconcile import register
+from p06.wording import say
 
 TEMPLATES_FILE = config.CATALOG_DIR / "report_templates.yaml"
 FIXED_FIELDS = {"as_of", "month", "province", "period", "previous"}
+POINTS = "điểm %"          # a change of a rate is in percentage points
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 SEVERITY_ORDER = {"error": 0, "warning": 1}
 
@@ -42,7 +45,7 @@ class NoPreviousMonth(Exception):
 
 
 def _number(value: Any, decimals: int = 0) -> str:
-    return report_text.so(value, decimals)
+    return wording.so(value, decimals)
 
 
 def _with_unit(text: str, unit: str) -> str:
@@ -74,10 +77,11 @@ class IndicatorFigures:
             if self.no_previous is None:
                 raise NoPreviousMonth(self.indicator.code)
             return self.no_previous
-        shown = report_text.so(abs(change), self.indicator.decimals)
+        shown = wording.so(abs(change), self.indicator.decimals)
         if set(shown) <= {"0", ","}:
             return "không đổi"
-        return _with_unit(f"{'tăng' if change > 0 else 'giảm'} {shown}", unit or self.indicator.unit_vi)
+        unit = unit or self.indicator.unit_vi
+        return _with_unit(f"{'tăng' if change > 0 else 'giảm'} {shown}", POINTS if unit == "%" else unit)
 
     @property
     def vs_target(self) -> str:
@@ -88,16 +92,16 @@ class IndicatorFigures:
         if gap == 0:
             return "đạt chỉ tiêu"
         if gap > 0:
-            return _with_unit(f"vượt chỉ tiêu {report_text.so(gap)}", unit)
-        return _with_unit(f"còn thiếu {report_text.so(-gap)}", unit) + " so với chỉ tiêu"
+            return _with_unit(f"vượt chỉ tiêu {wording.so(gap)}", unit)
+        return _with_unit(f"còn thiếu {wording.so(-gap)}", unit) + " so với chỉ tiêu"
 
 
 class ServiceFigures:
     """Counts over one appendix of the public-services table: {{ pl2.count }}, {{ pl2.connected }}."""
 
     def __init__(self, rows: list[dict], layout: PublicServices):
-        self.count = report_text.so(len(rows))
-        self.connected = report_text.so(sum(1 for r in rows if layout.is_connected(r["connected"])))
+        self.count = wording.so(len(rows))
+        self.connected = wording.so(sum(1 for r in rows if layout.is_connected(r["connected"])))
 
 
 def as_of_text(day: date | None) -> str:
@@ -109,11 +113,16 @@ def month_text(period: str) -> str:
     return f"{int(period[5:7])}/{period[:4]}"
 
 
-def period_text(rp: report_periods.ReportPeriod, templates: dict) -> tuple[str, str]:
-    """(the period as a sentence names it, the period it is compared with): ('quý III/2023', 'quý trước')."""
+def period_name(rp: report_periods.ReportPeriod, templates: dict) -> str:
+    """The period as a sentence names it: 'tháng 9/2023', 'quý III/2023'."""
     kind = templates["period_kinds"][rp.kind]
-    values = {"year": rp.year, "month": rp.index, "quarter": ROMAN.get(rp.index, rp.index), "half": rp.index}
-    return say(kind["name"], **values), say(kind["previous"], **values)
+    return say(kind["name"], year=rp.year, month=rp.index, quarter=ROMAN.get(rp.index, rp.index), half=rp.index)
+
+
+def period_text(rp: report_periods.ReportPeriod, templates: dict) -> tuple[str, str]:
+    """(the period as a sentence names it, the period it is compared with, named too): ('quý III/2023',
+    'quý II/2023'); every comparison says which period it compares with."""
+    return period_name(rp, templates), period_name(rp.previous(), templates)
 
 
 def _marked(sentence: str, mark: str) -> str:
@@ -123,6 +132,18 @@ def _marked(sentence: str, mark: str) -> str:
 
 def _department(source: str) -> str:
     return catalog.sources()[source].department_vi
+
+
+def _block_sources(templates: list[dict], cat, services: dict) -> list[str]:
+    """The sources of the indicators (and appendices of services) a block's sentences use."""
+    roots: set[str] = set()
+    for entry in templates:
+        for key in ("text", "text_first_month"):
+            roots |= set(wording.names(" ".join(entry.get(key, "").split())))
+    sources = {cat.indicators[r].source for r in roots if r in cat.indicators}
+    if roots & set(services):
+        sources.add(cat.public_services.source)
+    return sorted(sources)
 
 
 def _missing_unit_names(completeness: dict) -> str:
@@ -142,6 +163,26 @@ def _published_months(con: duckdb.DuckDBPyConnection, months: list[str]) -> list
     marks = ", ".join("?" for _ in months)
     return [p for (p,) in con.execute(f"SELECT DISTINCT period FROM marts.indicator_monthly WHERE period IN ({marks}) "
                                       "ORDER BY period", months).fetchall()]
+
+
+def _errata(con: duckdb.DuckDBPyConnection, month: str) -> list[dict]:
+    """The figures the month's latest publication corrected (none for a first publication)."""
+    try:
+        info = vintages.current(con, month)
+    except duckdb.CatalogException:
+        return []
+    if not info or not info.get("previous_vintage"):
+        return []
+    rows = vintages.errata_rows(con, month, info["vintage"])
+    # a rate's correction says the count that changed too: its numerator in the two vintages (indicator_history)
+    parts = {(v, r[0], r[1], r[2]): r[3:] for v in (info["vintage"], info["previous_vintage"]) for r in con.execute(
+        "SELECT unit_level, unit_code, indicator_code, numerator, denominator FROM marts.indicator_history "
+        "WHERE period = ? AND vintage = ?", [month, v]).fetchall()}
+    for row in rows:
+        key = (row.get("unit_level"), row.get("unit_code"), row.get("indicator_code"))
+        row["old_numerator"] = parts.get((info["previous_vintage"], *key), (None, None))[0]
+        row["new_numerator"] = parts.get((info["vintage"], *key), (None, None))[0]
+    return rows
 
 
 def _with_change(current: dict[str, dict], previous: dict[str, dict]) -> dict[str, dict]:
@@ -209,12 +250,14 @@ class Draft:
         completeness = {r["source"]: r for r in read_table(con, "source_completeness", last)}
         self.delivery = {s: completeness.get(s) for s, src in catalog.sources().items()   # None: nothing published
                          if src.expected_in(last) or s in completeness}
-        self.findings = register.outstanding(      # not those a person accepted (the findings register)
+        self.findings = discrepancies.outstanding(      # not those a person accepted (the findings register)
             con, [f for m in self.months_present for f in read_table(con, "reconciliation_findings", m)])
         dates = [r["as_of_date"] for r in completeness.values() if r["as_of_date"]]
         self.as_of_date = max(dates) if dates else None
         self.as_of = as_of_text(self.as_of_date)
         self.province_full = reference.province_name(on=periods.period_end(last))   # 'Tỉnh Thanh Hóa'
+        self.errata = [r for m in self.months_present for r in _errata(con, m)      # the province's indicator figures
+                       if r.get("unit_level") == "province" and r.get("indicator_code") and "old_value" in r]
         self.province = self.province_full[:1].lower() + self.province_full[1:]
 
     # -- what the period holds
@@ -267,7 +310,7 @@ class Draft:
     def sentence(self, entry: dict) -> tuple[str | None, list[tuple[str, str]], bool]:
         """(the sentence or None, figures missing, marked?) for one template entry."""
         text, first_month = (" ".join(entry.get(k, "").split()) for k in ("text", "text_first_month"))
-        values, missing, marked = self._values(set(report_text.names(text)) | set(report_text.names(first_month)))
+        values, missing, marked = self._values(set(wording.names(text)) | set(wording.names(first_month)))
         if values is None:
             return None, missing, False
         try:
@@ -284,11 +327,16 @@ class Draft:
             out = out.rstrip(".") + say(self.t["partial_figure"], reporting=self._partial[0], expected=self._partial[1])
         return (_marked(out, self.t["mark"]) if marked else out), [], marked
 
-    def group_lines(self, group: int) -> tuple[list[str], bool]:
-        """(the group's sentences, whether the mark note follows)."""
+    def expected(self, source: str) -> bool:
+        """Whether the source is expected for the period (or sent something): one not expected is not missing."""
+        return source in self.delivery
+
+    def block_lines(self, key: str) -> tuple[list[str], bool]:
+        """(the sentences of data block `key`, whether the mark note follows). A source that sent nothing is
+        said so by its department's name; a source not expected in the period is not said at all."""
         t = self.t
-        sources = sorted({i.source for i in self.cat.indicators.values() if i.group == group})
-        entries = t["groups"].get(group) or []
+        entries = t["data_blocks"].get(key) or []
+        sources = [s for s in _block_sources(entries, self.cat, self.services) if self.expected(s)]
         lines, missing, any_mark = [], [], False
         for entry in entries:
             text, lacking, marked = self.sentence(entry)
@@ -297,18 +345,18 @@ class Draft:
             missing += [m for m in lacking if m not in missing]
             any_mark |= marked
         absent = [s for s in sources if not self.delivered(s)]
-        lines += [say(t["missing_source"], department=_department(s), source=s) for s in absent]
+        lines += [say(t["missing_source"], department=_department(s), source=s, **self.fixed_values()) for s in absent]
         lines += [self._incomplete_text(r, t["partial_source"], t["total_only_source"])
                   for r in self._incomplete() if r["source"] in sources]
-        still_missing = [name for name, source in missing if source not in absent]
+        still_missing = [name for name, source in missing if source not in absent and self.expected(source)]
         if still_missing:
             lines.append(say(t["no_figure"], names="; ".join(still_missing)))
-        if not lines:
-            lines.append(say(t["empty_group"]) if entries else say(t["no_indicators"]))
+        if not lines and entries:
+            lines.append(say(t["empty_group"]))
         return lines, any_mark
 
-    def group_paragraph(self, group: int) -> str:
-        lines, any_mark = self.group_lines(group)
+    def block_paragraph(self, key: str) -> str:
+        lines, any_mark = self.block_lines(key)
         return " ".join(lines) + ("\n\n" + self.t["mark_note"] if any_mark else "")
 
     # -- sections
@@ -349,10 +397,13 @@ class Draft:
         missing = [s for s in self.delivery if not self.delivered(s)]
         incomplete = self._incomplete()
         rejected = [r for r in self.delivery.values() if r and r["rejected_deliveries"]]
-        lines = [say(t["received"] if missing or incomplete or rejected else t["all_received"],
+        whole = not (missing or incomplete or rejected or self.months_missing)     # a partial period is never "đủ"
+        lines = [say(t["all_received"] if whole else t["received"],
                      received=len(self.delivery) - len(missing), expected=len(self.delivery))]
         if missing:
             lines.append(say(t["missing"], names="; ".join(f"{_department(s)} (nguồn {s})" for s in missing)))
+        if self.months_missing:
+            lines.append(say(t["months_missing"], missing=", ".join(month_text(m) for m in self.months_missing)))
         if incomplete:
             lines.append(say(t["incomplete"], names="; ".join(
                 self._incomplete_text(r, t["partial_item"], t["total_only_item"]) for r in incomplete)))
@@ -383,23 +434,104 @@ class Draft:
         return {"intro": say(t["intro"], errors=errors, warnings=len(shown) - errors), "none": None,
                 "departments": departments}
 
+    def findings_in_words(self) -> list[str]:
+        """The discrepancies found, by department and in words (the detail is in the internal draft and the
+        workbook): for the pages that leave the office."""
+        t = self.t["findings"]
+        counts: dict[str, int] = {}
+        for f in self.findings:
+            if f["severity"] in SEVERITY_ORDER:
+                counts[f["source"]] = counts.get(f["source"], 0) + 1
+        return [say(t["in_words"], department=_department(s), count=n, **self.fixed_values())
+                for s, n in sorted(counts.items(), key=lambda kv: _department(kv[0]))]
+
+    def corrections(self) -> list[dict]:
+        """The figures the period's latest publications corrected (marts.errata, province rows): each with the
+        old and the new figure, who re-sent and when."""
+        t, out = self.t["corrections"], []
+        for row in self.errata:
+            ind = self.cat.indicators.get(row.get("indicator_code"))
+            decimals, unit = (ind.decimals, ind.unit_vi) if ind else (2, "")
+            shown = {k: _with_unit(wording.so(row[k], decimals), unit) if row[k] is not None else t["no_figure"]
+                     for k in ("old_value", "new_value")}
+            change = (row["new_value"] - row["old_value"]) if None not in (row["new_value"], row["old_value"]) else None
+            if change is not None and not set(wording.so(abs(change), decimals)) - {"0", ","}:
+                change = None                  # rounds to nothing at the indicator's decimals: the counts say it
+            cause = (t["by_delivery"] if row.get("cause") == "delivery" and row.get("source") in catalog.sources()
+                     else t["causes"].get(row.get("cause"), t["causes"]["unexplained"]))
+            counts = ""
+            if ind and ind.is_ratio and None not in (row.get("old_numerator"), row.get("new_numerator")) \
+                    and row["old_numerator"] != row["new_numerator"]:
+                delta = row["new_numerator"] - row["old_numerator"]
+                counts = say(t["counts"], old=wording.so(row["old_numerator"]), new=wording.so(row["new_numerator"]),
+                             change=("+" if delta > 0 else "\u2212") + wording.so(abs(delta)))
+            values = {"name": row.get("indicator_name_vi") or row["indicator_code"], "old": shown["old_value"], "counts": counts,
+                      "new": shown["new_value"], "month": month_text(row["period"]),
+                      "change": "" if change is None else ("+" if change > 0 else "−")
+                      + _with_unit(wording.so(abs(change), decimals), POINTS if unit == "%" else unit),
+                      "department": _department(row["source"]) if row.get("source") in catalog.sources() else "",
+                      "date": as_of_text(row["published_at"].date()) if row.get("published_at") else "…",
+                      "file": row.get("file") or ""}
+            out.append({"text": say(t["line"], cause=say(cause, **values), **values),
+                        "internal": say(t["internal_line"], cause=say(cause, **values), **values)})
+        return out
+
+    def _writer(self, part: dict, narrative: Narrative) -> list[dict]:
+        block = narrative.blocks[part["writer"]]
+        if block.origin == "period":
+            return [{"text": p, "kind": "writer"} for p in block.paragraphs]
+        if block.origin == "previous":
+            mark = say(self.t["review_mark"], previous=period_name(report_periods.parse(block.origin_label), self.t))
+            return [{"text": f"{mark} {p}" if i == 0 else p, "kind": "review"} for i, p in enumerate(block.paragraphs)]
+        if part.get("optional"):
+            return []
+        return [{"text": say(self.t["placeholder"], hint=part.get("hint", "")), "kind": "placeholder"}]
+
+    def _part(self, part: dict, narrative: Narrative) -> list[dict]:
+        if "writer" in part:
+            return self._writer(part, narrative)
+        if "data" in part:
+            lines, marked = self.block_lines(part["data"])
+            return [{"text": x, "kind": "data"} for x in lines] + (
+                [{"text": self.t["mark_note"], "kind": "note"}] if marked else [])
+        if "facts" in part:
+            return [{"text": x, "kind": "data"} for x in getattr(self, part["facts"])()]
+        return [{"text": say(part["text"], **self.fixed_values()), "kind": "text"}]
+
+    def writer_keys(self) -> list[str]:
+        return [p["writer"] for s in self.t["skeleton"] for p in s.get("parts", []) if "writer" in p] + [
+            self.t["basis_block"]]
+
+    def sections(self, narrative: Narrative) -> list[dict]:
+        """The skeleton filled: [{level, heading, paragraphs: [{text, kind}]}], kind one of writer, review (the
+        previous period's text, to review), placeholder, data, note, text."""
+        return [{"level": s["level"], "heading": say(s["heading"], **self.fixed_values()),
+                 "paragraphs": [p for part in s.get("parts", []) for p in self._part(part, narrative)]}
+                for s in self.t["skeleton"]]
+
     def context(self) -> dict:
         """Everything the layouts show, as text."""
         t = self.t
-        groups = []
-        for number, (group, names) in enumerate(sorted(self.cat.groups.items()), start=1):
-            lines, marked = self.group_lines(group)
-            groups.append({"number": number, "title": names["name_vi"], "lines": lines,
-                           "note": t["mark_note"] if marked else None})
+        narrative = Narrative(self.period, self.writer_keys())
+        basis = narrative.blocks[t["basis_block"]]
+        tasks, tasks_origin = narrative.tasks()
+        who = issuer()
+        values = {**self.fixed_values(), "basis": " ".join(basis.paragraphs), "issuer": who.issuer_name,
+                  "report_to": who.report_to, "number": who.number_only}
         return {**self.fixed_values(), "label": self.period, "kind": self.rp.kind,
                 "title": say(t["title"], **self.fixed_values()),
-                "intro": say(t["intro"], **self.fixed_values()), "period_note": self.period_note(),
-                "groups": groups,
+                "opening": say(t["opening"], **values), "draft_intro": say(t["draft_intro"], **values),
+                "period_note": self.period_note(), "corrections": self.corrections(),
+                "corrections_intro": say(t["corrections"]["intro"], **values) if self.errata else None,
+                "sections": self.sections(narrative), "tasks": tasks,
+                "tasks_placeholder": None if tasks else say(t["placeholder"], hint=t["tasks_hint"]),
+                "tasks_review": say(t["review_mark"], previous=self.previous_name) if tasks_origin == "previous" else None,
+                "attached": say(t["attached"], **values), "values": values,
                 "completeness": {"title": t["completeness"]["title"], "text": self.completeness_text()},
                 "findings": {"title": t["findings"]["title"], **self.findings_by_department()}}
 
     def markdown(self) -> str:
-        return report_text.render_file("bao_cao_DA06.md.j2", **self.context())
+        return wording.render_file("bao_cao_DA06.md.j2", **self.context())
 
 
 def render_report(con: duckdb.DuckDBPyConnection, period: str) -> str:
