@@ -251,15 +251,15 @@ TQ_FIGURES = {"CCCD_CHIP_APPLICATIONS": ("vneid.cccd_applications", None),
 
 @pytest.fixture(scope="module")
 def tuyen_quang_run(tmp_path_factory):
-    """`p06 run` with P06_PROVINCE=08 over the samples (public services left out: the national list of services
-    is declared elsewhere), June by two old provinces' files per source, July by the new communes."""
+    """`p06 run` with P06_PROVINCE=08 over the samples: June by two old provinces' files per source, July by the
+    new communes."""
     import shutil
 
     from conftest import landing_env
 
     from pipelines import cli
     base = tmp_path_factory.mktemp("tuyen_quang")
-    shutil.copytree(FIXTURE / "raw", base / "raw", ignore=shutil.ignore_patterns("dvc"))
+    shutil.copytree(FIXTURE / "raw", base / "raw")
     mp = pytest.MonkeyPatch()
     mp.setenv("P06_PROVINCE", MANIFEST["province"])
     try:
@@ -268,7 +268,8 @@ def tuyen_quang_run(tmp_path_factory):
             con = duckdb.connect(str(env["warehouse"] / "p06_published.duckdb"), read_only=True)
             try:
                 yield code, con.sql("SELECT * FROM marts.indicator_monthly").pl(), \
-                    con.sql("SELECT * FROM marts.reconciliation_findings").pl()
+                    con.sql("SELECT * FROM marts.reconciliation_findings").pl(), \
+                    con.sql("SELECT * FROM marts.public_services_monthly").pl()
             finally:
                 con.close()
     finally:
@@ -276,7 +277,7 @@ def tuyen_quang_run(tmp_path_factory):
 
 
 def test_tuyen_quang_run_publishes_the_manifests_figures(tuyen_quang_run):
-    code, monthly, findings = tuyen_quang_run
+    code, monthly, findings, _ = tuyen_quang_run
     assert code == 0
     for indicator, (num, den) in TQ_FIGURES.items():
         rows = monthly.filter(pl.col("indicator_code") == indicator)
@@ -292,14 +293,17 @@ def test_tuyen_quang_run_publishes_the_manifests_figures(tuyen_quang_run):
         (july,) = rows.filter((pl.col("period") == "2025-07") & (pl.col("unit_level") == "province")).iter_rows(named=True)
         june = rows.filter((pl.col("period") == "2025-06") & (pl.col("unit_level") == "province"))["value"][0]
         assert july["previous_value"] == june and "Hà Giang, Tuyên Quang" in july["comparison_note"]
-    # no unit of July is paired with a unit of June, and the old provinces end with the merger
-    assert monthly.filter((pl.col("period") == "2025-07") & (pl.col("unit_level") != "province")
-                          & pl.col("previous_value").is_not_null()).is_empty()
+    # no district or commune of July is paired with a unit of June, and the old provinces end with the merger;
+    # a public service (the same national service) is compared with its June sum over the old provinces, and
+    # says so
+    july = monthly.filter((pl.col("period") == "2025-07") & pl.col("previous_value").is_not_null())
+    assert set(july["unit_level"]) == {"province", "service"}
+    assert july["comparison_note"].str.contains("Hà Giang, Tuyên Quang").all()
     assert monthly.filter((pl.col("period") == "2025-07") & (pl.col("unit_level") == "old_province")).is_empty()
 
 
 def test_tuyen_quang_run_finds_the_manifests_inconsistencies_and_no_other_of_the_totals(tuyen_quang_run):
-    _, _, findings = tuyen_quang_run
+    _, _, findings, _ = tuyen_quang_run
     totals = findings.filter(pl.col("rule_id").is_in(["stated_total", "stated_ratio"]))
     assert sorted(zip(totals["period"], totals["unit_code"], totals["measure"])) == [
         ("2025-06", "02", "eid_activated"), ("2025-07", "01153", "participants_verified_ratio")]
@@ -329,3 +333,21 @@ def test_a_period_keeps_a_reused_code_s_two_units_apart(monkeypatch):
     year = period_marts.compute(con, "2025").filter(pl.col("unit_code") == "14758")
     assert sorted(zip(year["unit_name"], year["month_used"], year["denominator"])) == [
         ("Phường Hàm Rồng", "2025-07", 500.0), ("Phường Đông Thọ", "2025-06", 100.0)]
+
+
+def test_tuyen_quang_june_services_add_up_both_old_provinces_files(tuyen_quang_run, monkeypatch):
+    """Both June files list every public service, each with its own dossiers: the province's are the two added
+    service by service."""
+    _, _, _, services = tuyen_quang_run
+    monkeypatch.setenv("P06_PROVINCE", MANIFEST["province"])
+    expected: dict[str, float] = {}
+    for path in sorted((FIXTURE / "raw" / "2025-06" / "dvc").iterdir()):
+        read = read_file(path, catalog.sources()["dvc"], "2025-06")
+        assert not read.problems and len(_old_of(read)) == 1
+        for o in read.observations:
+            if o["measure"] == "dvc_dossiers_total" and o["unit_kind"] == "service" and o["value"] is not None:
+                expected[o["unit_code"]] = expected.get(o["unit_code"], 0.0) + o["value"]
+    june = services.filter(pl.col("period") == "2025-06")
+    published = {r["service_code"]: r["dossiers_total"] for r in june.iter_rows(named=True)
+                 if r["dossiers_total"] is not None}
+    assert published == expected and len(published) > 20

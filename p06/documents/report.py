@@ -372,10 +372,15 @@ class Draft:
 
     def _merged_year_earlier(self) -> str | None:
         """A merged province compared with the same period a year earlier, before its merger: say so."""
-        before = reference.old_provinces(None, periods.period_end(self.rp.year_earlier().last_month))
-        if not before or reference.old_provinces(None, periods.period_end(self.rp.last_month)):
+        if reference.old_provinces(None, periods.period_end(self.rp.last_month)):
             return None
-        return say(self.t["merged_year_earlier"],
+        compared = [(name, rp.last_month) for name, rp in ((self.previous_name, self.rp.previous()),
+                                                           ("cùng kỳ năm trước", self.rp.year_earlier()))
+                    if name and reference.old_provinces(None, periods.period_end(rp.last_month))]
+        if not compared:
+            return None
+        before = reference.old_provinces(None, periods.period_end(compared[0][1]))
+        return say(self.t["merged_year_earlier"], compared=" và ".join(dict.fromkeys(n for n, _ in compared)),
                    names=", ".join(reference.short_province_name(p.name_vi) for p in before))
 
     def _merged_note(self) -> str | None:

@@ -211,7 +211,7 @@ SELECT c.period, c.as_of_date, c.unit_level, c.unit_code,
        p.value AS previous_value, c.value - p.value AS change,
        c.basis, c.units_reporting, c.units_expected,
        CASE WHEN q.quality <> 'error' AND c.units_reporting < c.units_expected THEN 'partial' ELSE q.quality END AS quality,
-       CASE WHEN c.unit_level = 'province' AND p.value IS NOT NULL THEN $comparison_note
+       CASE WHEN c.unit_level NOT IN ('district', 'commune') AND p.value IS NOT NULL THEN $comparison_note
             || CASE WHEN p.units_reporting < p.units_expected THEN $comparison_partial ELSE '' END END AS comparison_note
 FROM current c
 JOIN quality q USING (indicator_code, unit_level, unit_code)
