@@ -160,18 +160,6 @@ def _layer(step_key: str) -> str:
             "exports__monthly_report": "exports", "exports__analyst_copy": "analysts' copy"}.get(step_key, step_key)
 
 
-def consecutive_blocks(months: list[str]) -> list[list[str]]:
-    """Months split where the calendar skips: ['2023-08', '2023-09', '2025-06'] -> [['2023-08', '2023-09'], ['2025-06']]."""
-    from p06.periods import next_period
-    blocks: list[list[str]] = []
-    for month in sorted(months):
-        if blocks and next_period(blocks[-1][-1]) == month:
-            blocks[-1].append(month)
-        else:
-            blocks.append([month])
-    return blocks
-
-
 def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
     """One Dagster run per stretch of consecutive months (a single-run range: each asset does every month of it
     in one step, and records each month's own materialization and check results): the staging assets of the
@@ -182,6 +170,7 @@ def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
 
     from pipelines.definitions import defs
     from pipelines.jobs import DOWNSTREAM_KEYS
+    from pipelines.partitions import consecutive_blocks
     job = defs.resolve_job_def("monthly_job")
     instance = _instance()
     _fail_killed_cli_runs(instance)
