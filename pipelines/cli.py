@@ -314,6 +314,9 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
         print(f"\n{period} outputs: {folder}/  (DA06_{period}.xlsx, bao_cao_DA06_{period}.docx, bao_cao_DA06_{period}.md, tables/, quality.json)")
     if outputs:
         print(f"\nanalysts' copy: {config.analyst_copy_path()}  (p06 sql \"SELECT ...\")")
+        docs = config.warehouse_dir() / "gx" / "data_docs" / "index.html"
+        if docs.exists():
+            print(f"Data Docs: {docs}  (checks of the publication, one result per month and table; works offline)")
     return exit_code
 
 
