@@ -114,3 +114,11 @@ def test_check_results_carry_their_month_and_equal_single_month_runs(runs):
     assert failed == [("delivery_accepted", ABSENT[0])]                   # expected and missing: once, for its month
     assert together[(f"staging/{ABSENT[1]}", "delivery_accepted", ABSENT[0])][2]["missing"] is True
     assert any(not passed for (_, check, _), (passed, _, _) in together.items() if check.startswith("rules_"))
+
+
+def test_p06_runs_are_runs_of_the_code_location(runs):
+    """What the UI's Overview timeline groups runs by: the code location (pyproject's [tool.dagster]) and repository."""
+    for run in runs["together"]["runs"] + runs["alone"]["runs"]:
+        origin = run.remote_job_origin.repository_origin
+        assert (origin.code_location_origin.location_name, origin.repository_name, run.job_name) == \
+            ("p06", "__repository__", "monthly_job")
