@@ -68,7 +68,7 @@ def per_month(context, check_key: dg.AssetCheckKey, results: dict[str, dg.AssetC
     skipped = [p for p in context.partition_keys if p not in results]
     if skipped:
         context.log.info(f"not checked, no delivery of any source: {', '.join(skipped)}")
-    if len(context.partition_keys) == 1:
+    if len(context.partition_keys) == 1 and results:
         yield from results.values()
         return
     for period, r in results.items():
