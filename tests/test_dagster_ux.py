@@ -112,6 +112,7 @@ def test_a_month_without_any_delivery_publishes_nothing_and_says_so(instance_run
         shutil.rmtree(instance_run["raw"] / "2023-10")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "no delivery for 2023-10: nothing published" in result.stdout
+    assert "not run, no delivery of any source: 2023-10" in result.stdout       # Dagster records nothing for it
     assert copy.read_bytes() == before
     assert not (warehouse_dir / "exports" / "2023-10").exists()
     con = duckdb.connect(str(warehouse_dir / "p06.duckdb"), read_only=True)
