@@ -46,39 +46,40 @@ def build_staging_asset(source: Source) -> dg.AssetsDefinition:
         with warehouse.connect() as con:
             months = run_months(context, landing_zone.root)
             results = [describe_held(con, r) for r in ingest_source_months(con, landing_zone.root, source, months)]
-            version = held_version(con, source.id, months)
+            versions = {m: held_version(con, source.id, [m]) for m in context.partition_keys}
         for result in results:
             (context.log.warning if result.rejected else context.log.info)(result.line())
-        return dg.MaterializeResult(metadata=_metadata(results), data_version=dg.DataVersion(version))
+        if len(context.partition_keys) == 1:
+            (month,) = context.partition_keys
+            return dg.MaterializeResult(metadata=_metadata(results), data_version=dg.DataVersion(versions[month]))
+        # A range (history load, backfill): each month's materialization says what that month holds.
+        by_month = {r.period: r for r in results}
+        for month in context.partition_keys:
+            metadata = _metadata([by_month[month]]) if month in by_month else {"status": "no delivery", "rows": 0}
+            context.add_asset_metadata({**metadata, "data_version": versions[month]}, partition_key=month)
+        return dg.MaterializeResult()
 
     return _staging
 
 
 def _metadata(results: list) -> dict:
-    """One month: what was loaded; several: the count by status and a line per month."""
-    if len(results) == 1:
-        result = results[0]
-        metadata = {
-            "status": result.status,
-            "message": result.message,
-            "files": ", ".join(result.files),
-            "superseded": ", ".join(result.superseded),
-            "withdrawn": ", ".join(result.withdrawn),
-            "parts": "; ".join(f"{f}: {what}" for f, what in result.parts.items()),
-            "as_of_date": str(result.as_of_date or ""),
-            "rows": result.rows,
-            "units": result.units,
-            "measures": ", ".join(result.measures),
-        }
-        if result.preview is not None and not result.preview.is_empty():
-            metadata["preview"] = dg.MetadataValue.md(result.preview.to_pandas().to_markdown(index=False))
-        return metadata
-    statuses: dict[str, int] = {}
-    for r in results:
-        statuses[r.status] = statuses.get(r.status, 0) + 1
-    return {"months": len(results), **{f"months {k}": v for k, v in sorted(statuses.items())},
-            "rows": sum(r.rows for r in results),
-            "by month": dg.MetadataValue.md("\n".join(f"- {r.line().splitlines()[0]}" for r in results) or "none")}
+    """What was loaded for the month (results: the month's one load result)."""
+    (result,) = results
+    metadata = {
+        "status": result.status,
+        "message": result.message,
+        "files": ", ".join(result.files),
+        "superseded": ", ".join(result.superseded),
+        "withdrawn": ", ".join(result.withdrawn),
+        "parts": "; ".join(f"{f}: {what}" for f, what in result.parts.items()),
+        "as_of_date": str(result.as_of_date or ""),
+        "rows": result.rows,
+        "units": result.units,
+        "measures": ", ".join(result.measures),
+    }
+    if result.preview is not None and not result.preview.is_empty():
+        metadata["preview"] = dg.MetadataValue.md(result.preview.to_pandas().to_markdown(index=False))
+    return metadata
 
 
 landing_specs = [landing_spec(s) for s in catalog.sources().values()]

@@ -41,15 +41,32 @@ def published_marts(context: dg.AssetExecutionContext, landing_zone: LandingZone
     if not months:
         return
     with warehouse.connect() as con:
-        totals = publish_periods(con, months)
+        publish_periods(con, months)
         publish_period_aggregates(con, months)          # quarters, half-years, nine months, years of the months
         outcomes = publication_checks.evaluate(con, months)
         if not all(o.passed for o in outcomes):      # a publication that fails its checks is no vintage
             vintages.withdraw_unchecked(con, months)
+        for name in MART_KEYS:
+            rows = month_rows(con, f"marts.{name}", months)
+            for month in months:
+                context.add_asset_metadata({"rows": rows.get(month, 0), **vintage_metadata(con, month)},
+                                           asset_key=["marts", name], partition_key=month)
     for name in MART_KEYS:
         if dg.AssetKey(["marts", name]) in context.selected_asset_keys:
-            yield dg.MaterializeResult(asset_key=["marts", name], metadata={"rows": int(totals.get(name, 0))})
+            yield dg.MaterializeResult(asset_key=["marts", name])
     yield from publication_check_results(outcomes, months, set(context.selected_asset_check_keys))
+
+
+def month_rows(con, table: str, months: list[str]) -> dict[str, int]:
+    """Rows of a published table per month."""
+    return dict(con.execute(f"SELECT period, count(*)::INTEGER FROM {table} WHERE period IN (SELECT unnest(?::VARCHAR[])) "
+                            "GROUP BY period", [months]).fetchall())
+
+
+def vintage_metadata(con, month: str) -> dict:
+    """The month's latest vintage (p06.publish.vintages): its number and when it was published."""
+    info = vintages.current(con, month)
+    return {"vintage": info["vintage"], "published_at": f"{info['published_at']:%Y-%m-%d %H:%M}"} if info else {}
 
 
 def quality_failures(outputs: dict[str, dict]) -> list[str]:
@@ -93,16 +110,10 @@ def monthly_report(context: dg.AssetExecutionContext, landing_zone: LandingZone,
     if failed:
         raise dg.Failure(description="publication checks failed; the analysts' copy keeps its last good version:\n"
                          + "\n".join(failed), metadata={"failed": dg.MetadataValue.md("\n".join(f"- {f}" for f in failed))})
-    if len(outputs) == 1:
-        (only,) = outputs.values()
-        return dg.MaterializeResult(metadata={k: dg.MetadataValue.path(str(v)) if hasattr(v, "__fspath__") else str(v)
-                                              for k, v in only.items()})
-    written = [p for p, o in outputs.items() if o["exported"] == "written"]
-    return dg.MaterializeResult(metadata={
-        "months": len(outputs), "written": ", ".join(written) or "none",
-        "unchanged": ", ".join(p for p in outputs if p not in written) or "none",
-        "expectations": next((outputs[p]["expectations"] for p in written), "not validated"),
-        "exports": dg.MetadataValue.path(str(warehouse.root / "exports"))})
+    for period, out in outputs.items():
+        context.add_asset_metadata({k: dg.MetadataValue.path(str(v)) if hasattr(v, "__fspath__") else str(v)
+                                    for k, v in out.items()}, partition_key=period)
+    return dg.MaterializeResult()
 
 
 @dg.asset(
@@ -131,9 +142,11 @@ def analyst_copy(context: dg.AssetExecutionContext, landing_zone: LandingZone, w
         for period in periods:
             if period not in unchecked:
                 state.record(con, period, inputs_sha=inputs[period])
+            context.add_asset_metadata({"path": dg.MetadataValue.path(str(dest)), **vintage_metadata(con, period),
+                                        "served": "an earlier checked vintage" if period in unchecked else "this run's"},
+                                       partition_key=period)
     if unchecked:
         context.log.warning("months whose last publication did not pass its checks, served from their last checked "
                             "vintage: " + ", ".join(f"{p} ({f'vintage {v}' if v else 'never passed: absent'})"
                                                     for p, v in sorted(unchecked.items())))
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(dest)),
-                                          "served from an earlier vintage": ", ".join(sorted(unchecked)) or "none"})
+    return dg.MaterializeResult()

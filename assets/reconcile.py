@@ -33,15 +33,14 @@ def reconciliation_findings(context: dg.AssetExecutionContext, landing_zone: Lan
         return                      # nothing materialised: the publish steps are skipped
     with warehouse.connect() as con:
         results = reconcile_periods(con, months)
-    findings = pl.concat([r.findings for r in results.values()]) if results else pl.DataFrame(
-        schema={"severity": pl.String, "period": pl.String})
-    counts = findings.group_by("severity").len() if not findings.is_empty() else None
-    by_severity = dict(counts.iter_rows()) if counts is not None else {}
-    metadata = {"errors": int(by_severity.get("error", 0)), "warnings": int(by_severity.get("warning", 0))}
-    if len(results) == 1:
-        preview = findings.select("severity", "source", "unit_code", "rule_id", "expected", "actual", "message_en").head(30)
-        metadata["findings"] = dg.MetadataValue.md(preview.to_pandas().to_markdown(index=False) if not preview.is_empty() else "none")
-    else:
-        metadata["by month"] = dg.MetadataValue.md("\n".join(
-            f"- {p}: {r.errors} error(s), {r.warnings} warning(s)" for p, r in results.items()) or "none")
-    yield dg.MaterializeResult(metadata=metadata)
+    for period, result in results.items():
+        context.add_asset_metadata(_metadata(result.findings, result.errors, result.warnings), partition_key=period)
+    yield dg.MaterializeResult()
+
+
+def _metadata(findings: pl.DataFrame, errors: int, warnings: int) -> dict:
+    """A month's findings: counts by severity and the first ones."""
+    preview = findings.select("severity", "source", "unit_code", "rule_id", "expected", "actual", "message_en").head(30) \
+        if not findings.is_empty() else findings
+    return {"errors": int(errors), "warnings": int(warnings),
+            "findings": dg.MetadataValue.md(preview.to_pandas().to_markdown(index=False) if not preview.is_empty() else "none")}

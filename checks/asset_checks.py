@@ -13,7 +13,9 @@ right after it publishes (`publication_check_specs`, `publication_check_results`
 exports and the analysts' copy in Dagster itself; its result names the failing rows.
 Per source, on marts/reconciliation_findings:
 - `rules_<source>`: the reconciliation rules' failing cases for the source and month.
-A run over a range of months (a history load) checks every month of it: one result, the months named.
+A run over a range of months (a history load) checks each month of it on its own: one result per month, with
+its partition, the same as a run of the month alone. A month without any delivery of any source (a gap the
+province never filled, a month before its first delivery) is not checked: nothing was loaded or published.
 """
 
 import dagster as dg
@@ -58,55 +60,93 @@ def _table(frame: pl.DataFrame, limit: int = 100) -> dg.MetadataValue:
     return dg.MetadataValue.table(records=records, schema=schema)
 
 
+def delivered_months(con, periods: list[str]) -> list[str]:
+    """The months of `periods` with at least one delivery of any source on record (loaded, rejected or superseded)."""
+    return [p for p, in con.execute("SELECT DISTINCT period FROM raw.deliveries WHERE period IN (SELECT unnest(?::VARCHAR[])) "
+                                    "ORDER BY period", [periods]).fetchall()]
+
+
+def per_month(context, check_key: dg.AssetCheckKey, results: dict[str, dg.AssetCheckResult], blocking: bool):
+    """The check's results, each for its month: a run of one month returns its result as Dagster does; a run
+    over a range gives each month's evaluation its partition (an AssetCheckResult has none: Dagster would record
+    one result for the whole range), then the check's output. Months without any delivery have no result."""
+    skipped = [p for p in context.partition_keys if p not in results]
+    if skipped:
+        context.log.info(f"not checked, no delivery of any source: {', '.join(skipped)}")
+    if len(context.partition_keys) == 1 and results:
+        yield from results.values()
+        return
+    for period, r in results.items():
+        yield dg.AssetCheckEvaluation(asset_key=check_key.asset_key, check_name=check_key.name, passed=r.passed,
+                                      metadata=r.metadata, severity=r.severity, partition=period, blocking=blocking)
+    yield dg.Output(None)
+
+
 def build_delivery_check(source: Source) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=staging_key(source.id), name="delivery_accepted", blocking=False, partitions_def=monthly_partitions,
-                    description="The newest delivery of the month was loaded; a rejected one is listed with its problems.")
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    blocking = False
+
+    @dg.asset_check(asset=staging_key(source.id), name="delivery_accepted", blocking=blocking, partitions_def=monthly_partitions,
+                    description="The newest delivery of the month was loaded; a rejected one is listed with its problems; "
+                                "a month with deliveries of other sources but none of this one, which it is expected in, fails.")
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
         periods = list(context.partition_keys)
         with warehouse.connect() as con:
+            months = delivered_months(con, periods)
             rows = con.execute(
                 """SELECT period, file_name, status, message FROM raw.deliveries d WHERE source = ?
                    AND period IN (SELECT unnest(?::VARCHAR[]))
                    AND processed_at = (SELECT max(processed_at) FROM raw.deliveries e
                                        WHERE e.source = d.source AND e.period = d.period)
                    ORDER BY period, file_name""",
-                [source.id, periods]).fetchall()
-        rejected = [r for r in rows if r[2] == "rejected"]
-        delivered = {r[0] for r in rows}
-        absent = [p for p in periods if p not in delivered and source.expected_in(p)]
-        # a folder emptied: its delivery is withdrawn, the month has none in use
-        absent += [p for p in sorted(delivered) if all(r[2] == "withdrawn" for r in rows if r[0] == p)]
-        month = (lambda p: "") if len(periods) == 1 else (lambda p: f"{p} ")
-        lines = [f"- {month(p)}{f}: {s}" + (f" — {m}" if m else "") for p, f, s, m in rows]
-        lines += [f"- {p}: no delivery (expected; nothing in raw/{p}/{source.id}/)" for p in absent]
-        return dg.AssetCheckResult(
-            passed=not rejected and not absent,
-            severity=dg.AssetCheckSeverity.ERROR if rejected else dg.AssetCheckSeverity.WARN,
-            metadata={"deliveries": dg.MetadataValue.md("\n".join(lines) or "not expected in the month"),
-                      "missing months": len(absent)})
+                [source.id, months]).fetchall()
+        yield from per_month(context, dg.AssetCheckKey(staging_key(source.id), "delivery_accepted"),
+                             {m: delivery_result(source, m, [r[1:] for r in rows if r[0] == m]) for m in months}, blocking)
 
     return _check
+
+
+def delivery_result(source: Source, period: str, rows: list[tuple]) -> dg.AssetCheckResult:
+    """A month's result from its deliveries (file, status, message): rejected, or missing while expected, fails."""
+    rejected = [r for r in rows if r[1] == "rejected"]
+    absent = not rows and source.expected_in(period)
+    withdrawn = bool(rows) and all(r[1] == "withdrawn" for r in rows)     # its folder emptied: none in use
+    lines = [f"- {f}: {s}" + (f" — {m}" if m else "") for f, s, m in rows]
+    if absent:
+        lines.append(f"- no delivery (expected; nothing in raw/{period}/{source.id}/)")
+    absent = absent or withdrawn
+    return dg.AssetCheckResult(
+        passed=not rejected and not absent,
+        severity=dg.AssetCheckSeverity.ERROR if rejected else dg.AssetCheckSeverity.WARN,
+        metadata={"deliveries": dg.MetadataValue.md("\n".join(lines) or "not expected in the month"),
+                  "missing": absent})
 
 
 def build_rules_check(source: Source) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=FINDINGS_KEY, name=f"rules_{source.id}", blocking=False, partitions_def=monthly_partitions,
+    blocking = False
+
+    @dg.asset_check(asset=FINDINGS_KEY, name=f"rules_{source.id}", blocking=blocking, partitions_def=monthly_partitions,
                     description=f"Reconciliation rules on {source.id}: totals, ratios, parts, stocks, completeness.")
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
-        periods = list(context.partition_keys)
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
         with warehouse.connect() as con:
+            months = delivered_months(con, list(context.partition_keys))
             findings = frame_of(con,
-                f"""SELECT {'period, ' if len(periods) > 1 else ''}severity, unit_code, rule_id, expected, actual,
-                          sheet || '!' || cell AS cell, measure
+                """SELECT period, severity, unit_code, rule_id, expected, actual, sheet || '!' || cell AS cell, measure
                    FROM marts.reconciliation_findings WHERE period IN (SELECT unnest(?::VARCHAR[])) AND source = ?
-                   ORDER BY period, severity, rule_id, unit_code""", [periods, source.id])
+                   ORDER BY period, severity, rule_id, unit_code""", [months, source.id])
         findings = readable(findings, ratios=ratio_measures(source))
-        errors = findings.filter(pl.col("severity") == "error").height
-        return dg.AssetCheckResult(
-            passed=findings.is_empty(),
-            severity=dg.AssetCheckSeverity.ERROR if errors else dg.AssetCheckSeverity.WARN,
-            metadata={"errors": errors, "warnings": findings.height - errors, "failing cases": _table(findings)})
+        yield from per_month(context, dg.AssetCheckKey(FINDINGS_KEY, f"rules_{source.id}"),
+                             {m: rules_result(findings.filter(pl.col("period") == m).drop("period")) for m in months}, blocking)
 
     return _check
+
+
+def rules_result(findings: pl.DataFrame) -> dg.AssetCheckResult:
+    """A month's result from its failing cases."""
+    errors = findings.filter(pl.col("severity") == "error").height
+    return dg.AssetCheckResult(
+        passed=findings.is_empty(),
+        severity=dg.AssetCheckSeverity.ERROR if errors else dg.AssetCheckSeverity.WARN,
+        metadata={"errors": errors, "warnings": findings.height - errors, "failing cases": _table(findings)})
 
 
 source_checks = [build_delivery_check(s) for s in catalog.sources().values()]

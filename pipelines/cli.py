@@ -168,46 +168,80 @@ def _layer(step_key: str) -> str:
 
 
 def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
-    """One Dagster run over the months (a single-run range: each asset does every month in one step): the
-    staging assets of the sources with something to load, then everything downstream."""
+    """One Dagster run per stretch of consecutive months (a single-run range: each asset does every month of it
+    in one step, and records each month's own materialization and check results): the staging assets of the
+    sources with something to load, then everything downstream. A month between two stretches has nothing to
+    do (no delivery, or nothing changed): no run covers it, so Dagster records nothing for it."""
     t0 = time.perf_counter()
     import dagster as dg
 
     from pipelines.definitions import defs
     from pipelines.jobs import DOWNSTREAM_KEYS
+    from pipelines.partitions import consecutive_blocks, delivered_months
     job = defs.resolve_job_def("monthly_job")
     instance = _instance()
     _fail_killed_cli_runs(instance)
+    _record_as_code_location_runs(instance, job.name)
     timings["imports (Dagster, pipeline)"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    # A single month always runs every source: it says what each has (loaded, unchanged, missing).
-    selection = None if len(months) == 1 else [*(dg.AssetKey(["staging", s]) for s in sorted(sources)), *DOWNSTREAM_KEYS]
-    if len(months) == 1:
-        result = job.execute_in_process(partition_key=months[0], instance=instance, raise_on_error=False, run_config=QUIET,
-                                        tags=_cli_tags())
-    else:
-        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET, asset_selection=selection,
-                                        tags={"dagster/asset_partition_range_start": months[0],
-                                              "dagster/asset_partition_range_end": months[-1], **_cli_tags()})
+    empty = sorted(set(months) - set(delivered_months(config.raw_dir(), months)))
+    if empty:                        # a month folder without any file: Dagster records nothing for it
+        print(f"not run, no delivery of any source: {', '.join(empty)}")
+    blocks = consecutive_blocks([m for m in months if m not in empty])
+    if len(blocks) > 1:
+        print("runs: " + "; ".join(_span(b) for b in blocks) + " (the months between have nothing to do)")
     steps: dict[str, float] = {}
-    for event in result.all_events:
-        if event.event_type_value == "STEP_SUCCESS":
-            layer = _layer(event.step_key)
-            steps[layer] = steps.get(layer, 0.0) + event.event_specific_data.duration_ms / 1000
+    failures = []
+    for block in blocks:
+        if len(block) == 1:          # a single month runs every source: it says what each has (loaded, unchanged, missing)
+            result = job.execute_in_process(partition_key=block[0], instance=instance, raise_on_error=False,
+                                            run_config=QUIET, tags=_cli_tags())
+        else:
+            selection = [*(dg.AssetKey(["staging", s]) for s in sorted(sources)), *DOWNSTREAM_KEYS]
+            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET, asset_selection=selection,
+                                            tags={"dagster/asset_partition_range_start": block[0],
+                                                  "dagster/asset_partition_range_end": block[-1], **_cli_tags()})
+        for event in result.all_events:
+            if event.event_type_value == "STEP_SUCCESS":
+                layer = _layer(event.step_key)
+                steps[layer] = steps.get(layer, 0.0) + event.event_specific_data.duration_ms / 1000
+            elif event.is_step_failure:
+                failures.append(f"  step failed: {event.step_key}: {event.event_specific_data.error.message.strip()}")
+            elif event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed \
+                    and event.event_specific_data.blocking:       # a check of the publication: name it and its rows
+                data = event.event_specific_data
+                failures.insert(0, f"  check failed: {data.description or data.check_name}")
+        if not result.success:
+            break                    # the later months compare with these: they wait for the next run
     run_wall = time.perf_counter() - t1
     timings.update(steps)
     timings["Dagster overhead"] = max(0.0, run_wall - sum(steps.values()))
-    if result.success:
-        return 0
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed \
-                and event.event_specific_data.blocking:       # a check of the publication: name it and its rows
-            print(f"  check failed: {event.event_specific_data.description or event.event_specific_data.check_name}",
-                  file=sys.stderr)
-    for event in result.all_events:
-        if event.is_step_failure:
-            print(f"  step failed: {event.step_key}: {event.event_specific_data.error.message.strip()}", file=sys.stderr)
-    return 1
+    for line in failures:
+        print(line, file=sys.stderr)
+    return 1 if failures or (blocks and not result.success) else 0
+
+
+def _record_as_code_location_runs(instance, job_name: str) -> None:
+    """Runs of `p06 run` recorded as runs of the project's code location (what `dagster dev` loads from
+    pyproject.toml), so that the UI's Overview timeline and the job's page list them beside the runs it launched.
+
+    `execute_in_process` records no origin, and Dagster 1.13 has no public way to give one: the instance's
+    `create_run_for_job` (which takes `remote_job_origin`) is given it for this process's runs. Internal names,
+    pinned by dagster<1.14 and tested in tests/test_dagster_partitions.py."""
+    import functools
+    import tomllib
+
+    from dagster._core.definitions.repository_definition import SINGLETON_REPOSITORY_NAME
+    from dagster._core.remote_origin import ManagedGrpcPythonEnvCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
+    declared = tomllib.loads((config.REPO_DIR / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["dagster"]
+    location = ManagedGrpcPythonEnvCodeLocationOrigin(
+        loadable_target_origin=LoadableTargetOrigin(executable_path=sys.executable, module_name=declared["module_name"],
+                                                    working_directory=str(config.REPO_DIR)),
+        location_name=declared["code_location_name"])
+    origin = RemoteJobOrigin(repository_origin=RemoteRepositoryOrigin(location, SINGLETON_REPOSITORY_NAME), job_name=job_name)
+    instance.create_run_for_job = functools.partial(instance.create_run_for_job, remote_job_origin=origin)
 
 
 def _cli_tags() -> dict[str, str]:
@@ -348,6 +382,9 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
         print("\n" + say("outputs", period=period, folder=folder))
     if outputs:
         print("\n" + say("analysts_copy", path=config.analyst_copy_path()))
+        docs = config.warehouse_dir() / "gx" / "data_docs" / "index.html"
+        if docs.exists():
+            print(say("data_docs", path=docs))
     return exit_code
 
 

@@ -39,3 +39,16 @@ def publish_months(context, landing_root: Path) -> list[str]:
     for month in sorted(set(months) - set(delivered)):
         context.log.warning(f"{month}: no delivery in {Path(landing_root) / month}/: nothing published for the month")
     return delivered
+
+
+def consecutive_blocks(months: list[str]) -> list[list[str]]:
+    """Months split where the calendar skips: ['2023-08', '2023-09', '2025-06'] -> [['2023-08', '2023-09'], ['2025-06']].
+    A run over a range materializes every month of it: runs over these stretches leave the months between alone."""
+    from p06.periods import next_period
+    blocks: list[list[str]] = []
+    for month in sorted(months):
+        if blocks and next_period(blocks[-1][-1]) == month:
+            blocks[-1].append(month)
+        else:
+            blocks.append([month])
+    return blocks

@@ -2,13 +2,10 @@
 import dagster as dg
 
 from pipelines.jobs import monthly_job
-from pipelines.partitions import TIMEZONE
 
-CRON = "0 7 20 * *"      # 07:00 on the 20th: five days after the cut-off, before the report is due
-
-
-@dg.schedule(cron_schedule=CRON, job=monthly_job, execution_timezone=TIMEZONE,
-             description="Loads whatever has arrived for the month; the sensor catches later re-sends.")
-def monthly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    period = context.scheduled_execution_time.strftime("%Y-%m")
-    return dg.RunRequest(run_key=f"scheduled-{period}", partition_key=period, tags={"trigger": "schedule"})
+# 07:00 on the 20th, in the partitions' time zone: five days after the cut-off, before the report is due.
+# Built from the partitioned job, so the UI shows its partition set and the partition each tick ran; a tick runs
+# the newest partition at its time (the current month: the partitions end one month ahead, end_offset=1).
+monthly_schedule = dg.build_schedule_from_partitioned_job(
+    monthly_job, name="monthly_schedule", day_of_month=20, hour_of_day=7, minute_of_hour=0, tags={"trigger": "schedule"},
+    description="Loads whatever has arrived for the month; the sensor catches later re-sends.")

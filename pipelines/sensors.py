@@ -10,7 +10,7 @@ import dagster as dg
 from p06 import catalog
 from p06.landing import history_window, is_delivery_file, landing_periods, month_before
 from pipelines.jobs import DOWNSTREAM_KEYS, monthly_job
-from pipelines.partitions import monthly_partitions
+from pipelines.partitions import consecutive_blocks, monthly_partitions
 from pipelines.resources import LandingZone
 
 
@@ -47,11 +47,13 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: Landi
     requests = []
     if len(changed) > 1:
         sources = sorted({s for by_source in changed.values() for s in by_source})
-        first, last = min(changed), max(periods)
         key = hashlib.sha256(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:16]
-        requests.append(dg.RunRequest(
-            run_key=f"{first}..{last}:{key}", asset_selection=[*(dg.AssetKey(["staging", s]) for s in sources), *DOWNSTREAM_KEYS],
-            tags={**range_tags(first, last), "trigger": "landing_zone", "sources": ",".join(sources)}))
+        # one run per stretch of consecutive month folders: a month without any folder is in no run's range
+        for block in consecutive_blocks([p for p in periods if p >= min(changed)]):
+            first, last = block[0], block[-1]
+            requests.append(dg.RunRequest(
+                run_key=f"{first}..{last}:{key}", asset_selection=[*(dg.AssetKey(["staging", s]) for s in sources), *DOWNSTREAM_KEYS],
+                tags={**range_tags(first, last), "trigger": "landing_zone", "sources": ",".join(sources)}))
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
     for period, sources in changed.items():
         run_key = period + ":" + hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest()[:16]
@@ -65,14 +67,14 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: Landi
         earliest = min(changed)
         window = history_window()
         later = [p for p in periods if p > earliest and p not in changed and month_before(p, window) <= earliest]
-        if later:
-            tags = {"trigger": "previous_month_changed", "after": earliest}
-            run_key = f"{later[0]}..{later[-1]}/after/{requests[0].run_key}"
-            if len(later) == 1:
-                requests.append(dg.RunRequest(run_key=run_key, partition_key=later[0], asset_selection=DOWNSTREAM_KEYS, tags=tags))
+        tags = {"trigger": "previous_month_changed", "after": earliest}
+        for block in consecutive_blocks(later):
+            run_key = f"{block[0]}..{block[-1]}/after/{requests[0].run_key}"
+            if len(block) == 1:
+                requests.append(dg.RunRequest(run_key=run_key, partition_key=block[0], asset_selection=DOWNSTREAM_KEYS, tags=tags))
             else:
                 requests.append(dg.RunRequest(run_key=run_key, asset_selection=DOWNSTREAM_KEYS,
-                                              tags={**tags, **range_tags(later[0], later[-1])}))
+                                              tags={**tags, **range_tags(block[0], block[-1])}))
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
 
 

@@ -112,6 +112,7 @@ def test_a_month_without_any_delivery_publishes_nothing_and_says_so(instance_run
         shutil.rmtree(instance_run["raw"] / "2023-10")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "no delivery for 2023-10: nothing published" in result.stdout
+    assert "not run, no delivery of any source: 2023-10" in result.stdout       # Dagster records nothing for it
     assert copy.read_bytes() == before
     assert not (warehouse_dir / "exports" / "2023-10").exists()
     con = duckdb.connect(str(warehouse_dir / "p06.duckdb"), read_only=True)
@@ -123,17 +124,26 @@ def test_a_month_without_any_delivery_publishes_nothing_and_says_so(instance_run
 
 
 def test_delivery_check_does_not_pass_a_month_without_delivery(tmp_path):
-    from checks.asset_checks import build_delivery_check
+    """A source expected in a month that has other deliveries fails it; a month without any delivery of any source
+    (a gap the province never filled) is not checked at all."""
+    import logging
+
+    from checks.asset_checks import build_delivery_check, delivery_result
     from p06 import catalog, warehouse
     from pipelines.resources import Warehouse
 
+    vneid = catalog.sources()["vneid"]
+    result = delivery_result(vneid, "2023-10", [])
+    assert not result.passed and result.metadata["missing"].value is True
+    assert "no delivery" in result.metadata["deliveries"].value
+    assert delivery_result(catalog.sources()["tiem_chung"], "2025-06", []).passed          # not expected after 2023
+
     with warehouse.connect(tmp_path / "p06.duckdb"):
         pass
-    check = build_delivery_check(catalog.sources()["vneid"])
-    context = SimpleNamespace(partition_keys=["2023-10"])         # what the check reads of its context
-    result = check.node_def.compute_fn.decorated_fn(context, Warehouse(directory=str(tmp_path)))
-    assert not result.passed
-    assert "no delivery" in result.metadata["deliveries"].value
+    check = build_delivery_check(vneid)
+    context = SimpleNamespace(partition_keys=["2023-10"], log=logging.getLogger("test"))   # what the check reads of it
+    yielded = list(check.node_def.compute_fn.decorated_fn(context, Warehouse(directory=str(tmp_path))))
+    assert [type(e) for e in yielded] == [dg.Output]                 # the check's output, no result
 
 
 def test_partitions_start_at_the_first_month_of_the_landing_zone(tmp_path):

@@ -75,8 +75,11 @@ def test_sensor_skips_folders_that_are_not_report_months(landing: Path):
 
 
 def test_schedule_runs_the_current_month_after_the_cutoff():
+    from pipelines.definitions import defs
+
+    schedule = defs.get_schedule_def("monthly_schedule")
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2023, 9, 20, 7, 0))
-    request = monthly_schedule(context)
-    assert request.partition_key == "2023-09"
-    assert request.run_key == "scheduled-2023-09"
-    assert monthly_schedule.cron_schedule == "0 7 20 * *"
+    (request,) = schedule.evaluate_tick(context).run_requests
+    assert request.partition_key == "2023-09" and request.tags["trigger"] == "schedule"
+    assert schedule.cron_schedule == "0 7 20 * *"
+    assert monthly_schedule.job.name == "monthly_job" and monthly_schedule.job.partitions_def is not None   # a partition set

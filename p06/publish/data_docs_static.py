@@ -40,6 +40,7 @@ LOCAL = {
     "https://cdn.jsdelivr.net/npm/vega-embed@6": None,
 }
 LOGO = re.compile(r"https://great-expectations-web-assets\.s3[^\"']*/logo-long\.png[^\"']*")
+PINNED = re.compile(r"\s+(?:integrity|crossorigin)(?:=\"[^\"]*\"|='[^']*'|=[^\s>]+)?", re.I)
 TAG = re.compile(r"<(link|script)\b[^>]*?(?:href|src)=\"(https?://[^\"]+)\"[^>]*>(?:\s*</script>)?", re.I)
 
 
@@ -67,7 +68,9 @@ def localize_page(html: str, page: Path, site: Path) -> str:
             return match.group(0)
         if LOCAL[known] is None:
             return ""
-        return match.group(0).replace(url, f"{vendor}/{LOCAL[known]}")
+        # A copy served from the site is not the CDN's response: the browser would check it against the CDN's
+        # subresource-integrity hash and, as a cross-origin request of a file:// page, refuse to run it.
+        return PINNED.sub("", match.group(0).replace(url, f"{vendor}/{LOCAL[known]}"))
 
     return LOGO.sub(logo, TAG.sub(swap, html))
 

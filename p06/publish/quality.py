@@ -139,36 +139,60 @@ def validate_publication(con: duckdb.DuckDBPyConnection, period: str | list[str]
 
 
 def validate_collected(collected: Collected, warehouse_dir: Path) -> QualitySummary:
-    """The Great Expectations part of `validate_publication`."""
+    """The Great Expectations part of `validate_publication`: one validation per month and table (run name
+    `p06-<month>`, its data asset named '<table>, <month>' on its page), the suites' pages and this run's results
+    rendered in the Data Docs."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
 
     periods = collected.periods
     context = gx_context(Path(warehouse_dir))
     source = context.data_sources.add_or_update_pandas(DATASOURCE)
-    name = periods[0] if len(periods) == 1 else f"{periods[0]}_{periods[-1]}"
-    run_id = RunIdentifier(run_name=f"p06-{name}")
+    run_ids = {p: RunIdentifier(run_name=f"p06-{p}") for p in periods}
     summary = QualitySummary(success=True, statistics={"evaluated_expectations": 0, "successful_expectations": 0,
                                                        "unsuccessful_expectations": 0})
+    suites, ours = [], []
     for table, expectations in _suites(collected).items():
         asset = source.add_dataframe_asset(table)
         batch = asset.add_batch_definition_whole_dataframe(f"{table}_month")
         suite = context.suites.add_or_update(gx.ExpectationSuite(name=f"p06.{table}", expectations=expectations))
+        suites.append(ExpectationSuiteIdentifier(name=suite.name))
         definition = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=f"p06.{table}", data=batch, suite=suite))
-        result = definition.run(batch_parameters={"dataframe": collected.frames[table]},
-                                run_id=run_id, result_format="SUMMARY")
-        stats = {k: int(result.statistics[k]) for k in summary.statistics}
-        summary.tables[table] = {"success": bool(result.success), "statistics": stats,
-                                 "failed": _failed(result, table, collected.frames[table])}
-        summary.success &= bool(result.success)
+        frame = collected.frames[table]
+        stats = dict.fromkeys(summary.statistics, 0)
+        failed = []
+        for period in periods:
+            month = frame[frame["period"] == period].reset_index(drop=True) if "period" in frame.columns else frame
+            result = definition.run(batch_parameters={"dataframe": month}, run_id=run_ids[period], result_format="SUMMARY")
+            key = ValidationResultIdentifier(batch_identifier=f"{DATASOURCE}-{table}", run_id=run_ids[period],
+                                             expectation_suite_identifier=suites[-1])
+            _name_asset(context, key, result, f"{table}, {period}")
+            ours.append(key)
+            for k in stats:
+                stats[k] += int(result.statistics[k])
+            failed += [{**f, "period": period} for f in _failed(result, table, month)]
+        summary.tables[table] = {"success": not failed, "statistics": stats, "failed": failed}
+        summary.success &= not failed
         for k, v in stats.items():
             summary.statistics[k] += v
-    # Only this run's pages are rendered (and the index): the store keeps every earlier run's results, and
-    # rendering all of them at every run would make each run slower than the last.
-    ours = [k for k in context.validation_results_store.list_keys() if k.run_id.run_name == run_id.run_name]
+    # Only this run's pages are rendered (and the index, and the suites' pages): the store keeps every earlier
+    # run's results, and rendering all of them at every run would make each run slower than the last.
     built = time.time() - 1.0
-    context.build_data_docs(site_names=[SITE], resource_identifiers=ours or None)
+    context.build_data_docs(site_names=[SITE], resource_identifiers=[*ours, *suites] or None)
     summary.data_docs_index = Path(warehouse_dir) / "gx" / "data_docs" / "index.html"
     data_docs_static.localize(summary.data_docs_index.parent, since=built)   # CSS and scripts from the repo
     return summary
+
+
+def _name_asset(context, key, result, name: str) -> None:
+    """Name the validated data on its Data Docs page: GX 1.x renders 'Data asset:' from the result's batch spec,
+    which a dataframe batch leaves without a name ('Data asset: None'). The stored result is written again."""
+    result.meta.setdefault("batch_spec", {})["data_asset_name"] = name
+    if not context.validation_results_store.has_key(key):
+        raise KeyError(f"validation result not stored where expected: {key}")
+    context.validation_results_store.set(key, result)
