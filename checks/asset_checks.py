@@ -155,19 +155,29 @@ rules_checks = [build_rules_check(s) for s in catalog.sources().values()]
 
 def publication_check_specs() -> list[dg.AssetCheckSpec]:
     """The checks of a publication, blocking, each on the mart it judges."""
-    return [dg.AssetCheckSpec(c.id, asset=dg.AssetKey(["marts", c.table]), description=c.description, blocking=True)
+    return [dg.AssetCheckSpec(c.id, asset=dg.AssetKey(["marts", c.table]), description=c.description, blocking=True,
+                              partitions_def=monthly_partitions)
             for c in publication_checks.load().checks]
 
 
-def publication_check_results(outcomes: list[publication_checks.Outcome], months: list[str],
+def publication_check_results(outcomes: dict[str, list[publication_checks.Outcome]],
                               selected: set[dg.AssetCheckKey] | None = None):
-    """An AssetCheckResult per check judged (of those selected): ERROR when it fails, with its failing rows."""
-    for o in outcomes:
-        key = dg.AssetCheckKey(dg.AssetKey(["marts", o.check.table]), o.check.id)
-        if selected is not None and key not in selected:
-            continue
-        metadata = {"months": ", ".join(months), "failing rows": o.failing}
-        if o.rows:
-            metadata["first failing rows"] = _table(pl.DataFrame([{k: str(v) for k, v in r.items()} for r in o.rows]))
-        yield dg.AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=o.passed,
-                                  severity=dg.AssetCheckSeverity.ERROR, description=o.line or None, metadata=metadata)
+    """Each check judged (of those selected), for each month (`outcomes`: month -> its outcomes): ERROR when it
+    fails, with its failing rows. A run of one month returns its results as Dagster does; a run over a range gives
+    each month's evaluation its partition (as `per_month`), blocking: one failed month fails the step, so
+    Dagster stops the exports and the analysts' copy."""
+    for month, judged in outcomes.items():
+        for o in judged:
+            key = dg.AssetCheckKey(dg.AssetKey(["marts", o.check.table]), o.check.id)
+            if selected is not None and key not in selected:
+                continue
+            metadata = {"month": month, "failing rows": o.failing}
+            if o.rows:
+                metadata["first failing rows"] = _table(pl.DataFrame([{k: str(v) for k, v in r.items()} for r in o.rows]))
+            if len(outcomes) == 1:
+                yield dg.AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=o.passed,
+                                          severity=dg.AssetCheckSeverity.ERROR, description=o.line or None, metadata=metadata)
+            else:
+                yield dg.AssetCheckEvaluation(asset_key=key.asset_key, check_name=key.name, passed=o.passed,
+                                              severity=dg.AssetCheckSeverity.ERROR, description=o.line or None,
+                                              metadata=metadata, partition=month, blocking=True)

@@ -79,7 +79,8 @@ class Zones:
     def errata(self, vintage: int) -> dict[tuple, tuple]:
         return {r[:3]: r[3:] for r in query(self.base / "parts" / "warehouse",
                 "SELECT unit_level, unit_code, indicator_code, old_value, new_value, cause, source FROM marts.errata "
-                "WHERE period = ? AND vintage = ?", [PERIOD, vintage], copy=False)}
+                "WHERE period = ? AND vintage = ? AND published_table = 'indicator_monthly' AND figure = 'value'",
+                [PERIOD, vintage], copy=False)}
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +140,10 @@ def stages(tmp_path_factory):
     results["snapshot", 2] = snapshot(results[2]["parts"][0])
     results["errata", 2] = zones.errata(zones.vintages()[-1][1])
     results["changes", 2] = (vneid_changes, bhxh_changes)
+    results["service_errata", 2] = query(zones.base / "parts" / "warehouse",
+                                         "SELECT count(*) FROM marts.errata WHERE published_table = 'public_services_monthly' "
+                                         "AND source = 'dvc' AND cause = 'delivery' AND vintage = ?",
+                                         [zones.vintages()[-1][1]], copy=False)[0][0]
 
     # ---- stage 3: removals: a group of units of bhxh's first table, and the vneid re-send (its units revert)
     removed_group = bhxh_groups[1]
@@ -220,6 +225,7 @@ def test_every_changed_figure_is_an_erratum(stages, stage):
 def test_resent_units_changed_only_their_own_figures(stages):
     errata = stages["errata", 2]
     assert {e[3] for e in errata.values()} == {"vneid", "bhxh"}          # dvc's on-time count is no indicator figure
+    assert stages["service_errata", 2] > 0                                                 # ... but an erratum of the services' table
     vneid_changes, bhxh_changes = stages["changes", 2]
     assert {e[2] for e in errata.values()} == {"delivery"}
     district_rows = {k[1] for k in errata if k[0] == "district"}
