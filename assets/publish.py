@@ -56,6 +56,9 @@ def published_marts(context: dg.AssetExecutionContext, landing_zone: LandingZone
         if dg.AssetKey(["marts", name]) in context.selected_asset_keys:
             yield dg.MaterializeResult(asset_key=["marts", name])
     yield from publication_check_results(outcomes, set(context.selected_asset_check_keys))
+    if len(outcomes) > 1:        # a range: each check's output, once its months' evaluations are out (as per_month)
+        for key in context.selected_asset_check_keys:
+            yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_check_key(key))
 
 
 def month_rows(con, table: str, months: list[str]) -> dict[str, int]:
