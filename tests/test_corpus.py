@@ -1,7 +1,7 @@
 """`p06 check` on files nobody here wrote and on adversarial ones, as the command line runs it.
 
 For every file: no traceback, at most 20 s and 1 GB, and either a refusal with its reason or an
-accepted read. Each check runs in a child forked from a server that made the imports (so it pays no import time), whose
+accepted read. Each check runs in a child forked after the imports (so it pays no import time), whose
 own wall time and peak resident memory are measured; the child's address space is capped so a
 regression fails the test instead of exhausting the machine.
 
@@ -11,7 +11,6 @@ tests are skipped, saying so.
 """
 from __future__ import annotations
 
-import functools
 import multiprocessing
 import os
 import resource
@@ -63,19 +62,9 @@ def _child(path: Path, source: str, out: Path, conn) -> None:
     os._exit(0)
 
 
-@functools.cache
-def _context():
-    """Children forked from a fresh server process that has imported the reader once, not from pytest's process:
-    tests that ran the pipeline in this process before leave threads (DuckDB, Dagster) whose locks a forked
-    child could inherit held, and hang on."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["test_corpus"])     # its imports: the reader, the CLI, the declarations
-    return ctx
-
-
 def run_check(path: Path, source: str, tmp: Path) -> dict:
     """`p06 check PATH --source S --period 2023-09` in a forked child: its output, exit code, time and peak memory."""
-    ctx = _context()
+    ctx = multiprocessing.get_context("fork")
     out = tmp / f"{path.name}.out"
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(path, source, out, child))
