@@ -257,7 +257,9 @@ class Draft:
         self.as_of = as_of_text(self.as_of_date)
         self.province_full = reference.province_name(on=periods.period_end(last))   # 'Tỉnh Thanh Hóa'
         self.errata = [r for m in self.months_present for r in _errata(con, m)      # the province's indicator figures
-                       if r.get("unit_level") == "province" and r.get("indicator_code") and "old_value" in r]
+                       if r.get("unit_level") == "province" and r.get("indicator_code") and "old_value" in r
+                       and r.get("published_table", "indicator_monthly") == "indicator_monthly"
+                       and r.get("figure", "value") == "value"]        # a rate's count is said with its value
         self.province = self.province_full[:1].lower() + self.province_full[1:]
 
     # -- what the period holds
