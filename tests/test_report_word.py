@@ -457,23 +457,28 @@ def test_the_date_check_finds_a_baked_sample_date(built):
         assert foreign_dates(report.Draft(con, "2023-09", templates).markdown(), "2023-09") == []
 
 
-def test_a_corrected_earlier_month_in_the_trend_exports_the_later_month_again(built, tmp_path):
-    """September's charts show August: a corrected August value changes what September's files are written from,
-    though September's own published rows are the same."""
+def test_a_corrected_earlier_month_rewrites_the_latest_months_files_only(built, tmp_path):
+    """The latest month's charts and dashboard show the months before it: a correction of one of them changes
+    what its files are written from, though its own published rows are the same. An earlier month keeps the
+    files it was published (and signed) with: only its own rows and narrative decide."""
     from p06.documents import exports
     from p06.publish import state
     db = tmp_path / "p06.duckdb"
     shutil.copyfile(built["db"], db)
     with warehouse.connect(db) as con:
-        before = (state.content_sha(con, "2023-09"), exports._export_digest(con, "2023-09"),
-                  exports._export_digest(con, "2025-07"))
-        con.execute("UPDATE marts.indicator_monthly SET value = value + 1 WHERE period = '2023-08' "
-                    "AND unit_level = 'province' AND indicator_code = 'BHXH_VERIFIED_SHARE'")
-        after = (state.content_sha(con, "2023-09"), exports._export_digest(con, "2023-09"),
-                 exports._export_digest(con, "2025-07"))
-    assert after[0] == before[0]                  # September's own rows did not change
-    assert after[1] != before[1]                  # its trend chart did: exported again
-    assert after[2] == before[2]                  # July 2025's trend (12 months) does not reach August 2023
+        latest = exports.latest_month(con)
+        assert latest == "2025-07"
+        digests = lambda: (state.content_sha(con, "2023-09"), exports._export_digest(con, "2023-09", latest=False),  # noqa: E731
+                           state.content_sha(con, latest), exports._export_digest(con, latest, latest=True))
+        before = digests()
+        for month in ("2023-08", "2025-06"):
+            con.execute("UPDATE marts.indicator_monthly SET value = value + 1 WHERE period = ? "
+                        "AND unit_level = 'province' AND indicator_code = 'BHXH_VERIFIED_SHARE'", [month])
+        after = digests()
+    assert after[0] == before[0] and after[2] == before[2]     # neither month's own rows changed
+    assert after[1] == before[1]                  # September 2023 keeps its files
+    assert after[3] != before[3]                  # July 2025's trend shows June: written again
+    assert exports._own(after[3]) == exports._own(before[3])
 
 
 # ------------------------------------------------------------------ the writer's blocks (narrative files)

@@ -81,13 +81,28 @@ def settle_month(warehouse_dir: Path, period: str) -> None:
     _settle(pending_dir(Path(warehouse_dir), period), export_dir(Path(warehouse_dir), period), keep=True)
 
 
-def _export_digest(con: duckdb.DuckDBPyConnection, period: str) -> str:
-    """What the month's files are written from: its published rows, the earlier months its trend charts show, and
-    the writer's narrative files of the month (and the month before)."""
+def _export_digest(con: duckdb.DuckDBPyConnection, period: str, latest: bool) -> str:
+    """What the month's files are written from: its published rows and the writer's narrative files of the month
+    (and the month before); for the latest month, also what its trend charts and dashboard show of the earlier
+    months. An earlier month keeps the files it was published with when a month before it is corrected (its
+    signed report stays as signed; the correction is in the corrected month's errata); the latest month, the
+    one being written and looked at, is written again to show the correction."""
+    own = f"{state.content_sha(con, period)};narrative:{narrative.digest(period)}"
+    if not latest:
+        return own
     t = report.load_templates()
     trend = report_charts.trend_digest(con, period, list(t["headline"]), int(t["chart_trend_months"]))
-    return (f"{state.content_sha(con, period)};trend:{trend};narrative:{narrative.digest(period)};"
-            f"dashboard:{dashboard.digest(con, period)}")
+    return f"{own};trend:{trend};dashboard:{dashboard.digest(con, period)}"
+
+
+def _own(digest: str | None) -> str | None:
+    """The part of an export digest about the month itself (its rows and narrative)."""
+    return ";".join(part for part in digest.split(";") if not part.startswith(("trend:", "dashboard:"))) if digest else None
+
+
+def latest_month(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The last month with published indicators."""
+    return con.execute("SELECT max(period) FROM marts.indicator_monthly").fetchone()[0]
 
 
 def _verdict(checked: quality.QualitySummary) -> str:
@@ -102,7 +117,8 @@ def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse
     validated together (one Great Expectations validation per table for all of them, one Data Docs build), then
     move them into place if the validation passed.
 
-    A month whose published rows are those its exports were written from is left as it is (unless `force`).
+    A month whose published rows are those its exports were written from is left as it is (unless `force`),
+    except the latest month when what its charts show of the earlier months changed (`_export_digest`).
     Returns per month {'workbook', 'report', 'data_docs', 'tables_dir', 'quality': Path to quality.json,
     'expectations': str, 'exported': 'written' | 'unchanged'}. A failed validation does not raise:
     'expectations' says "FAILED ...", quality.json has the details, and the month's other files are left as
@@ -110,8 +126,10 @@ def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse
     """
     warehouse_dir = Path(warehouse_dir)
     done = state.stored(con, "exported_sha")
-    digests = {p: _export_digest(con, p) for p in periods}
-    written = [p for p in sorted(periods) if force or done.get(p) != digests[p]
+    latest = latest_month(con)
+    digests = {p: _export_digest(con, p, latest=p == latest) for p in periods}
+    written = [p for p in sorted(periods) if force or _own(done.get(p)) != _own(digests[p])
+               or (p == latest and done.get(p) != digests[p])
                or not _paths(export_dir(warehouse_dir, p), p)["workbook"].exists()]
     # Written aside while the months are validated; only a publication that passes its checks replaces the
     # month's workbook, report and table files (quality.json says why otherwise), as it replaces no analysts' copy.
@@ -136,7 +154,7 @@ def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse
             summary = {**checked.as_dict(), "periods_validated_together": written}
             atomic_write_text(paths["quality"], json.dumps(summary, ensure_ascii=False, indent=2))
             if checked.success:      # a failed validation is done again by the next run, which must not skip it
-                state.record(con, period, content_sha=digests[period].split(";trend:")[0], exported_sha=digests[period])
+                state.record(con, period, content_sha=digests[period].split(";narrative:")[0], exported_sha=digests[period])
             expectations = _verdict(checked)
         else:
             expectations = _stored_verdict(paths["quality"])

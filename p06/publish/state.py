@@ -5,8 +5,8 @@
   its history rules compare with) and of the declarations and code (see `p06.landing.month_inputs`);
   `p06 run` compares it with the landing zone and skips the month when it is equal;
 - `content_sha`: a digest of the month's published rows (indicators, services, completeness, findings);
-- `exported_sha`: the content digest the month's workbook, reports and files were written from, with what its
-  trend charts show of the earlier months (`p06.documents.exports`):
+- `exported_sha`: the content digest the month's workbook, reports and files were written from (for the latest
+  month, with what its trend charts and dashboard show of the earlier months: `p06.documents.exports`):
   a month whose content did not change (a later month of a corrected one that does not depend on it)
   is not exported again.
 """
