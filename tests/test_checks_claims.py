@@ -90,6 +90,28 @@ def test_a_missing_province_indicator_fails(published):
     assert [(r["period"], r["indicator_code"]) for r in outcome.rows] == [("2023-09", "VAX_DOSES")]
 
 
+def test_each_month_judged_alone_equals_its_share_of_one_evaluation(published):
+    """The asset checks judge each month on its own; running each query once for all months and splitting its
+    rows by period gives the same outcomes, planted failures included (a wrong province figure in one month)."""
+    copy = published["warehouse"].parent / "by_month"
+    shutil.rmtree(copy, ignore_errors=True)
+    copy.mkdir()
+    shutil.copyfile(published["warehouse"] / "p06.duckdb", copy / "p06.duckdb")
+    con = duckdb.connect(str(copy / "p06.duckdb"))
+    try:
+        con.execute("UPDATE marts.indicator_monthly SET numerator = numerator + 7 WHERE period = '2023-09' "
+                    "AND unit_level = 'province' AND indicator_code = 'VAX_DOSES'")
+        together = publication_checks.evaluate_by_month(con, MONTHS)
+        alone = {m: publication_checks.evaluate(con, [m]) for m in MONTHS}
+    finally:
+        con.close()
+    view = lambda outcomes: [(o.check.id, o.passed, o.failing, o.rows) for o in outcomes]  # noqa: E731
+    assert {m: view(o) for m, o in together.items()} == {m: view(o) for m, o in alone.items()}
+    assert {o.check.id for o in together["2023-09"] if not o.passed} == {"province_is_sum_of_units",
+                                                                          "value_is_ratio_of_parts"}
+    assert all(o.passed for o in together["2023-08"])
+
+
 def test_a_null_gap_is_a_failure(tmp_path):
     """A comparison that could not be made (NULL) fails the check, in Great Expectations as in the asset check."""
     frame = pd.DataFrame({"period": ["2023-09", "2023-09"], "unit_code": ["38", "380"],

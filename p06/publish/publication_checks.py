@@ -213,9 +213,20 @@ class Outcome:
 
 def evaluate(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[Outcome]:
     """Each declared check judged over the months' published tables, without Great Expectations (the same verdict
-    as its expectation, NULL a failure): what the blocking asset checks of the marts report (assets/publish.py)."""
-    declared = load()
+    as its expectation, NULL a failure)."""
+    return _judge(check_frames(con, months))
+
+
+def evaluate_by_month(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, list[Outcome]]:
+    """`evaluate` of each month on its own, each check's query run once for all of them (every check's rows
+    carry their `period`): what the blocking asset checks of the marts report, month by month (assets/publish.py)."""
     frames = check_frames(con, months)
+    return {month: _judge({name: frame[frame["period"] == month] for name, frame in frames.items()})
+            for month in months}
+
+
+def _judge(frames: dict[str, pd.DataFrame]) -> list[Outcome]:
+    declared = load()
     out = []
     for check in declared.checks:
         frame = frames.get(PREFIX + check.id)
