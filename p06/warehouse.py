@@ -179,6 +179,13 @@ def _claim_province(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         con.execute("INSERT OR REPLACE INTO ref.meta VALUES ('province', ?)", [config.province_code()])
 
 
+def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether `schema.table` exists (duckdb_columns: 3x quicker than duckdb_tables, which sizes every table)."""
+    schema, name = table.split(".")
+    return bool(con.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+                            [schema, name]).fetchone()[0])
+
+
 def open_connection(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     """A connection, waiting while another process holds DuckDB's lock (one writer at a time)."""
     deadline = time.monotonic() + wait_seconds

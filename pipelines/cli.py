@@ -53,8 +53,7 @@ def _connect_read_only(wait_seconds: float = 120.0):
 
 
 def _has(con, schema: str, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                            [schema, table]).fetchone()[0])
+    return warehouse.has_table(con, f"{schema}.{table}")
 
 
 def stale_months(raw: Path, landing: list[str], requested: list[str],

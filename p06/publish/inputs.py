@@ -13,6 +13,7 @@ import polars as pl
 from p06 import reference
 from p06.publish.files import sql_string
 from p06.reconcile.rules import load_rules
+from p06.warehouse import has_table
 
 FINDINGS_TABLE = ("marts", "reconciliation_findings")
 
@@ -38,8 +39,7 @@ def check_unique_figures(con: duckdb.DuckDBPyConnection, periods: list[str]) -> 
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                            [schema, table]).fetchall()[0][0])
+    return has_table(con, f"{schema}.{table}")
 
 
 def _sql_list(items) -> str:

@@ -22,6 +22,7 @@ from pydantic import Field, model_validator
 from p06 import catalog, config, periods, reference
 from p06.declared.base import Declared, read_yaml, shown, validate
 from p06.publish.indicator_catalog import indicators
+from p06.warehouse import has_table
 
 CHECKS_FILE = config.CHECKS_DIR / "publication.yaml"
 PREFIX = "check_"
@@ -130,9 +131,7 @@ def _declared_frames(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[
 
 
 def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                            [schema, name]).fetchall()[0][0])
+    return has_table(con, table)
 
 
 def check_frames(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, pd.DataFrame]:

@@ -29,6 +29,7 @@ import duckdb
 from p06 import config, landing
 from p06.declared.base import Declared, shown, validate_file
 from p06.publish import state
+from p06.warehouse import has_table
 
 PUBLICATIONS = "marts.publications"
 HISTORY = "marts.indicator_history"
@@ -139,7 +140,7 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(_columns(con, table))
+    return has_table(con, table)
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
@@ -291,7 +292,7 @@ def record(con: duckdb.DuckDBPyConnection, periods: list[str], published_at: dat
 
 def current(con: duckdb.DuckDBPyConnection, period: str) -> dict | None:
     """The month's latest vintage: {vintage, published_at, previous_vintage, errata}, or None."""
-    if not _columns(con, PUBLICATIONS):
+    if not _exists(con, PUBLICATIONS):
         return None
     row = con.execute(f"SELECT vintage, published_at, previous_vintage, errata FROM {PUBLICATIONS} WHERE period = ? "
                       "ORDER BY vintage DESC LIMIT 1", [period]).fetchone()

@@ -19,6 +19,8 @@ from typing import Iterable
 
 import duckdb
 
+from p06.warehouse import has_table
+
 TABLE = "marts.findings_register"
 FINDINGS = "marts.reconciliation_findings"
 STATUSES = ("open", "resolved", "accepted")
@@ -59,9 +61,7 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _exists(con: duckdb.DuckDBPyConnection) -> bool:
-    schema, name = TABLE.split(".")
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                            [schema, name]).fetchone()[0])
+    return has_table(con, TABLE)
 
 
 def finding_key(period: str, source: str, rule_id: str, unit_code: str | None, measure: str | None) -> str:
