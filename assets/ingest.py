@@ -2,7 +2,7 @@
 
 A run may cover a range of months (a history load, a backfill: `BackfillPolicy.single_run()`); each
 month of the range is loaded in turn, unchanged source-months skipped by their fingerprint, their files read
-two at a time (p06.ingest.pool).
+two at a time (p06.pool).
 Landing folders appear as external assets raw/<source>."""
 
 import dagster as dg

@@ -1,4 +1,4 @@
-"""The pipe between `p06` and a process of its own (the reader of `p06.ingest.pool`, the validation process of
+"""The pipe between `p06` and a process of its own (the helper of `p06.pool`, the validation process of
 `p06.publish.gx_worker`): length-prefixed pickles over stdin/stdout, and ending the process."""
 from __future__ import annotations
 

@@ -183,7 +183,7 @@ def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Whether `schema.table` exists (duckdb_columns: 3x quicker than duckdb_tables, which sizes every table)."""
     schema, name = table.split(".")
     return bool(con.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
-                            [schema, name]).fetchone()[0])
+                            [schema, name]).fetchall()[0][0])     # fetchall: no result left open on `con`
 
 
 def open_connection(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:

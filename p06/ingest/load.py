@@ -175,12 +175,12 @@ def ingest_source_month(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: S
 def ingest_source_months(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: Source, periods: list[str], *,
                          force: bool = False) -> list[LoadResult]:
     """`ingest_source_month` of each month, in order; the files of several months are read two at a time
-    (`p06.ingest.pool`), each month still loaded in its own transaction in this process."""
-    from p06.ingest import pool
+    (`p06.pool`), each month still loaded in its own transaction in this process."""
+    from p06 import pool
     plans = [_plan(con, raw_dir, source, period, force) for period in periods]
     jobs = [([f.path for f in plan[0]], source, period, [f.first_seen_at for f in plan[0]])
             for period, plan in zip(periods, plans) if not isinstance(plan, LoadResult)]
-    reads = pool.read_deliveries(jobs)
+    reads = pool.in_pairs("p06.ingest.load:read_delivery", jobs)
     return [plan if isinstance(plan, LoadResult) else _load(con, source, period, *plan, next(reads))
             for period, plan in zip(periods, plans)]
 

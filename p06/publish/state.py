@@ -54,8 +54,8 @@ def content_sha(con: duckdb.DuckDBPyConnection, period: str) -> str:
         if not _exists(con, table):
             continue
         exclude = f" EXCLUDE ({', '.join(volatile)})" if volatile else ""
-        (digest,) = con.execute(f"SELECT {_ROWS_DIGEST} FROM (SELECT *{exclude} FROM {table} WHERE period = ?) t",
-                                [period]).fetchone()
+        ((digest,),) = con.execute(f"SELECT {_ROWS_DIGEST} FROM (SELECT *{exclude} FROM {table} WHERE period = ?) t",
+                                   [period]).fetchall()
         parts.append(f"{table}:{digest}")
     return ";".join(parts)
 
