@@ -251,3 +251,29 @@ def test_a_declaration_change_is_named_as_the_cause(samples_db, monkeypatch):
                                        "AND unit_code = '384' AND measure = 'participants'").fetchall()
     assert [r[:4] for r in rows] == [("38", "declarations", None, None), ("384", "declarations", None, None)]
     assert rows[1][4] == pytest.approx(100 * 100 / participants)
+
+
+def test_a_month_recorded_with_the_old_digest_keeps_its_vintage(first_run, env, tmp_path):
+    """Vintages recorded before content digests were row hashes (md5 of the rows as text): the same rows published
+    again make no new vintage; the recorded digest takes today's form. Changed rows make one."""
+    from p06.publish import state
+    db = tmp_path / "p06.duckdb"
+    db.write_bytes((env["warehouse"] / "p06.duckdb").read_bytes())
+    con = duckdb.connect(str(db))
+    try:
+        for (period,) in con.execute("SELECT DISTINCT period FROM marts.publications").fetchall():
+            con.execute("UPDATE marts.publications SET content_sha = ? WHERE period = ?",
+                        [state.legacy_content_sha(con, period), period])
+        before = con.execute("SELECT period, max(vintage) FROM marts.publications GROUP BY ALL ORDER BY ALL").fetchall()
+        assert all(state.is_legacy(d) for (d,) in con.execute("SELECT content_sha FROM marts.publications").fetchall())
+        marts.publish_periods(con, ["2023-08"])
+        con.execute("UPDATE staging.observations SET value = value + 1 WHERE period = '2023-09' AND source = 'bhxh' "
+                    "AND unit_code = '384' AND measure = 'participants_verified'")
+        marts.publish_periods(con, ["2023-09"])
+        after = dict(con.execute("SELECT period, max(vintage) FROM marts.publications GROUP BY ALL").fetchall())
+        (august,) = con.execute("SELECT content_sha FROM marts.publications WHERE period = '2023-08' "
+                                "ORDER BY vintage DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    assert after["2023-08"] == dict(before)["2023-08"] and not state.is_legacy(august)
+    assert after["2023-09"] == dict(before)["2023-09"] + 1

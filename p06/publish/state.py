@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import duckdb
@@ -58,6 +59,24 @@ def content_sha(con: duckdb.DuckDBPyConnection, period: str) -> str:
                                    [period]).fetchall()
         parts.append(f"{table}:{digest}")
     return ";".join(parts)
+
+
+def legacy_content_sha(con: duckdb.DuckDBPyConnection, period: str) -> str:
+    """`content_sha` as releases before 7 December 2026 made it (an md5 of the sorted rows as text): to recognise
+    a month recorded then whose rows did not change (p06.publish.vintages.record)."""
+    parts = []
+    for table, volatile in CONTENT.items():
+        if _exists(con, table):
+            exclude = f" EXCLUDE ({', '.join(volatile)})" if volatile else ""
+            ((digest,),) = con.execute(f"SELECT md5(coalesce(string_agg(r, '|' ORDER BY r), '')) FROM (SELECT CAST(t AS "
+                                       f"VARCHAR) AS r FROM (SELECT *{exclude} FROM {table} WHERE period = ?) t)",
+                                       [period]).fetchall()
+            parts.append(f"{table}:{digest}")
+    return ";".join(parts)
+
+
+def is_legacy(digest: str) -> bool:
+    return bool(re.search(r":[0-9a-f]{32}(;|$)", digest))
 
 
 def content_shas(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

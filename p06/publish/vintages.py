@@ -268,6 +268,10 @@ def record(con: duckdb.DuckDBPyConnection, periods: list[str], published_at: dat
         previous = _latest(con, period)
         if previous is not None and previous[1] == digest:
             continue
+        if previous is not None and state.is_legacy(previous[1]) and previous[1] == state.legacy_content_sha(con, period):
+            con.execute(f"UPDATE {PUBLICATIONS} SET content_sha = ? WHERE period = ? AND content_sha = ?",
+                        [digest, period, previous[1]])        # the same rows: their digest in today's form
+            continue
         (rows,) = con.execute(f"SELECT count(*) FROM {SOURCE_TABLE} WHERE period = ?", [period]).fetchone()
         if previous is None and rows == 0:
             continue                                  # nothing was ever published for the month
