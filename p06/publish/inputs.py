@@ -5,7 +5,9 @@ superseded deliveries that may linger in staging are ignored.
 """
 from __future__ import annotations
 
+import os
 from datetime import date
+from functools import lru_cache
 
 import duckdb
 import polars as pl
@@ -68,7 +70,13 @@ def findings_sql(con: duckdb.DuckDBPyConnection) -> str:
 def unit_names() -> pl.DataFrame:
     """Reference names of the configured province's units with their validity (open ends as date.min and
     date.max): a code may be reused by another unit later. A merged province's also holds its old provinces'
-    units, and the old provinces themselves as unit_kind 'old_province'."""
+    units, and the old provinces themselves as unit_kind 'old_province'. Built once per province and settings
+    (each month's tables read it)."""
+    return _unit_names(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("P06_"))))
+
+
+@lru_cache(maxsize=4)
+def _unit_names(settings: tuple) -> pl.DataFrame:
     olds = reference.old_provinces()
     provinces = [None, *(p.unit_code for p in olds if p.unit_code != reference.province_code())]
     found = {u.key: u for p in provinces for kind in [*reference.ADMIN_KINDS, *sorted(reference.declared_kinds(p))]

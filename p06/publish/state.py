@@ -79,16 +79,18 @@ def is_legacy(digest: str) -> bool:
     return bool(re.search(r":[0-9a-f]{32}(;|$)", digest))
 
 
-def content_shas(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """period -> `content_sha` of every month with published rows, in one query per table."""
+def content_shas(con: duckdb.DuckDBPyConnection, periods: list[str] | None = None) -> dict[str, str]:
+    """period -> `content_sha` of every month with published rows (of `periods` only, when given), in one query
+    per table."""
     by_table = {}
+    where, params = ("WHERE period IN (SELECT unnest(?::VARCHAR[]))", [sorted(periods)]) if periods is not None else ("", [])
     for table, volatile in CONTENT.items():
         if not _exists(con, table):
             continue
         exclude = f" EXCLUDE ({', '.join(volatile)})" if volatile else ""
         by_table[table] = dict(con.execute(
-            f"SELECT period, {_ROWS_DIGEST} FROM (SELECT *{exclude} FROM {table}) t GROUP BY period").fetchall())
-    months = sorted({p for digests in by_table.values() for p in digests})
+            f"SELECT period, {_ROWS_DIGEST} FROM (SELECT *{exclude} FROM {table} {where}) t GROUP BY period", params).fetchall())
+    months = sorted({p for digests in by_table.values() for p in digests} | set(periods or ()))
     return {p: ";".join(f"{table}:{digests.get(p, '0:0')}" for table, digests in by_table.items()) for p in months}
 
 

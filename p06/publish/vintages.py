@@ -263,8 +263,10 @@ def record(con: duckdb.DuckDBPyConnection, periods: list[str], published_at: dat
     parts = release_parts()
     window = landing.history_window()
     recorded = {}
+    digests = state.content_shas(con, periods)
+    kept_tables = [kept for kept in KEPT if _exists(con, kept.table)]
     for period in sorted(periods):
-        digest = state.content_sha(con, period)
+        digest = digests[period]
         previous = _latest(con, period)
         if previous is not None and previous[1] == digest:
             continue
@@ -278,10 +280,9 @@ def record(con: duckdb.DuckDBPyConnection, periods: list[str], published_at: dat
         vintage = previous[0] + 1 if previous else 1
         (deliveries,) = con.execute(DELIVERIES_SQL,
                                     {"first": landing.month_before(period, window), "period": period}).fetchone()
-        for kept in KEPT:
-            if _exists(con, kept.table):
-                con.execute(f"INSERT INTO {kept.history} BY NAME SELECT ? AS vintage, * FROM {kept.table} WHERE period = ?",
-                            [vintage, period])
+        for kept in kept_tables:
+            con.execute(f"INSERT INTO {kept.history} BY NAME SELECT ? AS vintage, * FROM {kept.table} WHERE period = ?",
+                        [vintage, period])
         con.execute(f"INSERT INTO {PUBLICATIONS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, false)",
                     [period, vintage, published_at, previous[0] if previous else None, digest, parts["catalog_sha"],
                      parts["code_sha"], landing.READER_VERSION, deliveries, rows])
