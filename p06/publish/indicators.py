@@ -91,7 +91,7 @@ def _frames(inds: dict[str, Indicator]) -> tuple[pl.DataFrame, pl.DataFrame]:
 # Figures per (period, source, unit) and indicator; `obs` is accepted observations of both periods.
 _FIGURES_SQL = """
 WITH obs AS (
-    SELECT * FROM ({accepted}) o WHERE period IN ($period, $previous)
+    SELECT * FROM ({accepted}) o WHERE period IN (SELECT unnest($periods))
 ),
 unit_obs  AS (SELECT * FROM obs WHERE NOT stated AND unit_kind <> 'province'),
 total_obs AS (SELECT * FROM obs t WHERE stated AND unit_kind = 'province'
@@ -194,65 +194,77 @@ WITH figures AS (
     FROM _p06_figures f JOIN _p06_info i USING (indicator_code)
     WHERE list_contains(i.levels, f.unit_level) OR (f.unit_level = 'old_province' AND list_contains(i.levels, 'province'))
 ),
-current AS (SELECT * FROM figures WHERE period = $period),
+current AS (SELECT f.*, m.previous, m.province_name, m.period_end, m.previous_end, m.note, m.note_partial
+            FROM figures f JOIN _p06_months m USING (period)),
 quality AS (
-    SELECT c.indicator_code, c.unit_level, c.unit_code, {quality} AS quality
+    SELECT c.period, c.indicator_code, c.unit_level, c.unit_code, {quality} AS quality
     FROM current c
     LEFT JOIN ({findings}) f
       ON f.period = c.period AND f.source = c.source
      AND (c.unit_level = 'province' OR f.unit_code = c.unit_code)
      AND (f.measures IS NULL OR list_has_any(f.measures, c.involved))
-    GROUP BY c.indicator_code, c.unit_level, c.unit_code
+    GROUP BY c.period, c.indicator_code, c.unit_level, c.unit_code
 )
 SELECT c.period, c.as_of_date, c.unit_level, c.unit_code,
-       coalesce(n.name_vi, CASE WHEN c.unit_level = 'province' THEN $province_name END, d.unit_name, c.unit_code) AS unit_name,
+       coalesce(n.name_vi, CASE WHEN c.unit_level = 'province' THEN c.province_name END, d.unit_name, c.unit_code) AS unit_name,
        c.indicator_code, c.indicator_name_vi, c.indicator_name_en, c.utility_group, c.source,
        c.numerator, c.denominator, c.factor, c.value, c.decimals, c.unit_vi, c.target,
        p.value AS previous_value, c.value - p.value AS change,
        c.basis, c.units_reporting, c.units_expected,
        CASE WHEN q.quality <> 'error' AND c.units_reporting < c.units_expected THEN 'partial' ELSE q.quality END AS quality,
-       CASE WHEN c.unit_level NOT IN ('district', 'commune') AND p.value IS NOT NULL THEN $comparison_note
-            || CASE WHEN p.units_reporting < p.units_expected THEN $comparison_partial ELSE '' END END AS comparison_note
+       CASE WHEN c.unit_level NOT IN ('district', 'commune') AND p.value IS NOT NULL THEN c.note
+            || CASE WHEN p.units_reporting < p.units_expected THEN c.note_partial ELSE '' END END AS comparison_note
 FROM current c
-JOIN quality q USING (indicator_code, unit_level, unit_code)
+JOIN quality q USING (period, indicator_code, unit_level, unit_code)
 LEFT JOIN _p06_units n ON n.unit_kind = c.unit_level AND n.unit_code = c.unit_code
  AND {valid}
 LEFT JOIN _p06_units pn ON pn.unit_kind = c.unit_level AND pn.unit_code = c.unit_code
  AND {previous_valid}
 LEFT JOIN figures p
-  ON p.period = $previous AND p.indicator_code = c.indicator_code
+  ON p.period = c.previous AND p.indicator_code = c.indicator_code
  AND p.unit_level = c.unit_level AND p.unit_code = c.unit_code
  AND (c.unit_level = 'province' OR n.valid_from = pn.valid_from OR (n.unit_code IS NULL AND pn.unit_code IS NULL))
 LEFT JOIN (SELECT period, source, unit_code, any_value(unit_name) AS unit_name
-           FROM staging.observations WHERE period = $period GROUP BY ALL) d
+           FROM staging.observations WHERE period IN (SELECT period FROM _p06_months) GROUP BY ALL) d
   ON d.period = c.period AND d.source = c.source AND d.unit_code = c.unit_code
-ORDER BY c.utility_group, c.indicator_code, c.unit_level <> 'province', c.unit_code
+ORDER BY c.period, c.utility_group, c.indicator_code, c.unit_level <> 'province', c.unit_code
 """
 
 
 def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = CATALOG_FILE) -> pl.DataFrame:
     """The rows of marts.indicator_monthly for one period (not written)."""
-    previous = periods.previous_period(period)
-    inputs.check_unique_figures(con, [period, previous])
+    return compute_months(con, [period], path)
+
+
+def compute_months(con: duckdb.DuckDBPyConnection, months: list[str], path: Path = CATALOG_FILE) -> pl.DataFrame:
+    """The rows of marts.indicator_monthly for the months (not written), by period: each month with the month
+    before it, in two queries for all of them."""
+    months = sorted(set(months))
+    previous = {m: periods.previous_period(m) for m in months}
+    read = sorted(set(months) | set(previous.values()))
+    inputs.check_unique_figures(con, read)
     parts, info = _frames(indicators(path))
-    params = {"period": period, "previous": previous, "province": reference.province_code()}
+    per_month = pl.DataFrame([{"period": m, "previous": previous[m],
+                               "province_name": reference.province_name(on=periods.period_end(m)),
+                               "period_end": periods.period_end(m), "previous_end": periods.period_end(previous[m]),
+                               **dict(zip(("note", "note_partial"), inputs.comparison_note(m, previous[m]).values()))}
+                              for m in months],
+                             schema={"period": pl.String, "previous": pl.String, "province_name": pl.String,
+                                     "period_end": pl.Date, "previous_end": pl.Date, "note": pl.String,
+                                     "note_partial": pl.String})
     frames = {"_p06_parts": parts, "_p06_info": info, "_p06_units": inputs.unit_names(),
-              "_p06_old_expected": inputs.old_province_units([period, previous])}
+              "_p06_old_expected": inputs.old_province_units(read), "_p06_months": per_month}
     for name, frame in frames.items():
         con.register(name, frame.to_arrow())
     try:
-        figures = con.sql(_FIGURES_SQL.format(accepted=inputs.ACCEPTED_OBSERVATIONS), params=params).to_arrow_table()
+        figures = con.sql(_FIGURES_SQL.format(accepted=inputs.ACCEPTED_OBSERVATIONS),
+                          params={"periods": read, "province": reference.province_code()}).to_arrow_table()
         con.register("_p06_figures", figures)
         sql = _PUBLISH_SQL.format(quality=inputs.QUALITY, findings=inputs.findings_sql(con),
-                                  valid=inputs.valid_on("n", "coalesce(c.as_of_date, $period_end)"),
-                                  previous_valid=inputs.valid_on("pn", "$previous_end"))
-        names = {"period": period, "previous": previous,
-                 "province_name": reference.province_name(on=periods.period_end(period)),
-                 "period_end": periods.period_end(period), "previous_end": periods.period_end(previous),
-                 **inputs.comparison_note(period, previous)}
-        result = pl.from_arrow(con.sql(sql, params=names).to_arrow_table())
+                                  valid=inputs.valid_on("n", "coalesce(c.as_of_date, c.period_end)"),
+                                  previous_valid=inputs.valid_on("pn", "c.previous_end"))
+        result = pl.from_arrow(con.sql(sql).to_arrow_table())
     finally:
         for name in [*frames, "_p06_figures"]:
             con.unregister(name)
     return result.select(COLUMNS)
-

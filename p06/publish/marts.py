@@ -33,9 +33,11 @@ def _prepare(con: duckdb.DuckDBPyConnection, module: ModuleType) -> list[str]:
     return months
 
 
-def replace_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: pl.DataFrame, period: str) -> int:
-    """The period's rows of `table` replaced by `rows` (DELETE + INSERT of the named columns)."""
-    con.execute(f"DELETE FROM {table} WHERE period = ?", [period])
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: pl.DataFrame,
+                 period: str | list[str]) -> int:
+    """The rows of `table` of the period (or periods) replaced by `rows` (DELETE + INSERT of the named columns)."""
+    months = [period] if isinstance(period, str) else sorted(period)
+    con.execute(f"DELETE FROM {table} WHERE period IN (SELECT unnest(?::VARCHAR[]))", [months])
     con.register("_p06_rows", rows.select(columns).to_arrow())
     try:
         cols = ", ".join(columns)
@@ -43,6 +45,13 @@ def replace_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str],
     finally:
         con.unregister("_p06_rows")
     return rows.height
+
+
+def _compute(module: ModuleType, con: duckdb.DuckDBPyConnection, months: list[str]) -> pl.DataFrame:
+    """The module's rows of the months: in one go where it can (`compute_months`), else month by month."""
+    if hasattr(module, "compute_months"):
+        return module.compute_months(con, months)
+    return pl.concat([module.compute(con, month) for month in months], how="vertical_relaxed")
 
 
 def publish_period(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, int]:
@@ -60,9 +69,7 @@ def publish_periods(con: duckdb.DuckDBPyConnection, periods: list[str]) -> dict[
             for month in sorted(set(_prepare(con, module)) - set(periods)):
                 replace_rows(con, module.TABLE, module.COLUMNS, module.compute(con, month), month)
             name = module.TABLE.split(".", 1)[1]
-            for period in periods:
-                counts[name] = counts.get(name, 0) + replace_rows(con, module.TABLE, module.COLUMNS,
-                                                              module.compute(con, period), period)
+            counts[name] = replace_rows(con, module.TABLE, module.COLUMNS, _compute(module, con, periods), periods)
         vintages.record(con, periods)           # a new vintage of each month whose published rows changed
         comments.apply_comments(con)
     return counts

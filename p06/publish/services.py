@@ -61,6 +61,11 @@ def _pivot(layout: PublicServices, source: catalog.Source) -> str:
 
 def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = CATALOG_FILE) -> pl.DataFrame:
     """The rows of marts.public_services_monthly for one period (not written)."""
+    return compute_months(con, [period], path)
+
+
+def compute_months(con: duckdb.DuckDBPyConnection, months: list[str], path: Path = CATALOG_FILE) -> pl.DataFrame:
+    """The rows of marts.public_services_monthly for the months (not written), by period, in one query."""
     layout = load(path).public_services
     source = catalog.sources()[layout.source]
     appendices = pl.DataFrame([{"prefix": a.prefix, "appendix": a.numeral, "name_vi": a.name_vi}
@@ -75,15 +80,15 @@ def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = CATALOG_FI
                    any_value(group_label) AS group_label, CASE WHEN count(value) = count(*) THEN sum(value) END AS value,
                    string_agg(DISTINCT value_text, '; ' ORDER BY value_text) AS value_text
             FROM ({inputs.ACCEPTED_OBSERVATIONS}) o
-            WHERE period = $period AND source = $source AND unit_kind = 'service' AND NOT stated
+            WHERE period IN (SELECT period FROM _p06_months) AND source = $source AND unit_kind = 'service' AND NOT stated
             GROUP BY period, unit_code, measure) o
         GROUP BY period, unit_code
     ),
     quality AS (
-        SELECT s.unit_code, {inputs.QUALITY} AS quality
+        SELECT s.period, s.unit_code, {inputs.QUALITY} AS quality
         FROM services s LEFT JOIN ({inputs.findings_sql(con)}) f
           ON f.period = s.period AND f.source = $source AND f.unit_code = s.unit_code
-        GROUP BY s.unit_code
+        GROUP BY s.period, s.unit_code
     )
     SELECT s.period, s.as_of_date, a.appendix, a.name_vi AS appendix_name_vi,
            TRY_CAST(regexp_extract(s.unit_code, '(\\d+)$', 1) AS INTEGER) AS service_no,
@@ -91,18 +96,22 @@ def compute(con: duckdb.DuckDBPyConnection, period: str, path: Path = CATALOG_FI
            coalesce(u.group_vi, s.delivered_group) AS group_label,
            s.* EXCLUDE (period, unit_code, as_of_date, delivered_name, delivered_group), q.quality
     FROM services s
-    JOIN quality q USING (unit_code)
+    JOIN quality q USING (period, unit_code)
+    JOIN _p06_months m USING (period)
     LEFT JOIN _p06_units u ON u.unit_kind = 'service' AND u.unit_code = s.unit_code
-     AND {inputs.valid_on("u", "coalesce(s.as_of_date, $period_end)")}
+     AND {inputs.valid_on("u", "coalesce(s.as_of_date, m.period_end)")}
     LEFT JOIN _p06_appendices a ON starts_with(s.unit_code, a.prefix)
-    ORDER BY a.appendix, service_no, s.unit_code
+    ORDER BY s.period, a.appendix, service_no, s.unit_code
     """
-    con.register("_p06_units", inputs.unit_names().to_arrow())
-    con.register("_p06_appendices", appendices.to_arrow())
+    months = sorted(set(months))
+    per_month = pl.DataFrame({"period": months, "period_end": [periods.period_end(m) for m in months]},
+                             schema={"period": pl.String, "period_end": pl.Date})
+    frames = {"_p06_units": inputs.unit_names(), "_p06_appendices": appendices, "_p06_months": per_month}
+    for name, frame in frames.items():
+        con.register(name, frame.to_arrow())
     try:
-        params = {"period": period, "source": source.id, "period_end": periods.period_end(period)}
-        rows = pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
+        rows = pl.from_arrow(con.sql(sql, params={"source": source.id}).to_arrow_table())
     finally:
-        con.unregister("_p06_units")
-        con.unregister("_p06_appendices")
+        for name in frames:
+            con.unregister(name)
     return rows.select(COLUMNS)
