@@ -469,3 +469,22 @@ def test_quality_flags_follow_the_reconciliation_of_the_samples(samples):
     completeness = {r["source"]: r for r in table(samples, "source_completeness", "2023-09")}
     assert (completeness["ho_tich"]["error_count"], completeness["ho_tich"]["warning_count"]) == (0, 2)
     assert (completeness["vneid"]["error_count"], completeness["vneid"]["warning_count"]) == (0, 0)
+
+
+def test_months_computed_together_equal_each_month_alone(samples_db):
+    """Indicators and services of several months come from one query each: no month's rows may leak into
+    another's (last month's values, names valid on the month's date, findings of the month)."""
+    import polars as pl
+
+    from p06.publish import indicators, services
+    from p06.reconcile.store import reconcile_period
+    with warehouse.connect(samples_db) as con:
+        for month in ("2023-08", "2023-09"):
+            reconcile_period(con, month)
+        for module in (indicators, services):
+            together = module.compute_months(con, ["2023-08", "2023-09"])
+            alone = pl.concat([module.compute(con, m) for m in ("2023-08", "2023-09")])
+            assert together.equals(alone)
+            assert together.filter(pl.col("period") == "2023-09").height > 0
+        september = indicators.compute_months(con, ["2023-08", "2023-09"]).filter(pl.col("period") == "2023-09")
+        assert september["previous_value"].drop_nulls().len() > 0          # August's values reach September
