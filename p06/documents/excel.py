@@ -21,6 +21,7 @@ import yaml
 from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
 from p06 import catalog, config
@@ -184,6 +185,19 @@ def _format(col: Col, row: dict) -> str | None:
     return {"date": DATE_FORMAT, "datetime": DATETIME_FORMAT}.get(col.kind)
 
 
+def style_array(ws, number_format: str | None = None, **styles) -> StyleArray | None:
+    """The style of a cell of `ws` with this number format and these font, fill, border or alignment, for
+    `Cell(ws, value, style_array=...)` in many cells: a style set cell by cell costs more than the cell."""
+    if not number_format and not styles:
+        return None
+    cell = Cell(ws)
+    if number_format:
+        cell.number_format = number_format
+    for name, value in styles.items():
+        setattr(cell, name, value)
+    return cell._style
+
+
 def _write_sheet(ws, sheet: Sheet, rows: list[dict], codes: list[str]) -> None:
     columns = [col for col in sheet.columns if not rows or col.name in rows[0]]
     ws.append([col.header for col in columns])
@@ -199,16 +213,9 @@ def _write_sheet(ws, sheet: Sheet, rows: list[dict], codes: list[str]) -> None:
     styles: dict[tuple, Any] = {}
 
     def style(fmt: str | None, wrap: bool):
-        """The style of cells with this format and wrapping, made once: a style set cell by cell costs more than
-        the cell (None: the default style)."""
-        if (fmt or wrap) and (fmt, wrap) not in styles:
-            cell = Cell(ws)
-            if fmt:
-                cell.number_format = fmt
-            if wrap:
-                cell.alignment = WRAP
-            styles[fmt, wrap] = cell._style
-        return styles.get((fmt, wrap))
+        if (fmt, wrap) not in styles:
+            styles[fmt, wrap] = style_array(ws, fmt, **({"alignment": WRAP} if wrap else {}))
+        return styles[fmt, wrap]
 
     for row, plain in zip(ordered, values):
         ws.append([Cell(ws, value=_cell(value, col.kind), style_array=style(_format(col, row), wrap))
