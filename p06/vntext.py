@@ -183,20 +183,31 @@ def _to_decimal(x) -> Decimal:
     return x if isinstance(x, Decimal) else Decimal(str(x))
 
 
+_SEPARATORS = str.maketrans(",.", ".,")
+
+
 def format_number(x, decimals: int = 0) -> str:
     """Format as Vietnamese text ("3.421.346", "96,20"), rounding half away
     from zero; None or NaN gives ""."""
     if x is None:
         return ""
+    if type(x) in (int, float) and abs(x) < 2**53 and float(x).is_integer():     # a count: nothing to round
+        text = f"{int(x):,}" + ("." + "0" * decimals if decimals > 0 else "")
+        return text.translate(_SEPARATORS)
     d = _to_decimal(x)
     if d.is_nan():
         return ""
     if d.is_infinite():
         raise ValueError(f"cannot format {x!r} as a number")
-    q = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    q = d.quantize(_quantum(decimals), rounding=ROUND_HALF_UP)
     if q == 0:
         q = abs(q)  # no "-0"
-    return f"{q:,f}".translate(str.maketrans(",.", ".,"))
+    return f"{q:,f}".translate(_SEPARATORS)
+
+
+@lru_cache(maxsize=None)
+def _quantum(decimals: int) -> Decimal:
+    return Decimal(1).scaleb(-decimals)
 
 
 def format_percent(fraction, decimals: int = 2) -> str:

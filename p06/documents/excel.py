@@ -19,7 +19,9 @@ from typing import Any, Callable
 import duckdb
 import yaml
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
 from p06 import catalog, config
@@ -38,6 +40,9 @@ LABELS_VI = {"ok": "Đạt", "warning": "Cảnh báo", "error": "Lỗi",
              "units": "Cộng từ các đơn vị", "unit_row": "Số liệu của đơn vị", "total_row": "Dòng tổng của đơn vị gửi",
              "open": "Chưa xử lý", "accepted": "Đã xác nhận đúng", "resolved": "Đã khắc phục"}
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEADER_FONT = Font(bold=True)
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
+WRAP = Alignment(wrap_text=True, vertical="top")
 MAX_WIDTH = 60
 
 
@@ -139,7 +144,7 @@ def _decimal_format(decimals: int) -> str:
 
 
 def _cell(value: Any, kind: str) -> Any:
-    value = _plain(value)
+    """A cell's value from a plain value (_plain)."""
     if kind == "label" and isinstance(value, str):
         return LABELS_VI.get(value, value)
     if kind == "count" and isinstance(value, float) and value.is_integer():
@@ -149,13 +154,14 @@ def _cell(value: Any, kind: str) -> Any:
 
 def _row_order(sheet: Sheet, codes: list[str]) -> Callable[[dict], tuple]:
     severity = {"error": 0, "warning": 1}
+    index = {code: i for i, code in reversed(list(enumerate(codes)))}
 
     def key(row: dict) -> tuple:
         parts = []
         for name in sheet.order:
             if name == "indicator_order":
                 code = str(row.get("indicator_code"))
-                parts.append((codes.index(code) if code in codes else len(codes), code))
+                parts.append((index.get(code, len(codes)), code))
             elif name == "severity_rank":
                 parts.append((severity.get(row.get("severity"), 2), ""))
             elif name == "service_order":
@@ -168,37 +174,55 @@ def _row_order(sheet: Sheet, codes: list[str]) -> Callable[[dict], tuple]:
     return key
 
 
+def _format(col: Col, row: dict) -> str | None:
+    """The number format of a column's cell in a row (None: General)."""
+    if col.kind == "count":
+        return COUNT_FORMAT
+    if col.kind == "decimals":
+        return _decimal_format(row["decimals"])
+    if col.kind == "figure":                    # a finding's figure: a count, or a ratio as a fraction
+        return PERCENT_FORMAT if row.get("measure_kind") == "ratio" else COUNT_FORMAT
+    return {"date": DATE_FORMAT, "datetime": DATETIME_FORMAT}.get(col.kind)
+
+
+def style_array(ws, number_format: str | None = None, **styles) -> StyleArray | None:
+    """The style of a cell of `ws` with this number format and these font, fill, border or alignment, for
+    `Cell(ws, value, style_array=...)` in many cells: a style set cell by cell costs more than the cell."""
+    if not number_format and not styles:
+        return None
+    cell = Cell(ws)
+    if number_format:
+        cell.number_format = number_format
+    for name, value in styles.items():
+        setattr(cell, name, value)
+    return cell._style
+
+
 def _write_sheet(ws, sheet: Sheet, rows: list[dict], codes: list[str]) -> None:
-    columns = [(col.name, col) for col in sheet.columns if not rows or col.name in rows[0]]
-    ws.append([col.header for _, col in columns])
+    columns = [col for col in sheet.columns if not rows or col.name in rows[0]]
+    ws.append([col.header for col in columns])
     for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for number, row in enumerate(sorted(rows, key=_row_order(sheet, codes)), start=2):
-        ws.append([_cell(row.get(name), col.kind) for name, col in columns])
-        # ws.cell, not ws[row]: ws[...] measures the sheet (max_column) at every call, quadratic in its rows
-        for index, (name, col) in enumerate(columns, start=1):
-            cell = ws.cell(row=number, column=index)
-            if col.kind == "count":
-                cell.number_format = COUNT_FORMAT
-            elif col.kind == "decimals":
-                cell.number_format = _decimal_format(row["decimals"])
-            elif col.kind == "figure":          # a finding's figure: a count, or a ratio as a fraction
-                cell.number_format = PERCENT_FORMAT if row.get("measure_kind") == "ratio" else COUNT_FORMAT
-            elif col.kind == "date":
-                cell.number_format = DATE_FORMAT
-            elif col.kind == "datetime":
-                cell.number_format = DATETIME_FORMAT
+        cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
+    ordered = sorted(rows, key=_row_order(sheet, codes))
+    values = [[_plain(row.get(col.name)) for col in columns] for row in ordered]
+    wrapped = []
+    for index, col in enumerate(columns):
+        longest = max([len(word) for word in col.header.split()] + [len(_shown(v[index])) for v in values] + [8])
+        ws.column_dimensions[get_column_letter(index + 1)].width = min(longest + 2, MAX_WIDTH)
+        wrapped.append(longest + 2 > MAX_WIDTH)         # long texts (messages, service names) wrap
+    styles: dict[tuple, Any] = {}
+
+    def style(fmt: str | None, wrap: bool):
+        if (fmt, wrap) not in styles:
+            styles[fmt, wrap] = style_array(ws, fmt, **({"alignment": WRAP} if wrap else {}))
+        return styles[fmt, wrap]
+
+    for row, plain in zip(ordered, values):
+        ws.append([Cell(ws, value=_cell(value, col.kind), style_array=style(_format(col, row), wrap))
+                   for value, col, wrap in zip(plain, columns, wrapped)])
     ws.freeze_panes = "A2"
     if columns:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(ws.max_row, 1)}"
-    for index, (name, col) in enumerate(columns, start=1):
-        longest = max([len(word) for word in col.header.split()] + [len(_shown(r.get(name))) for r in rows] + [8])
-        ws.column_dimensions[get_column_letter(index)].width = min(longest + 2, MAX_WIDTH)
-        if longest + 2 > MAX_WIDTH:                 # long texts (messages, service names) wrap
-            for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
     print_setup(ws, f"A1:{get_column_letter(max(len(columns), 1))}{max(ws.max_row, 1)}", title_rows="1:1")
 
 
@@ -217,7 +241,7 @@ def print_setup(ws, area: str, title_rows: str | None = None, fit_width: bool = 
 
 
 def _shown(value: Any) -> str:
-    value = _plain(value)
+    """A plain value (_plain) about as wide as Excel shows it."""
     if isinstance(value, float):
         return f"{value:,.2f}"
     if isinstance(value, int):

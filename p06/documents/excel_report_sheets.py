@@ -11,6 +11,7 @@ The long "Theo đơn vị" sheet (p06/publish/excel.py) stays for analysts.
 from __future__ import annotations
 
 import duckdb
+from openpyxl.cell import Cell
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
@@ -19,7 +20,7 @@ from openpyxl.worksheet.pagebreak import Break
 
 from p06 import report_periods
 from p06.documents import report_charts
-from p06.documents.excel import COUNT_FORMAT, HEADER_FILL, LABELS_VI, _decimal_format
+from p06.documents.excel import COUNT_FORMAT, HEADER_FILL, HEADER_FONT, LABELS_VI, _decimal_format, style_array
 from p06.documents.report import load_templates, period_text
 from p06.publish import period_marts
 from p06.publish.files import read_table
@@ -27,6 +28,7 @@ from p06.publish.indicator_catalog import Indicator, load
 
 THIN = Side(style="thin", color="999999")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+CENTERED = Alignment(wrap_text=True, horizontal="center", vertical="center")
 LEVEL_ORDER = ("old_province", "district", "commune", "tax_office", "tax_unit")
 
 
@@ -81,22 +83,16 @@ def _group_sheet(wb: Workbook, title: str, heading: str, inds: list[Indicator], 
         col += len(cols)
     for row in ws.iter_rows(min_row=2, max_row=3, max_col=last_col):
         for cell in row:
-            cell.font, cell.fill, cell.border = Font(bold=True), HEADER_FILL, BOX
-            cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+            cell.font, cell.fill, cell.border, cell.alignment = HEADER_FONT, HEADER_FILL, BOX, CENTERED
     ws.row_dimensions[2].height = 60
+    formats = [None, None] + [fmt for _, cols in spans for _, _, fmt in cols]
+    plain = [style_array(ws, fmt) for fmt in formats]
+    bold = [style_array(ws, fmt, font=HEADER_FONT) for fmt in formats]
     rows = [("", province.get("name"), province, True)] + [(i, u["name"], u, False) for i, u in enumerate(units, start=1)]
-    for r, (number, name, figures, bold) in enumerate(rows, start=4):
-        ws.cell(row=r, column=1, value=number or None)
-        ws.cell(row=r, column=2, value=name)
-        col = 3
-        for ind, cols in spans:
-            row = figures.get(ind.code) or {}
-            for key, _, fmt in cols:
-                ws.cell(row=r, column=col, value=row.get(key)).number_format = fmt
-                col += 1
-        if bold:
-            for cell in ws[r][:last_col]:
-                cell.font = Font(bold=True)
+    for number, name, figures, is_bold in rows:
+        values = [number or None, name] + [(figures.get(ind.code) or {}).get(key) for ind, cols in spans for key, _, _ in cols]
+        ws.append([Cell(ws, value=value, style_array=style)
+                   for value, style in zip(values, bold if is_bold else plain)])
     ws.column_dimensions["A"].width = 5
     ws.column_dimensions["B"].width = 26
     for c in range(3, last_col + 1):

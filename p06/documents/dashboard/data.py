@@ -9,6 +9,7 @@ another unit after the 2025 reform is another unit, and its figures are never jo
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import cache
 
 import duckdb
 
@@ -55,8 +56,9 @@ def _signed(x: float | None, decimals: int) -> str | None:
     return text if text.startswith("-") or text.strip("0,") == "" else "+" + text
 
 
-def _headline_codes() -> list[str]:
-    return list(read_yaml(config.CATALOG_DIR / "report_templates.yaml")["headline"])
+@cache
+def _headline_codes() -> tuple[str, ...]:
+    return tuple(read_yaml(config.CATALOG_DIR / "report_templates.yaml")["headline"])
 
 
 def _unit_key(level: str, code: str, month: str) -> tuple[str, str]:
@@ -159,30 +161,32 @@ an index of `units`, `why` of `whys`; the value and its text are those of the un
 def _units(con, period: str, months: list[str], province: dict[str, dict], info: dict, flags: Flags):
     """Ranked units of each indicator in the month, each unit's series over the months, and the reasons of the
     flagged figures."""
-    rows = _rows(con, "SELECT period, unit_level, unit_code, unit_name, indicator_code, numerator, denominator, "
-                      "value, decimals, target, change, quality, units_reporting, units_expected "
-                      "FROM marts.indicator_monthly WHERE unit_level NOT IN ('province', 'service') "
-                      "AND period BETWEEN ? AND ? ORDER BY unit_level, unit_code, period", [months[0], period])
+    series = con.execute("SELECT unit_level, unit_code, period, unit_name, indicator_code, value, decimals "
+                         "FROM marts.indicator_monthly WHERE unit_level NOT IN ('province', 'service') "
+                         "AND period BETWEEN ? AND ? ORDER BY unit_level, unit_code, period, indicator_code", [months[0], period]).fetchall()
     index = {m: i for i, m in enumerate(months)}
     units: list[dict] = []
     ids: dict[str, int] = {}
     lookups: dict[tuple[str, str, str], int] = {}
-    ranking: dict[str, list[list]] = {}
-    whys: list[str] = []
-    for r in rows:
-        lookup = (r["unit_level"], r["unit_code"], r["period"])
+    for level, unit_code, month, name, code, raw, d in series:
+        lookup = (level, unit_code, month)
         if lookup not in lookups:
             key, span = _unit_key(*lookup)
             if key not in ids:
                 ids[key] = len(units)
-                units.append({"key": key, "name": r["unit_name"], "level": r["unit_level"], "code": r["unit_code"],
-                              "span": span, "series": {}})
+                units.append({"key": key, "name": name, "level": level, "code": unit_code, "span": span, "series": {}})
             lookups[lookup] = ids[key]
-        uid, d, code = lookups[lookup], r["decimals"], r["indicator_code"]
+        value = _num(raw)
+        units[lookups[lookup]]["series"].setdefault(code, {})[index[month]] = [value, so(raw, d) if value is not None else None]
+    rows = _rows(con, "SELECT unit_level, unit_code, unit_name, indicator_code, numerator, denominator, value, decimals, "
+                      "target, change, quality, units_reporting, units_expected FROM marts.indicator_monthly "
+                      "WHERE unit_level NOT IN ('province', 'service') AND period = ? ORDER BY unit_level, unit_code, indicator_code",
+                 [period])
+    ranking: dict[str, list[list]] = {}
+    whys: list[str] = []
+    for r in rows:
+        uid, d, code = lookups[(r["unit_level"], r["unit_code"], period)], r["decimals"], r["indicator_code"]
         value = _num(r["value"])
-        units[uid]["series"].setdefault(code, {})[index[r["period"]]] = [value, so(r["value"], d) if value is not None else None]
-        if r["period"] != period:
-            continue
         ind, prov = info[code], province.get(code, {}).get("value")
         below_target = r["target"] is not None and r["numerator"] is not None and r["numerator"] < r["target"]
         below_province = (ind["ratio"] and prov is not None and value is not None
@@ -272,17 +276,22 @@ def _findings(con, period: str, months: list[str]) -> list[dict]:
     of the window still open."""
     if not _has(con, "marts.findings_register"):
         return []
-    rows = _rows(con, "SELECT * FROM marts.findings_register WHERE period BETWEEN ? AND ? "
-                      "ORDER BY period DESC, status <> 'open', severity, source, unit_code", [months[0], period])
+    rows = _rows(con, "SELECT source, finding_key, status, severity, unit_name, message_vi, first_seen "
+                      "FROM marts.findings_register WHERE period = ? "
+                      "ORDER BY status <> 'open', severity, source, unit_code, rule_id, measure, finding_key", [period])
+    earlier = con.execute("SELECT source, count(*) FILTER (WHERE status = 'open') FROM marts.findings_register "
+                          "WHERE period >= ? AND period < ? GROUP BY source", [months[0], period]).fetchall()
     deps: dict[str, dict] = {}
     sources = catalog.sources()
+
+    def department(source: str) -> dict:
+        dep = sources[source].department_vi if source in sources else source
+        return deps.setdefault(dep, {"department": dep, "open": 0, "accepted": 0, "resolved": 0, "earlier_open": 0,
+                                     "items": []})
+    for source, still_open in earlier:
+        department(source)["earlier_open"] += still_open
     for r in rows:
-        dep = sources[r["source"]].department_vi if r["source"] in sources else r["source"]
-        d = deps.setdefault(dep, {"department": dep, "open": 0, "accepted": 0, "resolved": 0, "earlier_open": 0,
-                                  "items": []})
-        if r["period"] != period:
-            d["earlier_open"] += r["status"] == "open"
-            continue
+        d = department(r["source"])
         d[r["status"]] = d.get(r["status"], 0) + 1
         d["items"].append({"key": r["finding_key"].split(":")[0], "status": r["status"], "severity": r["severity"],
                            "unit": r["unit_name"], "message": r["message_vi"],
