@@ -3,8 +3,8 @@ indicators by unit, one table per unit level with a column per indicator (their 
 catalog), laid out as the template's tables are: grid widths within the landscape text area, header row repeated
 on each page, names left and numbers right, Times New Roman.
 
-The tables are written as WordprocessingML text and parsed once each: python-docx's cell and run objects cost a
-hundred times more for the same XML (a commune month has over a thousand cells)."""
+The tables are written as WordprocessingML text and parsed once each: python-docx's cell and run objects cost
+some fifty times more for the same XML (a commune month has over a thousand cells)."""
 from __future__ import annotations
 
 from xml.sax.saxutils import escape
