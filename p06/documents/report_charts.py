@@ -111,6 +111,9 @@ def chart_data(con: duckdb.DuckDBPyConnection, label: str, codes: list[str], sha
     return out
 
 
+PNG = {"compress_level": 3}     # zlib's default (6) costs twice the time for 3% smaller charts
+
+
 def _month_label(period: str) -> str:
     return f"{int(period[5:7])}/{period[2:4]}"
 
@@ -155,7 +158,7 @@ def draw_trends(charts: list[ChartData], out_dir: Path) -> list[tuple[str, list[
             fig.subplots_adjust(left=0.1, right=0.98, top=1 - 0.1 / height, bottom=(0.35 + 0.14 * len(group)) / height)
             fig.legend(fontsize=6.5, loc="lower center", ncol=1, frameon=False, borderaxespad=0.2)
             path = out_dir / f"trend_{number}.png"
-            fig.savefig(path)
+            fig.savefig(path, pil_kwargs=PNG)
             start = ax.get_ylim()[0]
         finally:
             plt.close(fig)
@@ -168,13 +171,19 @@ def draw_ranked(data: ChartData, out_dir: Path) -> Path | None:
     if not data.ranked:
         return None
     plt = _pyplot()
+    from matplotlib.collections import PolyCollection
     out_dir.mkdir(parents=True, exist_ok=True)
     height = 0.8 + 0.16 * len(data.ranked)
     fig, ax = plt.subplots(figsize=(6.0, height), dpi=100)
     try:
         names = [n for n, _ in data.ranked]
         values = [v for _, v in data.ranked]
-        ax.barh(range(len(names)), values, color="#c0504d")
+        # the bars as one artist: barh makes a rectangle artist per bar, a tenth of the chart's cost
+        bars = PolyCollection([[(0, y - 0.4), (0, y + 0.4), (v, y + 0.4), (v, y - 0.4)] for y, v in enumerate(values)],
+                              facecolors="#c0504d", edgecolors="none")
+        bars.sticky_edges.x.append(0)                         # as barh: the value axis starts at zero
+        ax.add_collection(bars)
+        ax.autoscale_view()
         for y, v in enumerate(values):
             ax.text(v, y, " " + vntext.format_number(v, data.decimals), va="center", fontsize=6.5)
         for y, name in enumerate(names):           # names as plain texts: a tick per name costs three times more
@@ -187,7 +196,7 @@ def draw_ranked(data: ChartData, out_dir: Path) -> Path | None:
         ax.margins(x=0.12)
         fig.subplots_adjust(left=0.3, right=0.97, top=1 - 0.1 / height, bottom=0.45 / height)  # fixed: tight_layout doubles the cost
         path = out_dir / f"{data.code}_ranked.png"
-        fig.savefig(path)
+        fig.savefig(path, pil_kwargs=PNG)
     finally:
         plt.close(fig)
     return path

@@ -178,10 +178,10 @@ def render(con: duckdb.DuckDBPyConnection, period: str, path: Path, draft: Draft
         chart["image"] = InlineImage(tpl, str(chart["image"]), width=Mm(150))
     tpl.render({**values, "unit_tables_anchor": word_tables.ANCHOR}, jinja_env=wording.add_filters(_jinja_env()),
                autoescape=True)
+    word_tables.fill(tpl.docx, values["unit_tables"])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp.docx")
     tpl.save(str(tmp))
-    word_tables.fill(tmp, values["unit_tables"])
     os.replace(tmp, path)
     return path
 
