@@ -8,10 +8,10 @@ import dagster as dg
 from assets.ingest import SINGLE_RUN
 from assets.reconcile import reconciliation_findings
 from checks.asset_checks import publication_check_results, publication_check_specs
-from p06 import config, pool
+from p06 import config
 from p06.documents.exports import export_periods
 from p06.landing import month_inputs, processed_fingerprints
-from p06.publish import publication_checks, state, vintages
+from p06.publish import gx_worker, publication_checks, state, vintages
 from p06.publish.marts import publish_periods
 from p06.publish.period_marts import publish_period_aggregates
 from p06.publish.snapshot import publish_copy
@@ -37,7 +37,7 @@ MART_KEYS = {
 def published_marts(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse):
     """Rebuilds the published tables of the run's months in one transaction, then judges them by the checks of a
     publication (blocking: a failed one stops the exports and the analysts' copy, and its vintage is withdrawn)."""
-    pool.shutdown()                     # reading and reconciling are done: the run's helper process ends
+    gx_worker.start_if_wanted()         # the validation process starts, importing GX while this publishes
     months = publish_months(context, landing_zone.root)
     if not months:
         return

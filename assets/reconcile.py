@@ -7,6 +7,7 @@ import dagster as dg
 import polars as pl
 
 from assets.ingest import SINGLE_RUN, staging_assets
+from p06 import pool
 from p06.reconcile.store import reconcile_periods
 from pipelines.partitions import monthly_partitions, publish_months
 from pipelines.resources import LandingZone, Warehouse
@@ -26,6 +27,7 @@ from pipelines.resources import LandingZone, Warehouse
     output_required=False,
 )
 def reconciliation_findings(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse):
+    pool.shutdown()                     # the staging steps are done: their reader's memory is given back
     months = publish_months(context, landing_zone.root)
     if not months:
         return                      # nothing materialised: the publish steps are skipped

@@ -140,10 +140,11 @@ def _run(args) -> int:
     print(f"landing zone {raw}\nwarehouse    {config.warehouse_path()}")
     if stale:
         from p06.publish import gx_worker
-        gx_worker.start()                 # Great Expectations imports in its own process meanwhile
+        gx_worker.want()                  # Great Expectations imported in its own process while publishing
         try:
             exit_code = max(exit_code, _run_dagster(stale, reload, timings))
         finally:
+            gx_worker.want(False)
             gx_worker.stop()
     t1 = time.perf_counter()
     exit_code = max(exit_code, _print_summary(sorted(set(periods) | set(stale)), started, stale))

@@ -1,8 +1,10 @@
 """Great Expectations in a process of its own, started ahead by `p06 run`.
 
-Importing Great Expectations takes seconds. `p06 run` starts this process as soon as it knows it has work
-to do: the import then happens while the run loads, reconciles and publishes (on the machine's other core),
-and the exports step hands it the published rows to validate (`quality.validate_publication`). Without a
+Importing Great Expectations takes seconds. `p06 run` asks for this process (`want`), and the publish step
+starts it (`start_if_wanted`), once the helper that reads and reconciles (p06/pool.py) has ended: the two
+together would take the run past its memory budget. The import then happens while the run publishes and
+writes the exports (on the machine's other core), and the exports step hands it the published rows to
+validate (`quality.validate_publication`). Without a
 started process (a run from the Dagster UI, tests) the validation runs in the run's own process.
 
 Protocol: pickled (Collected, warehouse_dir) on stdin, pickled ("ok", QualitySummary) or ("error", text)
@@ -21,10 +23,23 @@ from pathlib import Path
 from p06 import child_process
 
 _process: subprocess.Popen | None = None
+_wanted = False
 
 
 class WorkerError(RuntimeError):
     pass
+
+
+def want(wanted: bool = True) -> None:
+    """Whether the publish step starts a validation process (`p06 run` does; a run from the UI validates in its
+    own process)."""
+    global _wanted
+    _wanted = wanted
+
+
+def start_if_wanted() -> None:
+    if _wanted:
+        start()
 
 
 def start() -> None:

@@ -143,13 +143,11 @@ def reconcile_months(
     window: int | None = None,
     sources: Mapping[str, catalog.Source] | None = None,
     keep_items: bool = True,
-    two_cores: bool = False,
+    **kwargs,
 ) -> dict[str, Reconciliation]:
     """Evaluate the rules for several months: `reconcile` of each month on the observations of its `window`
     months before it (all earlier ones when None), the history rules' items built for MONTHS_AT_ONCE months at
-    a time. Without `keep_items`, the results keep findings and summaries only (a history's items are large).
-    With `two_cores`, every other month is reconciled by the run's helper process (`p06.pool`)."""
-    from p06 import pool
+    a time. Without `keep_items`, the results keep findings and summaries only (a history's items are large)."""
     sources = sources if sources is not None else catalog.sources()
     rules = tuple(rules if rules is not None else load_rules(sources=sources))
     periods = sorted(set(periods))
@@ -163,20 +161,13 @@ def reconcile_months(
                 for s in rule.sources:
                     for period, frame in history_items(rule, sources[s], obs, chunk, window).items():
                         built[period][(rule.id, s)] = frame
-        jobs = []
         for period in chunk:
             first = month_before(period, window) if window else ""
             seen = obs.filter(pl.col("period").is_between(pl.lit(first), pl.lit(period)))
-            jobs.append((seen, period, rules, sources, built.pop(period), keep_items))
-        done = pool.in_pairs(f"{__name__}:_reconcile_job", jobs) if two_cores else (_reconcile_job(*j) for j in jobs)
-        out.update((r.period, r) for r in done)
+            out[period] = reconcile(seen, period, rules, sources=sources, precomputed=built.pop(period), **kwargs)
+            if not keep_items:
+                out[period] = replace(out[period], items=out[period].items.clear())
     return out
-
-
-def _reconcile_job(seen: pl.DataFrame, period: str, rules: Sequence[Rule], sources: Mapping[str, catalog.Source],
-                   precomputed: Mapping, keep_items: bool) -> Reconciliation:
-    result = reconcile(seen, period, rules, sources=sources, precomputed=precomputed)
-    return result if keep_items else replace(result, items=result.items.clear())
 
 
 def check_delivery(

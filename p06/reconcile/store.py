@@ -114,7 +114,7 @@ def reconcile_periods(con: duckdb.DuckDBPyConnection, periods: Sequence[str],
     cols = ", ".join(OBSERVATION_COLUMNS)
     everything = con.sql(f"SELECT {cols} FROM staging.observations WHERE period BETWEEN ? AND ? ORDER BY period, source",
                          params=[month_before(periods[0], window), periods[-1]]).pl()
-    results = engine.reconcile_months(everything, periods, rules, window=window, keep_items=False, two_cores=True)
+    results = engine.reconcile_months(everything, periods, rules, window=window, keep_items=False)
     ensure_tables(con)
     stamp = datetime.now().replace(microsecond=0)
     with warehouse.transaction(con):
