@@ -102,7 +102,7 @@ def _own(digest: str | None) -> str | None:
 
 def latest_month(con: duckdb.DuckDBPyConnection) -> str | None:
     """The last month with published indicators."""
-    return con.execute("SELECT max(period) FROM marts.indicator_monthly").fetchone()[0]
+    return con.execute("SELECT max(period) FROM marts.indicator_monthly").fetchall()[0][0]
 
 
 def _verdict(checked: quality.QualitySummary) -> str:
