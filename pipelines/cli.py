@@ -140,7 +140,12 @@ def _run(args) -> int:
     print(f"landing zone {raw}\nwarehouse    {config.warehouse_path()}")
     if stale:
         from p06.publish import gx_worker
-        gx_worker.want()                  # Great Expectations imported in its own process while publishing
+        # Great Expectations imported in its own process meanwhile: from the start for a few months (its import
+        # then overlaps reading and reconciling), from publishing on for a history (its memory beside the reader's
+        # would take the run past its budget)
+        gx_worker.want()
+        if len(stale) <= gx_worker.AHEAD_MONTHS:
+            gx_worker.start()
         try:
             exit_code = max(exit_code, _run_dagster(stale, reload, timings))
         finally:

@@ -1,11 +1,11 @@
 """Great Expectations in a process of its own, started ahead by `p06 run`.
 
-Importing Great Expectations takes seconds. `p06 run` asks for this process (`want`), and the publish step
-starts it (`start_if_wanted`), once the helper that reads and reconciles (p06/pool.py) has ended: the two
-together would take the run past its memory budget. The import then happens while the run publishes and
-writes the exports (on the machine's other core), and the exports step hands it the published rows to
-validate (`quality.validate_publication`). Without a
-started process (a run from the Dagster UI, tests) the validation runs in the run's own process.
+Importing Great Expectations takes seconds. `p06 run` asks for this process (`want`): for a run of a few
+months it starts it at once (the import overlaps reading and reconciling); for a history, the publish step
+starts it (`start_if_wanted`), once the reader (p06/pool.py) has ended: the two together would take the run
+past its memory budget. The exports step then hands it the published rows to validate
+(`quality.validate_publication`). Without a started process (a run from the Dagster UI, tests) the validation
+runs in the run's own process.
 
 Protocol: pickled (Collected, warehouse_dir) on stdin, pickled ("ok", QualitySummary) or ("error", text)
 on stdout, each preceded by its length (8 bytes, big-endian). Light on imports: the run's process does not
@@ -24,6 +24,7 @@ from p06 import child_process
 
 _process: subprocess.Popen | None = None
 _wanted = False
+AHEAD_MONTHS = 3        # a run of this many months or fewer starts the process with the run (`p06 run`)
 
 
 class WorkerError(RuntimeError):
