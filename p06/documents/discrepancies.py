@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import duckdb
 
+from p06.warehouse import has_table
+
 REGISTER = "marts.findings_register"
 _KEY = ("period", "source", "rule_id", "unit_code", "measure")
 
 
 def _register(con: duckdb.DuckDBPyConnection) -> dict[tuple, tuple]:
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' "
-                         "AND table_name = 'findings_register'").fetchone()[0]
-    if not exists:
+    if not has_table(con, "marts.findings_register"):
         return {}
     rows = con.execute(f"SELECT {', '.join(_KEY)}, finding_key, status, first_seen FROM {REGISTER}").fetchall()
     return {tuple(r[:5]): r[5:] for r in rows}

@@ -26,6 +26,7 @@ from p06.documents.report_config import issuer
 from p06.publish import period_marts, vintages
 from p06.publish.files import read_table
 from p06.publish.indicator_catalog import Indicator, PublicServices, load
+from p06.warehouse import has_table
 from p06.wording import say
 
 TEMPLATES_FILE = config.CATALOG_DIR / "report_templates.yaml"
@@ -156,9 +157,7 @@ def _missing_unit_names(completeness: dict) -> str:
 def _published_months(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:
     if not months:
         return []
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' "
-                         "AND table_name = 'indicator_monthly'").fetchone()[0]
-    if not exists:
+    if not has_table(con, "marts.indicator_monthly"):
         return []
     marks = ", ".join("?" for _ in months)
     return [p for (p,) in con.execute(f"SELECT DISTINCT period FROM marts.indicator_monthly WHERE period IN ({marks}) "

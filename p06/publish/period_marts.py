@@ -22,7 +22,7 @@ from p06 import report_periods
 from p06.publish import inputs
 from p06.publish.indicator_catalog import indicators
 from p06.publish.marts import replace_rows
-from p06.warehouse import transaction
+from p06.warehouse import has_table, transaction
 
 TABLE = "marts.indicator_period"
 DDL = f"""
@@ -140,8 +140,7 @@ def _replace(con: duckdb.DuckDBPyConnection, label: str) -> int:
 
 
 def _has_monthly(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' "
-                            "AND table_name = 'indicator_monthly'").fetchone()[0])
+    return has_table(con, "marts.indicator_monthly")
 
 
 def ensure_periods(con: duckdb.DuckDBPyConnection, labels: Iterable[str]) -> dict[str, int]:
@@ -166,8 +165,7 @@ def publish_period_aggregates(con: duckdb.DuckDBPyConnection, months: Iterable[s
 
 def read_period(con: duckdb.DuckDBPyConnection, label: str) -> list[dict]:
     """The rows of one period ([] when it has none)."""
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' "
-                       "AND table_name = 'indicator_period'").fetchone()[0]:
+    if not has_table(con, TABLE):
         return []
     cursor = con.execute(f"SELECT * FROM {TABLE} WHERE period = ? ORDER BY ALL", [label])
     names = [d[0] for d in cursor.description]

@@ -50,15 +50,7 @@ _ROWS_DIGEST = "count(*) || ':' || coalesce(sum(hash(t)::HUGEINT), 0)"
 
 def content_sha(con: duckdb.DuckDBPyConnection, period: str) -> str:
     """Digest of the month's published rows (order-independent)."""
-    parts = []
-    for table, volatile in CONTENT.items():
-        if not _exists(con, table):
-            continue
-        exclude = f" EXCLUDE ({', '.join(volatile)})" if volatile else ""
-        ((digest,),) = con.execute(f"SELECT {_ROWS_DIGEST} FROM (SELECT *{exclude} FROM {table} WHERE period = ?) t",
-                                   [period]).fetchall()
-        parts.append(f"{table}:{digest}")
-    return ";".join(parts)
+    return content_shas(con, [period])[period]
 
 
 def legacy_content_sha(con: duckdb.DuckDBPyConnection, period: str) -> str:

@@ -18,6 +18,7 @@ from p06.declared.base import read_yaml
 from p06.documents.dashboard.config import texts
 from p06.publish.indicator_catalog import load
 from p06.reconcile.rules import load_rules
+from p06.warehouse import has_table
 from p06.wording import say, so
 
 ROUND = 6        # decimals kept of a raw value (charts, sorting); the text is formatted from the published value
@@ -30,9 +31,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
 
 
 def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                            [schema, name]).fetchone()[0])
+    return has_table(con, table)
 
 
 def month_label(period: str) -> str:
