@@ -200,10 +200,44 @@ def open_connection(path: Path, read_only: bool, wait_seconds: float) -> duckdb.
             delay = min(delay * 2, 1.0)
 
 
+_held: dict[str, duckdb.DuckDBPyConnection] = {}     # warehouse file -> the connection a run keeps open (`held`)
+
+
+def _key(path: Path) -> str:
+    return str(path.resolve())
+
+
+@contextmanager
+def held(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Keep the warehouse open while a run lasts: each `connect()` of this process meanwhile is a cursor on this
+    connection, instead of opening the file, checking its schemas and reference tables and closing it again
+    (40-80 ms each, some sixty times in a run). Nested calls keep the first one's connection."""
+    path = Path(path or config.warehouse_path())
+    key = _key(path)
+    if key in _held:
+        yield _held[key]
+        return
+    with connect(path) as con:
+        _held[key] = con
+        try:
+            yield con
+        finally:
+            del _held[key]
+
+
 @contextmanager
 def connect(path: Path | None = None, *, read_only: bool = False, wait_seconds: float = 120.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse (creating schemas on first use); waits while another process holds the write lock."""
+    """Open the warehouse (creating schemas on first use); waits while another process holds the write lock.
+    Within `held`, a cursor on the run's connection (read-only requests too: this process is the writer)."""
     path = Path(path or config.warehouse_path())
+    keeper = _held.get(_key(path)) if _held else None
+    if keeper is not None:
+        cursor = keeper.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+        return
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = open_connection(path, read_only, wait_seconds)

@@ -6,6 +6,7 @@ from typing import Iterator, Optional
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from p06 import config, lock, warehouse
 
@@ -29,12 +30,24 @@ class Warehouse(dg.ConfigurableResource):
     Without a directory, P06_WAREHOUSE_DIR (default warehouse/) is read when the resource is used.
     """
     directory: Optional[str] = None
+    _held = PrivateAttr(default=None)        # the run's open connection (warehouse.held), from setup to teardown
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         lock.acquire(self.root, say=context.log.info if context.log else print)
+        try:
+            self._held = warehouse.held(self.database)      # one connection for the run's steps (p06/warehouse.py)
+            self._held.__enter__()
+        except BaseException:
+            lock.release(self.root)
+            raise
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        lock.release(self.root)
+        try:
+            if self._held is not None:
+                self._held.__exit__(None, None, None)
+                self._held = None
+        finally:
+            lock.release(self.root)
 
     @property
     def root(self) -> Path:
