@@ -77,6 +77,65 @@ def loaded_samples(tmp_path_factory) -> dict:
     return {"raw": raw, "db": db, "results": results}
 
 
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory) -> dict:
+    """`p06 run` (in process) over both sample months from an empty warehouse, once for the session: its landing
+    zone, warehouse folder and exit code. Treat as read-only; `copy_sample_run` gives a module a copy to change."""
+    from pipelines import cli
+    base = tmp_path_factory.mktemp("sample_run")
+    raw = copy_samples(base)
+    with landing_env(raw, base / "warehouse") as env:
+        code = cli.main(["run"])
+    return {**env, "code": code}
+
+
+def copy_sample_run(sample_run: dict, dest: Path) -> dict:
+    """A private copy of the session's sample run (landing zone and warehouse folder, modification times kept):
+    the next `p06 run` on it finds nothing changed, as it would on the original."""
+    assert sample_run["code"] == 0
+    raw, warehouse_dir = dest / "raw", dest / "warehouse"
+    shutil.copytree(sample_run["raw"], raw)
+    shutil.copytree(sample_run["warehouse"], warehouse_dir)
+    return {"raw": raw, "warehouse": warehouse_dir}
+
+
+ALL_SAMPLE_MONTHS = ("2023-08", "2023-09", "2025-06", "2025-07")
+PERIOD_REPORTS = ("2023-Q3", "2023", "2025-Q2", "2025-Q3", "2025")
+
+
+@pytest.fixture(scope="session")
+def documents_of_the_samples(tmp_path_factory) -> dict:
+    """The four sample months ingested, reconciled and published in process; each month's Markdown draft, Word
+    report and workbook, and the reports of the quarters and years around them (PERIOD_REPORTS), under
+    wh/exports/<label>/. Shared by the Word-report and printed-layout tests: read-only, but for a test that adds
+    another period's report."""
+    from p06.documents import excel, report, report_word
+    from p06.documents.period_report import write_period_report
+    from p06.publish import period_marts
+    from p06.publish.marts import publish_periods
+    from p06.reconcile.store import reconcile_period
+    base = tmp_path_factory.mktemp("documents")
+    raw = copy_samples(base, ALL_SAMPLE_MONTHS)
+    wh = base / "wh"
+    db = wh / "p06.duckdb"
+    docs: dict[str, dict[str, Path]] = {}
+    with warehouse.connect(db) as con:
+        for month in ALL_SAMPLE_MONTHS:
+            ingest_period(con, raw, month)
+            reconcile_period(con, month)
+        publish_periods(con, list(ALL_SAMPLE_MONTHS))
+        period_marts.publish_period_aggregates(con, ALL_SAMPLE_MONTHS)
+        for month in ALL_SAMPLE_MONTHS:
+            out = wh / "exports" / month
+            docs[month] = {"md": report.write_report(con, month, out / f"bao_cao_DA06_{month}.md"),
+                           "word": report_word.write_word(con, month, out / f"bao_cao_DA06_{month}.docx"),
+                           "book": excel.write_workbook(con, month, out / f"DA06_{month}.xlsx")}
+        for label in PERIOD_REPORTS:
+            written = write_period_report(con, label, wh)
+            docs[label] = {"word": written["word"], "book": written["workbook"], "md": written["report"]}
+    return {"raw": raw, "wh": wh, "db": db, "docs": docs}
+
+
 @pytest.fixture
 def samples_db(loaded_samples, tmp_path: Path) -> Path:
     """A writable copy of the loaded sample warehouse."""

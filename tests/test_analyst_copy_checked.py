@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from conftest import copy_samples, landing_env, make_newer, sample_file
+from conftest import copy_sample_run, landing_env, make_newer, sample_file
 
 from p06.landing import landing_periods
 from pipelines import cli
@@ -27,13 +27,12 @@ def rows(path, sql, params=None):
 
 
 @pytest.fixture(scope="module")
-def failed_august(tmp_path_factory):
+def failed_august(sample_run, tmp_path_factory):
     """Both months published; then August's tax file re-sent with CCT01's matched IDs above those to review,
     whose publication fails its checks."""
-    base = tmp_path_factory.mktemp("copy_checked")
-    raw = copy_samples(base)
-    with landing_env(raw, base / "warehouse") as env:
-        assert cli.main(["run"]) == 0
+    run = copy_sample_run(sample_run, tmp_path_factory.mktemp("copy_checked"))
+    raw = run["raw"]
+    with landing_env(raw, run["warehouse"]) as env:
         copy, db = env["warehouse"] / "p06_published.duckdb", env["warehouse"] / "p06.duckdb"
         checked = rows(copy, TAX)
         original = sample_file(raw, "2023-08", "thue")

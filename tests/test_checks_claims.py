@@ -19,20 +19,16 @@ import pandas as pd
 import pytest
 
 from p06.publish import publication_checks, quality
-from tests.conftest import copy_samples
-from tests.test_publication_checks import MONTHS, failed_checks, p06_run, validate
+from tests.conftest import copy_sample_run
+from tests.test_publication_checks import MONTHS, failed_checks, validate
 
 DELETE_UNITS = "DELETE FROM staging.observations WHERE period = '2023-09' AND source = '{source}' AND {where}"
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory) -> dict:
-    """Both 2023 sample months run through `p06 run` once (treat as read-only)."""
-    base = tmp_path_factory.mktemp("claims")
-    raw = copy_samples(base)
-    result = p06_run(raw, base / "warehouse")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return {"raw": raw, "warehouse": base / "warehouse"}
+def published(sample_run, tmp_path_factory) -> dict:
+    """Both 2023 sample months run through `p06 run` once (a copy of the session's run; treat as read-only)."""
+    return copy_sample_run(sample_run, tmp_path_factory.mktemp("claims"))
 
 
 def evaluated(warehouse_dir: Path, plant: str) -> dict[str, publication_checks.Outcome]:

@@ -4,7 +4,7 @@
   says 'withdrawn', the new vintage's errata say 'delivery_withdrawn', and the sensor sees the removal."""
 import duckdb
 import pytest
-from conftest import copy_samples, landing_env, make_newer, sample_file
+from conftest import copy_sample_run, copy_samples, landing_env, make_newer, sample_file
 from deliveries import make_part
 
 from pipelines import cli
@@ -13,11 +13,9 @@ PERIOD = "2023-09"
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    base = tmp_path_factory.mktemp("resend_withdraw")
-    raw = copy_samples(base)
-    with landing_env(raw, base / "warehouse") as env:
-        assert cli.main(["run"]) == 0
+def env(sample_run, tmp_path_factory):
+    run = copy_sample_run(sample_run, tmp_path_factory.mktemp("resend_withdraw"))
+    with landing_env(run["raw"], run["warehouse"]) as env:
         yield env
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from conftest import copy_samples, landing_env, make_newer, sample_file
+from conftest import copy_sample_run, landing_env, make_newer, sample_file
 
 from p06 import warehouse
 from p06.publish import marts, vintages
@@ -32,11 +32,10 @@ def query(path, sql, params=None):
 
 
 @pytest.fixture(scope="module")
-def resent(tmp_path_factory):
-    base = tmp_path_factory.mktemp("errata_all")
-    raw = copy_samples(base)
-    with landing_env(raw, base / "warehouse") as env:
-        assert cli.main(["run"]) == 0
+def resent(sample_run, tmp_path_factory):
+    run = copy_sample_run(sample_run, tmp_path_factory.mktemp("errata_all"))
+    raw = run["raw"]
+    with landing_env(raw, run["warehouse"]) as env:
         original = sample_file(raw, "2023-09", "dvc")
         corrected = original.with_name("DVC_thiet_yeu_T9_2023_sua.xlsx")
         wb = openpyxl.load_workbook(original)

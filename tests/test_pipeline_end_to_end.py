@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import SAMPLE_MONTHS, copy_samples, landing_env, make_newer, sample_file
+from conftest import SAMPLE_MONTHS, copy_sample_run, landing_env, make_newer, sample_file
 from openpyxl import Workbook
 
 from p06.publish.comments import missing_comments, write_data_dictionary
@@ -17,17 +17,16 @@ MANIFEST = json.loads((REPO / "raw" / "MANIFEST.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    base = tmp_path_factory.mktemp("e2e")
-    raw = copy_samples(base)
-    with landing_env(raw, base / "warehouse") as env:
+def env(sample_run, tmp_path_factory):
+    """A copy of the session's first `p06 run` over both sample months."""
+    run = copy_sample_run(sample_run, tmp_path_factory.mktemp("e2e"))
+    with landing_env(run["raw"], run["warehouse"]) as env:
         yield env
 
 
 @pytest.fixture(scope="module")
-def first_run(env):
-    code = cli.main(["run"])
-    return code
+def first_run(sample_run):
+    return sample_run["code"]
 
 
 def query(env, sql, params=None):

@@ -13,7 +13,7 @@ import pytest
 
 from p06 import config
 from p06.publish import publication_checks, quality
-from tests.conftest import copy_samples
+from tests.conftest import copy_sample_run
 
 MONTHS = ["2023-08", "2023-09"]
 
@@ -23,19 +23,10 @@ def p06_env(raw: Path, warehouse_dir: Path) -> dict:
             "DAGSTER_DISABLE_TELEMETRY": "true", "GX_ANALYTICS_ENABLED": "false"}
 
 
-def p06_run(raw: Path, warehouse_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", "run", *args], cwd=config.REPO_DIR,
-                          env=p06_env(raw, warehouse_dir), capture_output=True, text=True, timeout=300)
-
-
 @pytest.fixture(scope="module")
-def published(tmp_path_factory) -> dict:
-    """Both 2023 sample months run through `p06 run` once (treat as read-only)."""
-    base = tmp_path_factory.mktemp("published")
-    raw = copy_samples(base)
-    result = p06_run(raw, base / "warehouse")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return {"raw": raw, "warehouse": base / "warehouse"}
+def published(sample_run, tmp_path_factory) -> dict:
+    """Both 2023 sample months run through `p06 run` once (a copy of the session's run; treat as read-only)."""
+    return copy_sample_run(sample_run, tmp_path_factory.mktemp("published"))
 
 
 def validate(warehouse_dir: Path, plant: str | None = None) -> quality.QualitySummary:

@@ -15,20 +15,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import copy_samples
+from conftest import ALL_SAMPLE_MONTHS
 from docx import Document
 from openpyxl import load_workbook
 
-from p06 import catalog, config, warehouse
-from p06.documents import excel, report, report_word
-from p06.documents.period_report import write_period_report
-from p06.ingest.load import ingest_period
-from p06.publish import period_marts
-from p06.publish.marts import publish_periods
+from p06 import catalog, config
+from p06.documents import report
 from p06.reconcile.rules import load_rules
-from p06.reconcile.store import reconcile_period
 
-MONTHS = ("2023-08", "2023-09", "2025-06", "2025-07")
+MONTHS = ALL_SAMPLE_MONTHS
 PERIODS = ("2023-Q3", "2025")
 LABELS = MONTHS + PERIODS
 ARTIFACTS = config.REPO_DIR / "test-artifacts" / "report"
@@ -48,28 +43,13 @@ def _pdf(files: list[Path], out: Path, profile: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def printed(tmp_path_factory) -> dict:
+def printed(documents_of_the_samples, tmp_path_factory) -> dict:
     """The four sample months published; each month's Word report and workbook, the 2023-Q3 and 2025 reports and
     workbooks, all as .docx/.xlsx and as PDF."""
     base = tmp_path_factory.mktemp("printed")
-    raw = copy_samples(base, MONTHS)
-    wh = base / "wh"
-    db = wh / "p06.duckdb"
-    docs: dict[str, dict[str, Path]] = {}
-    with warehouse.connect(db) as con:
-        for month in MONTHS:
-            ingest_period(con, raw, month)
-            reconcile_period(con, month)
-        publish_periods(con, list(MONTHS))
-        period_marts.publish_period_aggregates(con, MONTHS)
-        for month in MONTHS:
-            out = wh / "exports" / month
-            docs[month] = {"word": report_word.write_word(con, month, out / f"bao_cao_DA06_{month}.docx"),
-                           "book": excel.write_workbook(con, month, out / f"DA06_{month}.xlsx"),
-                           "md": report.write_report(con, month, out / f"bao_cao_DA06_{month}.md")}
-        for label in PERIODS:
-            written = write_period_report(con, label, wh)
-            docs[label] = {"word": written["word"], "book": written["workbook"], "md": written["report"]}
+    built = documents_of_the_samples                     # conftest.py, shared with tests/test_report_word.py
+    db = built["db"]
+    docs = {label: dict(built["docs"][label]) for label in LABELS}
     pdf_dir = base / "pdf"
     _pdf([d[k] for d in docs.values() for k in ("word", "book")], pdf_dir, base / "lo-profile")
     for label, d in docs.items():

@@ -7,46 +7,26 @@ import shutil
 
 import duckdb
 import pytest
-from conftest import copy_samples, landing_env
+from conftest import ALL_SAMPLE_MONTHS, landing_env
 from docx import Document
 from openpyxl import load_workbook
 
 from p06 import periods, report_periods, vntext, warehouse
-from p06.documents import excel, report, report_word
-from p06.documents.period_report import write_period_report
-from p06.ingest.load import ingest_period
-from p06.publish import period_marts, vintages
-from p06.publish.marts import publish_periods
-from p06.reconcile.store import reconcile_period
+from p06.documents import report, report_word
+from p06.publish import vintages
 from pipelines import cli
 
-MONTHS = ("2023-08", "2023-09", "2025-06", "2025-07")
+MONTHS = ALL_SAMPLE_MONTHS
 PERIODS = ("2023-Q3", "2023", "2025-Q2", "2025-Q3", "2025")
 HEADLINE = report.load_templates()["headline"]
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> dict:
+def built(documents_of_the_samples) -> dict:
     """A warehouse with the four sample months published, each month's Markdown draft, Word report and
-    workbook, and the reports of the quarters and years around them."""
-    base = tmp_path_factory.mktemp("word")
-    raw = copy_samples(base, MONTHS)
-    wh = base / "wh"
-    db = wh / "p06.duckdb"
-    with warehouse.connect(db) as con:
-        for month in MONTHS:
-            ingest_period(con, raw, month)
-            reconcile_period(con, month)
-        publish_periods(con, list(MONTHS))
-        period_marts.publish_period_aggregates(con, MONTHS)
-        for month in MONTHS:
-            out = wh / "exports" / month
-            report.write_report(con, month, out / f"bao_cao_DA06_{month}.md")
-            report_word.write_word(con, month, out / f"bao_cao_DA06_{month}.docx")
-            excel.write_workbook(con, month, out / f"DA06_{month}.xlsx")
-        for label in PERIODS:
-            write_period_report(con, label, wh)
-    return {"raw": raw, "wh": wh, "db": db}
+    workbook, and the reports of the quarters and years around them (conftest.py, shared with the printed tests)."""
+    assert set(PERIODS) <= set(documents_of_the_samples["docs"])
+    return documents_of_the_samples
 
 
 def _query(db, sql: str, params=()) -> list[dict]:

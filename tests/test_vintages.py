@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from conftest import copy_samples, landing_env, make_newer, sample_file
+from conftest import copy_sample_run, landing_env, make_newer, sample_file
 
 from p06 import warehouse
 from p06.publish import marts, vintages
@@ -24,10 +24,9 @@ STOCK_FELL = ("2023-09", "bhxh", "stock_not_falling", "384", "participants_verif
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    base = tmp_path_factory.mktemp("vintages")
-    raw = copy_samples(base)
-    with landing_env(raw, base / "warehouse") as env:
+def env(sample_run, tmp_path_factory):
+    run = copy_sample_run(sample_run, tmp_path_factory.mktemp("vintages"))
+    with landing_env(run["raw"], run["warehouse"]) as env:
         yield env
 
 
@@ -59,7 +58,7 @@ def register_row(env, parts, copy=False):
 
 @pytest.fixture(scope="module")
 def first_run(env):
-    assert cli.main(["run"]) == 0
+    """What the first `p06 run` over both months (the session's, copied to `env`) published."""
     return query(env, "SELECT period, vintage, published_at FROM marts.publications ORDER BY period, vintage")
 
 
