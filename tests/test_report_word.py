@@ -154,6 +154,30 @@ def test_word_unit_tables_against_the_warehouse(built):
     assert province["numerator"] == sum(u["numerator"] for u in units)
 
 
+# CT_TblPr's sequence in the WordprocessingML schema (ECMA-376 part 1, 17.4.60): Word refuses out-of-order children
+TBLPR_ORDER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize", "tblW",
+               "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook",
+               "tblCaption", "tblDescription")
+
+
+@pytest.mark.parametrize("label, districts", [("2023-09", True), ("2025-Q2", True), ("2025-07", False), ("2025", False)])
+def test_recipients_are_those_of_the_reports_last_month(built, label, districts):
+    """catalog/provinces/38/report.yaml: the districts' committees receive reports up to June 2025, the communes' after."""
+    text = _docx_text(_docx(built, label))
+    assert ("UBND các huyện, thị xã, thành phố;" in text) == districts
+    assert ("UBND các xã, phường;" in text) != districts
+    assert "Thành viên Tổ công tác Đề án 06 tỉnh;" in text                  # a line of every month
+
+
+@pytest.mark.parametrize("label", ["2023-09", "2025-07", "2023-Q3"])
+def test_word_table_properties_in_the_schemas_order(built, label):
+    doc = _docx(built, label)
+    properties = [el for el in doc.element.body.iter() if el.tag.endswith("}tblPr")]
+    assert len(properties) >= 3
+    for tbl_pr in properties:
+        names = [child.tag.rsplit("}", 1)[1] for child in tbl_pr]
+        assert names == sorted(names, key=TBLPR_ORDER.index), names
+
 def test_word_appendix_tables_against_the_warehouse(built):
     doc = _docx(built, "2023-09")
     tables = [t for t in doc.tables if t.rows[0].cells[1].text == "Dịch vụ công trực tuyến"]

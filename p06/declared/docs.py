@@ -86,11 +86,12 @@ def _sections() -> list[str]:
     for model, where in [(PublicationChecks, "checks/publication.yaml"), (Check, "an entry of `checks`"),
                          (Expect, "a check's `expect`")]:
         lines += model_section(model, where)
-    from p06.documents.report_config import ReportIssuer
+    from p06.documents.report_config import Recipient, ReportIssuer
     from p06.national.texts import National, NationalReport, NationalWorkbook
     for model, where in [(National, "catalog/national.yaml"), (NationalWorkbook, "`workbook`"),
                          (NationalReport, "`report`"),
-                         (ReportIssuer, "`report.issuer`; a province's catalog/provinces/<code>/report.yaml")]:
+                         (ReportIssuer, "`report.issuer`; a province's catalog/provinces/<code>/report.yaml"),
+                         (Recipient, "an entry of `recipients` that holds for some months")]:
         lines += model_section(model, where)
     from p06.documents.dashboard.config import DashboardTexts, Flag, StatusLook
     for model, where in [(DashboardTexts, "catalog/dashboard.yaml"), (Flag, "`flag`"),

@@ -9,7 +9,21 @@ from pathlib import Path
 from pydantic import Field
 
 from p06 import config, reference
-from p06.declared.base import Declared, validate_file
+from p06.declared.base import Declared, YearMonth, validate_file
+
+
+class Recipient(Declared):
+    """A 'Nơi nhận' line that holds for some months only: bodies that the 2025 reform abolished or created."""
+
+    text: str
+    """The line as written ("UBND các xã, phường;")."""
+    since: YearMonth | None = None
+    """The first report month it applies to (none: from the start)."""
+    until: YearMonth | None = None
+    """The last report month it applies to (none: still)."""
+
+    def applies(self, month: str) -> bool:
+        return (self.since is None or self.since <= month) and (self.until is None or month <= self.until)
 
 
 class ReportIssuer(Declared):
@@ -35,8 +49,12 @@ class ReportIssuer(Declared):
     """The signer's own office under the title when signing for a body (CHỦ TỊCH UBND TỈNH); may be empty."""
     signer_name: str = ""
     """The signer's name, under the signature (blank: written by hand)."""
-    recipients: tuple[str, ...] = Field(default=("Lưu: VT.",))
-    """The 'Nơi nhận' list."""
+    recipients: tuple[str | Recipient, ...] = Field(default=("Lưu: VT.",))
+    """The 'Nơi nhận' list: a line, or {text, since, until} for a line of some months only."""
+
+    def recipients_of(self, month: str) -> list[str]:
+        """The 'Nơi nhận' lines of a report whose last month is `month`."""
+        return [r if isinstance(r, str) else r.text for r in self.recipients if isinstance(r, str) or r.applies(month)]
 
     @property
     def agency_lines(self) -> list[str]:

@@ -157,7 +157,8 @@ def context(con: duckdb.DuckDBPyConnection, draft: Draft, charts_dir: Path) -> d
     numerals = ["I"] + [a["numeral"] for a in appendices] + ["IV", "V"]
     titles = draft.t["word"]["appendix_titles"]
     upper = {"period_upper": draft.period_name.upper(), "previous_upper": draft.previous_name.upper()}
-    return {**base, "issuer": who.model_dump(), "agency_lines": who.agency_lines, "signature": _signature(who),
+    return {**base, "issuer": {**who.model_dump(), "recipients": who.recipients_of(draft.rp.last_month)},
+            "agency_lines": who.agency_lines, "signature": _signature(who),
             "pl1_title": say(titles["pl1"]), "pl4_title": say(titles["pl4"], **upper),
             "pl5_title": say(titles["pl5"], **upper),
             "closing": say(draft.t["closing"], **{**base["values"], "appendices": ", ".join(numerals)}),

@@ -51,8 +51,9 @@ def _table(spec: dict) -> str:
 
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     return (f'<w:tbl {W}><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:type="dxa" w:w="{Mm(sum(widths_mm)).twips}"/>'
-            '<w:jc w:val="center"/><w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" '
-            'w:noHBand="0" w:noVBand="1" w:val="04A0"/><w:tblLayout w:type="fixed"/></w:tblPr>'
+            '<w:jc w:val="center"/><w:tblLayout w:type="fixed"/>'          # the schema's order: layout before look
+            '<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" w:noVBand="1" '
+            'w:val="04A0"/></w:tblPr>'
             f"<w:tblGrid>{grid}</w:tblGrid>"
             + row(["STT", "Đơn vị", *spec["headers"]], True, ["center"] * (2 + n), header=True)
             + "".join(row([line["no"], line["name"], *line["values"]], line["bold"]) for line in spec["rows"])

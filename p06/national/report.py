@@ -167,7 +167,7 @@ def write(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path) -> Path:
     _widths(closing, (95, 70))
     left, right = closing.rows[0].cells
     left.paragraphs[0].add_run(r.recipients_label).bold = True
-    for line in r.issuer.recipients:
+    for line in r.issuer.recipients_of(period):
         _para(left, f"- {line}", size=11)
     right.paragraphs[0].add_run(r.issuer.signer_title).bold = True
     right.paragraphs[0].alignment = CENTER
