@@ -404,6 +404,33 @@ def test_publish_copy_swaps_the_file_atomically(published, tmp_path):
         snapshot.query("CREATE TABLE marts.nope AS SELECT 1", dest)
 
 
+def test_the_copy_holds_every_committed_row_and_no_uncommitted_one(published, tmp_path, monkeypatch):
+    """The copy is the checkpointed file copied byte for byte; when a transaction still open keeps the checkpoint
+    from emptying the write-ahead log, it is made through DuckDB. Either way: committed rows, and only those."""
+    db = tmp_path / "p06.duckdb"
+    shutil.copyfile(published["db"], db)
+    copied_files = []
+    copyfile = shutil.copyfile
+    monkeypatch.setattr(snapshot.shutil, "copyfile", lambda a, b: (copied_files.append(a), copyfile(a, b))[1])
+    for open_transaction in (False, True):
+        dest = tmp_path / f"copy_{open_transaction}.duckdb"
+        copied_files.clear()
+        with warehouse.connect(db) as con:
+            con.execute(f"CREATE OR REPLACE TABLE marts.committed AS SELECT {int(open_transaction)} AS x")
+            other = con.cursor()
+            if open_transaction:
+                other.execute("BEGIN TRANSACTION")
+                other.execute("CREATE TABLE marts.uncommitted AS SELECT 2 AS x")
+            snapshot.publish_copy(db, dest, con=con)
+            if open_transaction:
+                other.execute("ROLLBACK")
+        assert bool(copied_files) != open_transaction
+        assert snapshot.query("SELECT x FROM marts.committed", dest) == (["x"], [(int(open_transaction),)])
+        assert snapshot.query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'uncommitted'",
+                              dest)[1] == [(0,)]
+        assert snapshot.query("SELECT count(*) FROM marts.indicator_monthly", dest)[1][0][0] > 0
+
+
 def test_analysts_doc_queries_run_on_the_published_copy(published, tmp_path):
     doc = (config.REPO_DIR / "docs" / "analysts.md").read_text(encoding="utf-8")
     assert "duckdb-cli" in doc and "p06 sql" in doc and "read_only=True" in doc

@@ -15,6 +15,7 @@ in place, whoever makes it: `p06 run`, the sensor, the schedule, the asset alone
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,19 @@ from p06.publish.files import quote_identifier, sql_string
 
 
 def _copy_database(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    source_db = con.execute("SELECT current_database()").fetchone()[0]
+    """The warehouse's file copied as it is once checkpointed (every committed row is then in the file: a
+    byte copy, 100 times quicker than through DuckDB); through DuckDB (COPY FROM DATABASE) when the checkpoint
+    leaves a write-ahead log behind (a transaction still open, a read-only connection after a crash)."""
+    (source_db, source_file), = con.execute("SELECT database_name, path FROM duckdb_databases() "
+                                            "WHERE database_name = current_database()").fetchall()
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.Error:
+        pass
+    wal = Path(f"{source_file}.wal")
+    if source_file and not (wal.exists() and wal.stat().st_size):
+        shutil.copyfile(source_file, tmp_path)
+        return
     con.execute(f"ATTACH {sql_string(str(tmp_path))} AS p06_snapshot (READ_WRITE)")
     try:
         con.execute(f"COPY FROM DATABASE {quote_identifier(source_db)} TO p06_snapshot")
