@@ -24,6 +24,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
+from p06.documents.word_tables import put_table_property
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "catalog" / "templates" / "bao_cao_DA06.docx"
 FONT = "Times New Roman"
@@ -100,7 +102,7 @@ def _no_borders(table) -> None:
         el = OxmlElement(f"w:{edge}")
         el.set(qn("w:val"), "nil")
         borders.append(el)
-    table._tbl.tblPr.append(borders)
+    put_table_property(table._tbl.tblPr, borders)
 
 
 def _cell_margins(table, mm: float) -> None:
@@ -110,7 +112,7 @@ def _cell_margins(table, mm: float) -> None:
         el.set(qn("w:w"), str(int(Mm(mm).twips)))
         el.set(qn("w:type"), "dxa")
         mar.append(el)
-    table._tbl.tblPr.append(mar)
+    put_table_property(table._tbl.tblPr, mar)
 
 
 def _widths(table, widths_mm: list[float]) -> None:
@@ -123,16 +125,11 @@ def _widths(table, widths_mm: list[float]) -> None:
         for cell, width in zip(row.cells, widths_mm):
             cell.width = Mm(width)
     pr = table._tbl.tblPr
-    tbl_w = pr.find(qn("w:tblW"))
-    if tbl_w is None:
-        tbl_w = OxmlElement("w:tblW")
-        pr.append(tbl_w)
+    tbl_w = OxmlElement("w:tblW")
     tbl_w.set(qn("w:w"), str(int(Mm(sum(widths_mm)).twips)))
     tbl_w.set(qn("w:type"), "dxa")
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    pr.append(layout)
-    table.autofit = False
+    put_table_property(pr, tbl_w)
+    table.autofit = False                     # w:tblLayout fixed, which python-docx puts in its place
 
 
 def _grid(table) -> None:

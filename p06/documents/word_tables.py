@@ -14,9 +14,30 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm
 
+# w:tblPr's children in the order the WordprocessingML schema requires (ECMA-376 CT_TblPr); Word refuses a
+# table whose properties come in another order, LibreOffice silently drops the misplaced ones
+TBLPR_ORDER = tuple(f"w:{tag}" for tag in (
+    "tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize", "tblW", "jc",
+    "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook", "tblCaption",
+    "tblDescription", "tblPrChange"))
+
 ANCHOR = "[[PHU_LUC_V]]"            # the template's paragraph the tables replace
 TEXT_WIDTH_MM = 297 - 20 - 15       # the appendices' section: A4 landscape, left 20 mm, right 15 mm
 W = nsdecls("w")
+
+
+def put_table_property(tbl_pr, element) -> None:
+    """Set `element` (a w:tblBorders, w:tblCellMar, ...) in the table properties `tbl_pr` at its place in
+    TBLPR_ORDER, replacing one of the same name."""
+    tag = next(t for t in TBLPR_ORDER if qn(t) == element.tag)
+    for old in tbl_pr.findall(element.tag):
+        tbl_pr.remove(old)
+    successors = [qn(t) for t in TBLPR_ORDER[TBLPR_ORDER.index(tag) + 1:]]
+    following = next((child for child in tbl_pr if child.tag in successors), None)
+    if following is None:
+        tbl_pr.append(element)
+    else:
+        following.addprevious(element)
 
 
 def _text(text: str) -> str:

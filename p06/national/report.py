@@ -19,6 +19,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from p06.documents.word_tables import put_table_property
 from p06.national import provinces, texts
 from p06.publish.atomic import atomic_file
 from p06.publish.indicator_catalog import load as indicator_catalog
@@ -77,7 +78,7 @@ def _borderless(doc):
         el = OxmlElement(f"w:{edge}")
         el.set(qn("w:val"), "nil")
         borders.append(el)
-    table._tbl.tblPr.append(borders)
+    put_table_property(table._tbl.tblPr, borders)
     return table
 
 
