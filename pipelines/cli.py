@@ -312,7 +312,10 @@ def _source_lines(con, period: str, started) -> tuple[list[str], bool, bool]:
                 "SELECT count(*), count(DISTINCT unit_code) FILTER (WHERE unit_kind NOT IN ('province', 'subtotal')) "
                 "FROM staging.observations WHERE period = ? AND source = ?", [period, source.id]).fetchone()
             text += say("source_figures", figures=figures, units=units)
-        if superseded:
+        if rejected:                 # a refused file leaves the last good load published: say which files
+            kept = _kept_files(con, period, source.id)
+            text += say("source_kept", files=kept) if kept else ""
+        elif superseded:
             text += say("source_superseded", files=superseded)
         if withdrawn:
             text += say("source_withdrawn", files=withdrawn)
@@ -325,6 +328,14 @@ def _source_lines(con, period: str, started) -> tuple[list[str], bool, bool]:
             text += "\n      " + message.replace("\n", "\n      ")
         lines.append(text)
     return lines, rejected_any, fresh_any
+
+
+def _kept_files(con, period: str, source: str) -> str:
+    """The files whose figures the warehouse holds for the source-month (after a refused re-send)."""
+    rows = con.execute("""
+        SELECT DISTINCT d.file_name FROM staging.observations o JOIN raw.deliveries d USING (delivery_id)
+        WHERE o.period = ? AND o.source = ? ORDER BY 1""", [period, source]).fetchall()
+    return ", ".join(name for name, in rows)
 
 
 def _parts_line(con, delivery_ids: list[int]) -> str:

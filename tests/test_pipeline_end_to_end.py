@@ -76,15 +76,34 @@ def test_rejected_delivery_keeps_last_good_load_and_exits_nonzero(env, first_run
     wb.active.append([1, "TP Thanh Hóa", "đang cập nhật", 5])
     wb.save(bad)
     make_newer(bad, good)
+    fixed = good.with_name("tre_em_T9_2023_gui_lai_lan_2.xlsx")
     try:
         assert cli.main(["run", "--period", "2023-09"]) == 1
         printed = capsys.readouterr().out
         assert "tre_em         rejected" in printed and "'đang cập nhật' is not a number" in printed
+        assert f"(the last good load kept: {good.name})" in printed
         assert "row 2, column C" in printed
         assert query(env, "SELECT sum(value) FROM staging.observations WHERE source = 'tre_em' AND period = '2023-09'") == before
         assert " unchanged " in printed.split("tre_em")[0]          # the other sources carried on
+        assert delivery_status(env, "tre_em") == ("rejected", 1)   # the refused file shown where leaders look
+        # the department sends a good file after it: nothing refused is left to send back
+        fixed.write_bytes(good.read_bytes())
+        make_newer(fixed, bad)
+        assert cli.main(["run", "--period", "2023-09"]) == 0
+        assert delivery_status(env, "tre_em") == ("received", 0)
     finally:
         bad.unlink()
+        fixed.unlink(missing_ok=True)
+
+
+def delivery_status(env, source: str) -> tuple[str, int]:
+    """(the month's dashboard status of a source, its refused files in marts.source_completeness) for 2023-09."""
+    page = (env["warehouse"] / "exports" / "2023-09" / "dashboard.html").read_text(encoding="utf-8")
+    with duckdb.connect(str(env["warehouse"] / "p06.duckdb"), read_only=True) as con:
+        (rejected,), = con.execute("SELECT rejected_deliveries FROM marts.source_completeness "
+                                   "WHERE period = '2023-09' AND source = ?", [source]).fetchall()
+    row = page.split(f"({source})</small>", 1)[1]              # the grid's row: the latest month's cell first
+    return row.split('data-status="', 1)[1].split('"', 1)[0], rejected
 
 
 @pytest.fixture(scope="module")

@@ -212,6 +212,8 @@ def _plan(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: Source, period:
 
 
 WITHDRAWN = "removed from the landing zone: what it supplied is withdrawn"
+# a sound file of a source-month in which another file was refused: not loaded either, but not to be sent back
+HELD_BACK = "not loaded: another file of this source-month was rejected"
 
 
 def _withdraw(con: duckdb.DuckDBPyConnection, source: Source, period: str) -> LoadResult:
@@ -255,7 +257,7 @@ def _load(con: duckdb.DuckDBPyConnection, source: Source, period: str, files: li
             result.message = summarize(problems)
             for read in active:
                 own = [p for p in problems if read.file in p.file.split(", ")]
-                message = summarize(own) if own else "not loaded: another file of this source-month was rejected"
+                message = summarize(own) if own else HELD_BACK
                 delivery_id = _record(con, by_name[read.file], source.id, period, "rejected", message, read.as_of_date, fp, now)
                 _insert_cells(con, read, delivery_id)
             for read in superseded:

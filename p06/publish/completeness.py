@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from p06 import catalog, periods, reference
+from p06.ingest.load import HELD_BACK
 from p06.publish import inputs
 
 TABLE = "marts.source_completeness"
@@ -50,8 +51,8 @@ SCHEMA = {"period": pl.String, "source": pl.String, "department_vi": pl.String, 
           "rejection_messages": pl.String, "error_count": pl.Int32, "warning_count": pl.Int32}
 
 
-def _by_source(con: duckdb.DuckDBPyConnection, sql: str, period: str) -> dict[str, tuple]:
-    return {row[0]: row[1:] for row in con.execute(sql, [period]).fetchall()}
+def _by_source(con: duckdb.DuckDBPyConnection, sql: str, *params) -> dict[str, tuple]:
+    return {row[0]: row[1:] for row in con.execute(sql, list(params)).fetchall()}
 
 
 def _facts(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, dict[str, tuple]]:
@@ -63,10 +64,14 @@ def _facts(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, dict[str, t
                    max(as_of_date) FILTER (WHERE status = 'loaded'),
                    max(received_at) FILTER (WHERE status = 'loaded'),
                    count(*) FILTER (WHERE status = 'loaded'),
-                   count(*) FILTER (WHERE status = 'rejected'),
-                   string_agg(file_name || ': ' || coalesce(message, ''), '; ') FILTER (WHERE status = 'rejected'),
+                   count(*) FILTER (WHERE refused),
+                   string_agg(file_name || ': ' || coalesce(message, ''), '; ') FILTER (WHERE refused),
                    count(*) FILTER (WHERE status = 'withdrawn')
-            FROM raw.deliveries WHERE period = ? GROUP BY source""", period),
+            -- the files to send back: refused for their own content in the source-month's last processing (one a
+            -- later good file replaced is done with; a sound file held back with a refused one is not at fault)
+            FROM (SELECT *, status = 'rejected' AND message IS DISTINCT FROM ?
+                            AND processed_at = max(processed_at) OVER (PARTITION BY source) AS refused
+                  FROM raw.deliveries WHERE period = ?) GROUP BY source""", HELD_BACK, period),
         "units": _by_source(con, f"""
             SELECT source, list(DISTINCT unit_code) FILTER (WHERE unit_kind <> 'province' AND NOT stated),
                    count(*) FILTER (WHERE unit_kind = 'province')

@@ -9,7 +9,7 @@ from p06 import config
 from p06.declared.base import Declared, validate_file
 
 FILE = config.CATALOG_DIR / "dashboard.yaml"
-Status = Literal["received", "late", "missing", "withdrawn", "not_expected"]
+Status = Literal["received", "late", "rejected", "missing", "withdrawn", "not_expected"]
 
 
 class StatusLook(Declared):

@@ -239,6 +239,8 @@ def _status(row: dict, first_published: datetime | None) -> str:
     status = {"delivered": "received"}.get(row["status"], row["status"])
     if status not in texts().delivery_status:
         status = "missing"
+    if row.get("rejected_deliveries"):
+        return "rejected"
     received, days = row["received_at"], texts().late_days_after_cutoff
     if status == "received" and received is not None:
         if days is not None:
@@ -264,7 +266,8 @@ def _completeness(con, months: list[str]) -> dict:
             status = _status(r, first.get(m)) if r else "not_expected"
             cells.append({"status": status, "file": (r or {}).get("file"),
                           "units": f"{r['units_present']}/{r['units_expected']}" if r else None,
-                          "received": f"{r['received_at']:%d/%m/%Y %H:%M}" if r and r["received_at"] else None})
+                          "received": f"{r['received_at']:%d/%m/%Y %H:%M}" if r and r["received_at"] else None,
+                          "rejected": (r or {}).get("rejection_messages") if status == "rejected" else None})
         current = cells[0]["status"] if published and published[0] == months[-1] else None
         sources.append({"source": s.id, "department": s.department_vi, "cells": cells, "current": current})
     return {"months": [month_label(m) for m in published], "sources": sources}
