@@ -136,8 +136,8 @@ def _run(args) -> int:
     except warehouse.WarehouseOfAnotherProvince as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    timings = {"plan (fingerprints)": time.perf_counter() - t0}
-    print(f"landing zone {raw}\nwarehouse    {config.warehouse_path()}")
+    timings = {"plan": time.perf_counter() - t0}
+    print(say("where", raw=raw, warehouse=config.warehouse_path()))
     if stale:
         from p06.publish import gx_worker
         # Great Expectations imported in its own process meanwhile: from the start for a few months (its import
@@ -155,8 +155,15 @@ def _run(args) -> int:
     exit_code = max(exit_code, _print_summary(sorted(set(periods) | set(stale)), started, stale))
     timings["summary"] = time.perf_counter() - t1
     print(f"\n{say('ran', span=_span(stale)) if stale else say('nothing_changed')}; "
-          f"{time.perf_counter() - t0:.1f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if v >= 0.05))
+          f"{time.perf_counter() - t0:.1f} s: " + ", ".join(f"{_timing_label(k)} {v:.1f} s" for k, v in timings.items() if v >= 0.05))
     return exit_code
+
+
+def _timing_label(key: str) -> str:
+    try:
+        return say(f"timing.{key}")
+    except KeyError:                 # a step of no declared layer: its own name
+        return key
 
 
 def _span(months: list[str]) -> str:
@@ -167,9 +174,9 @@ def _layer(step_key: str) -> str:
     if step_key.startswith("staging__"):
         return "ingest"
     if "_rules_" in step_key or step_key.endswith(("_schema", "_delivery_accepted")):
-        return "asset checks"
+        return "asset_checks"
     return {"marts__reconciliation_findings": "reconcile", "published_marts": "publish",
-            "exports__monthly_report": "exports", "exports__analyst_copy": "analysts' copy"}.get(step_key, step_key)
+            "exports__monthly_report": "exports", "exports__analyst_copy": "analyst_copy"}.get(step_key, step_key)
 
 
 def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
@@ -187,14 +194,14 @@ def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
     instance = _instance()
     _fail_killed_cli_runs(instance)
     _record_as_code_location_runs(instance, job.name)
-    timings["imports (Dagster, pipeline)"] = time.perf_counter() - t0
+    timings["imports"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     empty = sorted(set(months) - set(delivered_months(config.raw_dir(), months)))
     if empty:                        # a month folder without any file: Dagster records nothing for it
-        print(f"not run, no delivery of any source: {', '.join(empty)}")
+        print(say("not_run_empty", months=", ".join(empty)))
     blocks = consecutive_blocks([m for m in months if m not in empty])
     if len(blocks) > 1:
-        print("runs: " + "; ".join(_span(b) for b in blocks) + " (the months between have nothing to do)")
+        print(say("runs_blocks", blocks="; ".join(_span(b) for b in blocks)))
     steps: dict[str, float] = {}
     failures = []
     for block in blocks:
@@ -220,7 +227,7 @@ def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
             break                    # the later months compare with these: they wait for the next run
     run_wall = time.perf_counter() - t1
     timings.update(steps)
-    timings["Dagster overhead"] = max(0.0, run_wall - sum(steps.values()))
+    timings["dagster_overhead"] = max(0.0, run_wall - sum(steps.values()))
     for line in failures:
         print(line, file=sys.stderr)
     return 1 if failures or (blocks and not result.success) else 0

@@ -75,7 +75,7 @@ def test_rejected_delivery_keeps_last_good_load_and_exits_nonzero(env, first_run
     wb.active.append(["STT", "Huyện/thị xã/thành phố", "Tổng số trẻ em", "Số trẻ em đã cập nhật, chuẩn hóa"])
     wb.active.append([1, "TP Thanh Hóa", "đang cập nhật", 5])
     wb.save(bad)
-    make_newer(bad, good)
+    make_newer(bad, good, seconds=1)    # both re-sends dated before the month's first publication: on time
     fixed = good.with_name("tre_em_T9_2023_gui_lai_lan_2.xlsx")
     try:
         assert cli.main(["run", "--period", "2023-09"]) == 1
@@ -88,7 +88,7 @@ def test_rejected_delivery_keeps_last_good_load_and_exits_nonzero(env, first_run
         assert delivery_status(env, "tre_em") == ("rejected", 1)   # the refused file shown where leaders look
         # the department sends a good file after it: nothing refused is left to send back
         fixed.write_bytes(good.read_bytes())
-        make_newer(fixed, bad)
+        make_newer(fixed, bad, seconds=1)
         assert cli.main(["run", "--period", "2023-09"]) == 0
         assert delivery_status(env, "tre_em") == ("received", 0)
     finally:
