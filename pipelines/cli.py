@@ -394,9 +394,8 @@ def _summary_lines(con, periods: list[str], started, ran: list[str]) -> int:
         print("\n".join(_findings_summary(con, period)))
         print("\n".join(findings_cmd.summary_lines(con, period)))          # vintage, findings accepted
         if period in served:
-            print("  NOT CHECKED: the month's last publication did not pass its checks; the analysts' copy serves "
-                  + (f"vintage {served[period]}" if served[period] else "nothing of it (no publication passed)")
-                  + "; the next `p06 run` publishes it again")
+            print(say("not_checked", served=say("served_vintage", vintage=served[period]) if served[period]
+                      else say("served_nothing")))
         exit_code = max(exit_code, 1 if rejected else 0)
         exported = config.warehouse_dir() / "exports" / period
         if (exported / f"DA06_{period}.xlsx").exists():
