@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import duckdb
 import pytest
@@ -121,6 +122,21 @@ def test_data_docs_load_nothing_from_the_network(published):
     assert pages
     page = pages[0].read_text(encoding="utf-8")
     assert not re.findall(r"<(?:link|script)[^>]+(?:href|src)=\"https?://", page)
+
+
+def test_every_link_of_the_data_docs_leads_to_a_file(published):
+    """Every page's relative links (styles, scripts, icons, the suites' and validations' pages) resolve within the
+    site, whatever the folder depth GX puts a page at."""
+    site = published["warehouse"] / "gx" / "data_docs"
+    broken, checked = [], 0
+    for page in site.rglob("*.html"):
+        for ref in re.findall(r"(?:href|src)=\"([^\"]+)\"", page.read_text(encoding="utf-8")):
+            if re.match(r"(?:[a-z]+:|#)", ref):
+                continue
+            checked += 1
+            if not (page.parent / unquote(ref.split("#")[0].split("?")[0])).exists():
+                broken.append(f"{page.relative_to(site)}: {ref}")
+    assert checked > 100 and broken == [], broken[:5]
 
 
 def test_a_failed_check_fails_the_run_and_keeps_the_analysts_copy(published, tmp_path):

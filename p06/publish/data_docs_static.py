@@ -41,6 +41,9 @@ LOCAL = {
 }
 LOGO = re.compile(r"https://great-expectations-web-assets\.s3[^\"']*/logo-long\.png[^\"']*")
 PINNED = re.compile(r"\s+(?:integrity|crossorigin)(?:=\"[^\"]*\"|='[^']*'|=[^\s>]+)?", re.I)
+# a link into the site's static/ folder: GX writes it with one "../" per level of a suite name's dots, short of
+# the folders its validation pages sit in (run name, run time)
+STATIC_LINK = re.compile(r"((?:href|src)=\")((?:\.\./|\./)*)static/")
 TAG = re.compile(r"<(link|script)\b[^>]*?(?:href|src)=\"(https?://[^\"]+)\"[^>]*>(?:\s*</script>)?", re.I)
 
 
@@ -72,6 +75,8 @@ def localize_page(html: str, page: Path, site: Path) -> str:
         # subresource-integrity hash and, as a cross-origin request of a file:// page, refuse to run it.
         return PINNED.sub("", match.group(0).replace(url, f"{vendor}/{LOCAL[known]}"))
 
+    static = os.path.relpath(Path(site) / "static", page.parent).replace(os.sep, "/")
+    html = STATIC_LINK.sub(lambda m: f"{m.group(1)}{static}/", html)
     return LOGO.sub(logo, TAG.sub(swap, html))
 
 
