@@ -64,6 +64,10 @@ ALTER TABLE raw.deliveries ADD COLUMN IF NOT EXISTS first_seen_at TIMESTAMP;
 ALTER TABLE staging.observations ADD COLUMN IF NOT EXISTS old_province VARCHAR;
 """
 
+# raw.deliveries.message of a sound file of a source-month in which another file was refused: not loaded either,
+# but not at fault (not one to send back to its department)
+HELD_BACK = "not loaded: another file of this source-month was rejected"
+
 
 # ------------------------------------------------------------------ reference units (p06.reference)
 REF_DDL = """

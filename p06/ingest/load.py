@@ -28,7 +28,7 @@ from p06.ingest.workbook import cell_ref
 
 # The landing zone (files, fingerprints) lives in p06.landing, light to import; re-exported here.
 from p06.landing import PERIOD, READER_VERSION, DeliveryFile, delivery_files, fingerprint, is_delivery_file, landing_periods  # noqa: F401
-from p06.warehouse import transaction
+from p06.warehouse import HELD_BACK, transaction
 
 log = logging.getLogger(__name__)
 STAGING_COLUMNS = staging.NAMES
@@ -212,8 +212,6 @@ def _plan(con: duckdb.DuckDBPyConnection, raw_dir: Path, source: Source, period:
 
 
 WITHDRAWN = "removed from the landing zone: what it supplied is withdrawn"
-# a sound file of a source-month in which another file was refused: not loaded either, but not to be sent back
-HELD_BACK = "not loaded: another file of this source-month was rejected"
 
 
 def _withdraw(con: duckdb.DuckDBPyConnection, source: Source, period: str) -> LoadResult:

@@ -16,8 +16,8 @@ import duckdb
 import polars as pl
 
 from p06 import catalog, periods, reference
-from p06.ingest.load import HELD_BACK
 from p06.publish import inputs
+from p06.warehouse import HELD_BACK
 
 TABLE = "marts.source_completeness"
 DDL = """
