@@ -30,14 +30,8 @@ def put_table_property(tbl_pr, element) -> None:
     """Set `element` (a w:tblBorders, w:tblCellMar, ...) in the table properties `tbl_pr` at its place in
     TBLPR_ORDER, replacing one of the same name."""
     tag = next(t for t in TBLPR_ORDER if qn(t) == element.tag)
-    for old in tbl_pr.findall(element.tag):
-        tbl_pr.remove(old)
-    successors = [qn(t) for t in TBLPR_ORDER[TBLPR_ORDER.index(tag) + 1:]]
-    following = next((child for child in tbl_pr if child.tag in successors), None)
-    if following is None:
-        tbl_pr.append(element)
-    else:
-        following.addprevious(element)
+    tbl_pr.remove_all(tag)
+    tbl_pr.insert_element_before(element, *TBLPR_ORDER[TBLPR_ORDER.index(tag) + 1:])
 
 
 def _text(text: str) -> str:

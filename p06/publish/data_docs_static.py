@@ -43,7 +43,7 @@ LOGO = re.compile(r"https://great-expectations-web-assets\.s3[^\"']*/logo-long\.
 PINNED = re.compile(r"\s+(?:integrity|crossorigin)(?:=\"[^\"]*\"|='[^']*'|=[^\s>]+)?", re.I)
 # a link into the site's static/ folder: GX writes it with one "../" per level of a suite name's dots, short of
 # the folders its validation pages sit in (run name, run time)
-STATIC_LINK = re.compile(r"((?:href|src)=\")((?:\.\./|\./)*)static/")
+STATIC_LINK = re.compile(r"((?:href|src)=\")(?:\.\./|\./)*static/")
 TAG = re.compile(r"<(link|script)\b[^>]*?(?:href|src)=\"(https?://[^\"]+)\"[^>]*>(?:\s*</script>)?", re.I)
 
 
