@@ -330,7 +330,8 @@ def _source_lines(con, period: str, started) -> tuple[list[str], bool, bool]:
             text += _parts_line(con, [r[5] for r in last if r[2] == "loaded"])
         if rejected:
             rejected_any = True
-            message = "; ".join(r[3] or "" for r in rejected)
+            # the refused files' own reasons; a sound file held back with them is said only when alone
+            message = "; ".join(r[3] or "" for r in rejected if r[3] != warehouse.HELD_BACK) or warehouse.HELD_BACK
             message = message if fresh else say("source_rejected_unchanged", message=message)
             text += "\n      " + message.replace("\n", "\n      ")
         lines.append(text)

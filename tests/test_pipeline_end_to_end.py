@@ -83,6 +83,7 @@ def test_rejected_delivery_keeps_last_good_load_and_exits_nonzero(env, first_run
         assert "tre_em         rejected" in printed and "'đang cập nhật' is not a number" in printed
         assert f"(the last good load kept: {good.name})" in printed
         assert "row 2, column C" in printed
+        assert "another file of this source-month was rejected" not in printed   # the sound file held back: not a reason
         assert query(env, "SELECT sum(value) FROM staging.observations WHERE source = 'tre_em' AND period = '2023-09'") == before
         assert " unchanged " in printed.split("tre_em")[0]          # the other sources carried on
         assert delivery_status(env, "tre_em") == ("rejected", 1)   # the refused file shown where leaders look
