@@ -45,8 +45,14 @@ def _tree_rss_kb(root: int) -> int:
 
 
 def run_p06(raw: Path, wh: Path, *args: str) -> dict:
-    env = {**os.environ, "P06_RAW_DIR": str(raw), "P06_WAREHOUSE_DIR": str(wh), "P06_LANG": "en"}   # parsed below
-    env.pop("DAGSTER_HOME", None)
+    # A Dagster instance on disk beside each warehouse, kept from run to run, as the project's .dagster/ is: its
+    # SQLite run history is part of what a run costs (an ephemeral instance in memory would hide it)
+    home = wh.parent / f"{wh.name}-dagster"
+    if not (home / "dagster.yaml").exists():
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    env = {**os.environ, "P06_RAW_DIR": str(raw), "P06_WAREHOUSE_DIR": str(wh), "P06_LANG": "en",   # parsed below
+           "DAGSTER_HOME": str(home)}
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:   # files: a pipe could fill up
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
