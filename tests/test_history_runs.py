@@ -123,14 +123,18 @@ def test_sensor_asks_for_one_run_over_a_history(env):
 
 
 def test_validation_in_its_own_process_gives_the_same_result(env, first_run, tmp_path):
-    """`p06 run` validates in a process started ahead (Great Expectations imports meanwhile): same verdict."""
+    """`p06 run` validates in a process started ahead (Great Expectations imports meanwhile), from the checks' rows
+    written to Parquet files: same verdict as from the frames here."""
     from p06.publish import gx_worker, quality
+    (tmp_path / "rows").mkdir()
     with warehouse.connect(env["warehouse"] / "p06.duckdb") as con:
         collected = quality.collect(con, MONTHS)
+        as_files = quality.collect(con, MONTHS, tmp_path / "rows")    # what the run hands over: Parquet files
+    assert as_files.tables == collected.tables and not as_files.frames
     here = quality.validate_collected(collected, tmp_path / "here")
     gx_worker.start()
     assert gx_worker.running()
-    there = gx_worker.validate(collected, tmp_path / "there")
+    there = gx_worker.validate(as_files, tmp_path / "there")
     assert not gx_worker.running()                      # one validation, then it ends
     assert (there.success, there.statistics, there.tables) == (here.success, here.statistics, here.tables)
     assert here.statistics["evaluated_expectations"] > 0

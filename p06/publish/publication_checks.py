@@ -8,11 +8,12 @@ by `expectations`, which runs where the validation runs (possibly the gx_worker 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Iterator, Literal
 
 import duckdb
 import pandas as pd
@@ -134,23 +135,44 @@ def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return has_table(con, table)
 
 
-def check_frames(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, pd.DataFrame]:
-    """`check_<id>` -> the rows of the check for the months (checks of a table not published yet are left out)."""
+@contextmanager
+def _check_relations(con: duckdb.DuckDBPyConnection, months: list[str]) -> Iterator[dict[str, duckdb.DuckDBPyRelation]]:
+    """`check_<id>` -> the query of the check for the months, not yet run (checks of a table not published yet
+    are left out); the declared frames they join stay registered until the block ends."""
     declared = load()
     frames = _declared_frames(con, months)
     for name, frame in frames.items():
         con.register(name, frame.to_arrow())
     try:
-        out = {}
-        for check in declared.checks:
-            if not _has(con, f"marts.{check.table}"):
-                continue
-            params = {"periods": months} if "$periods" in check.sql else None
-            out[PREFIX + check.id] = con.sql(check.sql, params=params).df()
-        return out
+        yield {PREFIX + check.id: con.sql(check.sql, params={"periods": months} if "$periods" in check.sql else None)
+               for check in declared.checks if _has(con, f"marts.{check.table}")}
     finally:
         for name in frames:
             con.unregister(name)
+
+
+def check_frames(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, pd.DataFrame]:
+    """`check_<id>` -> the rows of the check for the months (checks of a table not published yet are left out)."""
+    with _check_relations(con, months) as relations:
+        return {name: relation.df() for name, relation in relations.items()}
+
+
+def write_check_files(con: duckdb.DuckDBPyConnection, months: list[str], folder: Path) -> dict[str, tuple[Path, list[str]]]:
+    """`check_<id>` -> (a Parquet file of the check's rows for the months, its columns): written by DuckDB,
+    so that the rows reach another process without being held here as frames (39 months: about 150 MB)."""
+    out = {}
+    with _check_relations(con, months) as relations:
+        for name, relation in relations.items():
+            path = Path(folder) / f"{name}.parquet"
+            relation.write_parquet(str(path))
+            out[name] = (path, list(relation.columns))
+    return out
+
+
+def read_check_file(path: Path) -> pd.DataFrame:
+    """A file of `write_check_files` as the frame `check_frames` gives (DuckDB's own types and conversion)."""
+    with duckdb.connect() as con:
+        return con.read_parquet(str(path)).df()
 
 
 # ------------------------------------------------------------------ expectations

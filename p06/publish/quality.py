@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,20 +92,33 @@ def _periods(period: str | list[str]) -> list[str]:
 
 @dataclass
 class Collected:
-    """What a validation reads from the warehouse: the months, each published table's columns and rows of
-    those months, and the sources delivered each month. Plain data: it can be handed to another process."""
+    """What a validation reads from the warehouse: the months, each check's columns and rows of those months
+    (as frames, or as Parquet files read when needed), and the sources delivered each month. Plain data: it
+    can be handed to another process."""
     periods: list[str]
     tables: dict[str, list[str]]
     frames: dict[str, pd.DataFrame]
     delivered: dict[str, set[str]]
+    files: dict[str, str] = field(default_factory=dict)
+
+    def frame(self, table: str) -> pd.DataFrame:
+        if table not in self.frames:
+            self.frames[table] = checks.read_check_file(Path(self.files[table]))
+        return self.frames[table]
 
 
-def collect(con: duckdb.DuckDBPyConnection, period: str | list[str]) -> Collected:
-    """The rows of every declared check for the months (the checks' queries run here, on the run's connection)."""
+def collect(con: duckdb.DuckDBPyConnection, period: str | list[str], folder: Path | None = None) -> Collected:
+    """The rows of every declared check for the months (the checks' queries run here, on the run's connection):
+    as frames, or, given a `folder`, as Parquet files written there (for the validation process: the rows are
+    not held in this process's memory)."""
     periods = _periods(period)
-    frames = checks.check_frames(con, periods)
-    return Collected(periods, {t: list(f.columns) for t, f in frames.items()}, frames,
-                     {p: delivered_sources(con, p) for p in periods})
+    delivered = {p: delivered_sources(con, p) for p in periods}
+    if folder is None:
+        frames = checks.check_frames(con, periods)
+        return Collected(periods, {t: list(f.columns) for t, f in frames.items()}, frames, delivered)
+    files = checks.write_check_files(con, periods, folder)
+    return Collected(periods, {t: columns for t, (_, columns) in files.items()}, {}, delivered,
+                     {t: str(path) for t, (path, _) in files.items()})
 
 
 def _suites(collected: Collected) -> dict[str, list]:
@@ -137,13 +151,15 @@ def validate_publication(con: duckdb.DuckDBPyConnection, period: str | list[str]
     run loads and reconciles), the validation runs there; else, or if it fails, here."""
     from p06.publish import gx_worker
 
-    collected = collect(con, period)
-    if gx_worker.running():
+    if not gx_worker.running():
+        return validate_collected(collect(con, period), Path(warehouse_dir))
+    with tempfile.TemporaryDirectory(prefix="p06-checks-") as folder:
+        collected = collect(con, period, Path(folder))
         try:
             return gx_worker.validate(collected, Path(warehouse_dir))
         except gx_worker.WorkerError as exc:
             log.warning("validation process failed (%s); validating in this process", exc)
-    return validate_collected(collected, Path(warehouse_dir))
+        return validate_collected(collected, Path(warehouse_dir))
 
 
 def validate_collected(collected: Collected, warehouse_dir: Path) -> QualitySummary:
@@ -171,7 +187,7 @@ def validate_collected(collected: Collected, warehouse_dir: Path) -> QualitySumm
         suites.append(ExpectationSuiteIdentifier(name=suite.name))
         definition = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=f"p06.{table}", data=batch, suite=suite))
-        frame = collected.frames[table]
+        frame = collected.frame(table)
         stats = dict.fromkeys(summary.statistics, 0)
         failed = []
         for period in periods:
