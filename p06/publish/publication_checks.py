@@ -159,7 +159,8 @@ def check_frames(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str,
 
 def write_check_files(con: duckdb.DuckDBPyConnection, months: list[str], folder: Path) -> dict[str, tuple[Path, list[str]]]:
     """`check_<id>` -> (a Parquet file of the check's rows for the months, its columns): written by DuckDB,
-    so that the rows reach another process without being held here as frames (39 months: about 150 MB)."""
+    so that the rows reach another process without being held here as frames and their pickle (39 months:
+    about 105,000 rows a check, 60 MB of frames and 40 MB of pickle)."""
     out = {}
     with _check_relations(con, months) as relations:
         for name, relation in relations.items():
