@@ -87,14 +87,25 @@ def test_rejected_delivery_keeps_last_good_load_and_exits_nonzero(env, first_run
         assert query(env, "SELECT sum(value) FROM staging.observations WHERE source = 'tre_em' AND period = '2023-09'") == before
         assert " unchanged " in printed.split("tre_em")[0]          # the other sources carried on
         assert delivery_status(env, "tre_em") == ("rejected", 1)   # the refused file shown where leaders look
+        # the month's new vintage says why: its completeness counts a refused file, caused by that file
+        assert refusal_errata(env) == [("rejected_deliveries", 0.0, 1.0, "delivery_rejected", f"2023-09/tre_em/{bad.name}")]
         # the department sends a good file after it: nothing refused is left to send back
         fixed.write_bytes(good.read_bytes())
         make_newer(fixed, bad, seconds=1)
         assert cli.main(["run", "--period", "2023-09"]) == 0
         assert delivery_status(env, "tre_em") == ("received", 0)
+        assert refusal_errata(env) == [("rejected_deliveries", 1.0, 0.0, "delivery", f"2023-09/tre_em/{fixed.name}")]
     finally:
         bad.unlink()
         fixed.unlink(missing_ok=True)
+
+
+def refusal_errata(env) -> list[tuple]:
+    """The errata of the latest vintage of 2023-09 about refused files of tre_em: (figure, old, new, cause, file)."""
+    with duckdb.connect(str(env["warehouse"] / "p06.duckdb"), read_only=True) as con:
+        return con.execute("SELECT figure, old_value, new_value, cause, file FROM marts.errata WHERE period = '2023-09' "
+                           "AND vintage = (SELECT max(vintage) FROM marts.publications WHERE period = '2023-09') "
+                           "AND source = 'tre_em' AND figure = 'rejected_deliveries'").fetchall()
 
 
 def delivery_status(env, source: str) -> tuple[str, int]:

@@ -29,7 +29,7 @@ import duckdb
 from p06 import config, landing
 from p06.declared.base import Declared, shown, validate_file
 from p06.publish import state
-from p06.warehouse import has_table
+from p06.warehouse import HELD_BACK, has_table
 
 PUBLICATIONS = "marts.publications"
 HISTORY = "marts.indicator_history"
@@ -67,7 +67,7 @@ KEPT = (
     Kept("marts.source_completeness", "marts.completeness_history", ("source",),
          {"unit_level": "'province'", "unit_code": "$province", "unit_name": "NULL", "indicator_code": "source",
           "indicator_name_vi": "department_vi", "source": "source"},
-         numbers=("units_expected", "units_present"), texts=("status", "missing_units")),
+         numbers=("units_expected", "units_present", "rejected_deliveries"), texts=("status", "missing_units")),
     Kept("marts.reconciliation_findings", "marts.findings_history", ()),
 )
 TEXTS_FILE = config.CATALOG_DIR / "publication_texts.yaml"
@@ -103,7 +103,7 @@ CREATE TABLE IF NOT EXISTS {ERRATA} (
     source            VARCHAR,
     old_value         DOUBLE,                -- NULL: the previous vintage had no figure
     new_value         DOUBLE,                -- NULL: this vintage has none
-    cause             VARCHAR NOT NULL,      -- delivery | delivery_withdrawn | declarations | code | declarations_and_code | unexplained
+    cause             VARCHAR NOT NULL,      -- delivery | delivery_withdrawn | delivery_rejected | declarations | code | declarations_and_code | unexplained
     file              VARCHAR,               -- the delivery that caused it (cause = delivery)
     sha256            VARCHAR,
     published_table   VARCHAR NOT NULL DEFAULT 'indicator_monthly',  -- the table of the figure
@@ -115,7 +115,8 @@ CREATE TABLE IF NOT EXISTS {ERRATA} (
 # Added to an errata table made by an earlier release (its rows are the indicators' values).
 ERRATA_ADDED = {"published_table": "VARCHAR DEFAULT 'indicator_monthly'", "figure": "VARCHAR DEFAULT 'value'",
                 "old_text": "VARCHAR", "new_text": "VARCHAR"}
-CAUSES = ("delivery", "delivery_withdrawn", "declarations", "code", "declarations_and_code", "unexplained")
+CAUSES = ("delivery", "delivery_withdrawn", "delivery_rejected", "declarations", "code", "declarations_and_code",
+          "unexplained")
 
 
 def _digest(paths: list[Path]) -> str:
@@ -197,7 +198,18 @@ def _month_files(con: duckdb.DuckDBPyConnection, period: str, vintage: int) -> d
     return out
 
 
-def _cause(source: str, new: dict, old: dict, release_changed: tuple[bool, bool]) -> tuple[str, str | None, str | None]:
+def _refused_files(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, tuple[str, str]]:
+    """source -> (file, sha256) of a file refused for its own content in the source-month's last processing (as
+    marts.source_completeness.rejected_deliveries counts them)."""
+    rows = con.execute("""SELECT source, min((path, sha256)) FROM (
+                            SELECT *, processed_at = max(processed_at) OVER (PARTITION BY source) AS last FROM raw.deliveries
+                            WHERE period = ?) WHERE last AND status = 'rejected' AND message IS DISTINCT FROM ?
+                          GROUP BY source""", [period, HELD_BACK]).fetchall()
+    return {source: tuple(file) for source, file in rows}
+
+
+def _cause(source: str, new: dict, old: dict, release_changed: tuple[bool, bool],
+           refused: dict | None = None) -> tuple[str, str | None, str | None]:
     """(cause, file, sha256) of a changed figure of `source`."""
     added = sorted(new.get(source, set()) - old.get(source, set()))
     if added:
@@ -205,6 +217,8 @@ def _cause(source: str, new: dict, old: dict, release_changed: tuple[bool, bool]
     removed = sorted(old.get(source, set()) - new.get(source, set()))
     if removed:              # its folder emptied, or a file of its delivery removed (p06.ingest.load)
         return "delivery_withdrawn", *removed[0]
+    if source in (refused or {}):   # a re-send refused: its figures stay, the month's completeness says so
+        return "delivery_rejected", *refused[source]
     declarations, code = release_changed
     if declarations or code:
         return ("declarations_and_code" if declarations and code else "declarations" if declarations else "code"), None, None
@@ -245,10 +259,11 @@ def _write_errata(con: duckdb.DuckDBPyConnection, period: str, vintage: int, pre
             con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
     new_files, old_files = _month_files(con, period, vintage), _month_files(con, period, previous[0])
     release_changed = (parts["catalog_sha"] != previous[2], parts["code_sha"] != previous[3])
+    refused = _refused_files(con, period)
     sources = [s for (s,) in con.execute(f"SELECT DISTINCT source FROM {ERRATA} WHERE period = ? AND vintage = ? "
                                          "AND source IS NOT NULL", [period, vintage]).fetchall()]
     for source in sources:
-        cause, file, sha = _cause(source, new_files, old_files, release_changed)
+        cause, file, sha = _cause(source, new_files, old_files, release_changed, refused)
         con.execute(f"UPDATE {ERRATA} SET cause = ?, file = ?, sha256 = ? WHERE period = ? AND vintage = ? AND source = ?",
                     [cause, file, sha, period, vintage, source])
     (count,) = con.execute(f"SELECT count(*) FROM {ERRATA} WHERE period = ? AND vintage = ?", [period, vintage]).fetchone()
