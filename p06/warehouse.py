@@ -67,6 +67,12 @@ ALTER TABLE staging.observations ADD COLUMN IF NOT EXISTS old_province VARCHAR;
 # raw.deliveries.message of a sound file of a source-month in which another file was refused: not loaded either,
 # but not at fault (not one to send back to its department)
 HELD_BACK = "not loaded: another file of this source-month was rejected"
+# A month's raw.deliveries (parameter: the period), each with `refused`: refused for its own content in its
+# source-month's last processing (one a later good file replaced is done with; a file held back is not at fault).
+# What marts.source_completeness counts and marts.errata names (cause delivery_rejected).
+DELIVERIES_WITH_REFUSED = f"""SELECT *, status = 'rejected' AND message IS DISTINCT FROM '{HELD_BACK}'
+                                     AND processed_at = max(processed_at) OVER (PARTITION BY source) AS refused
+                              FROM raw.deliveries WHERE period = ?"""
 
 
 # ------------------------------------------------------------------ reference units (p06.reference)

@@ -17,7 +17,7 @@ import polars as pl
 
 from p06 import catalog, periods, reference
 from p06.publish import inputs
-from p06.warehouse import HELD_BACK
+from p06.warehouse import DELIVERIES_WITH_REFUSED
 
 TABLE = "marts.source_completeness"
 DDL = """
@@ -58,7 +58,7 @@ def _by_source(con: duckdb.DuckDBPyConnection, sql: str, *params) -> dict[str, t
 def _facts(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, dict[str, tuple]]:
     accepted = inputs.ACCEPTED_OBSERVATIONS
     return {
-        "deliveries": _by_source(con, """
+        "deliveries": _by_source(con, f"""
             SELECT source,
                    string_agg(file_name, '; ' ORDER BY file_name) FILTER (WHERE status = 'loaded'),
                    max(as_of_date) FILTER (WHERE status = 'loaded'),
@@ -67,11 +67,7 @@ def _facts(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, dict[str, t
                    count(*) FILTER (WHERE refused),
                    string_agg(file_name || ': ' || coalesce(message, ''), '; ') FILTER (WHERE refused),
                    count(*) FILTER (WHERE status = 'withdrawn')
-            -- the files to send back: refused for their own content in the source-month's last processing (one a
-            -- later good file replaced is done with; a sound file held back with a refused one is not at fault)
-            FROM (SELECT *, status = 'rejected' AND message IS DISTINCT FROM ?
-                            AND processed_at = max(processed_at) OVER (PARTITION BY source) AS refused
-                  FROM raw.deliveries WHERE period = ?) GROUP BY source""", HELD_BACK, period),
+            FROM ({DELIVERIES_WITH_REFUSED}) GROUP BY source""", period),
         "units": _by_source(con, f"""
             SELECT source, list(DISTINCT unit_code) FILTER (WHERE unit_kind <> 'province' AND NOT stated),
                    count(*) FILTER (WHERE unit_kind = 'province')

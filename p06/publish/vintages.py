@@ -29,7 +29,7 @@ import duckdb
 from p06 import config, landing
 from p06.declared.base import Declared, shown, validate_file
 from p06.publish import state
-from p06.warehouse import HELD_BACK, has_table
+from p06.warehouse import DELIVERIES_WITH_REFUSED, has_table
 
 PUBLICATIONS = "marts.publications"
 HISTORY = "marts.indicator_history"
@@ -201,15 +201,13 @@ def _month_files(con: duckdb.DuckDBPyConnection, period: str, vintage: int) -> d
 def _refused_files(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, tuple[str, str]]:
     """source -> (file, sha256) of a file refused for its own content in the source-month's last processing (as
     marts.source_completeness.rejected_deliveries counts them)."""
-    rows = con.execute("""SELECT source, min((path, sha256)) FROM (
-                            SELECT *, processed_at = max(processed_at) OVER (PARTITION BY source) AS last FROM raw.deliveries
-                            WHERE period = ?) WHERE last AND status = 'rejected' AND message IS DISTINCT FROM ?
-                          GROUP BY source""", [period, HELD_BACK]).fetchall()
+    rows = con.execute(f"SELECT source, min((path, sha256)) FROM ({DELIVERIES_WITH_REFUSED}) WHERE refused GROUP BY source",
+                       [period]).fetchall()
     return {source: tuple(file) for source, file in rows}
 
 
 def _cause(source: str, new: dict, old: dict, release_changed: tuple[bool, bool],
-           refused: dict | None = None) -> tuple[str, str | None, str | None]:
+           refused: dict) -> tuple[str, str | None, str | None]:
     """(cause, file, sha256) of a changed figure of `source`."""
     added = sorted(new.get(source, set()) - old.get(source, set()))
     if added:
@@ -217,7 +215,7 @@ def _cause(source: str, new: dict, old: dict, release_changed: tuple[bool, bool]
     removed = sorted(old.get(source, set()) - new.get(source, set()))
     if removed:              # its folder emptied, or a file of its delivery removed (p06.ingest.load)
         return "delivery_withdrawn", *removed[0]
-    if source in (refused or {}):   # a re-send refused: its figures stay, the month's completeness says so
+    if source in refused:           # a re-send refused: its figures stay, the month's completeness says so
         return "delivery_rejected", *refused[source]
     declarations, code = release_changed
     if declarations or code:
