@@ -45,7 +45,7 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 # An order-independent digest of a set of rows: their count and the exact sum of their 64-bit hashes (DuckDB's
 # `hash`, deterministic for a DuckDB version). 40x faster than an md5 of the rows as text, sorted.
-_ROWS_DIGEST = "count(*) || ':' || coalesce(sum(hash(t)::HUGEINT), 0)"
+ROWS_DIGEST = "count(*) || ':' || coalesce(sum(hash(t)::HUGEINT), 0)"
 
 
 def content_sha(con: duckdb.DuckDBPyConnection, period: str) -> str:
@@ -81,7 +81,7 @@ def content_shas(con: duckdb.DuckDBPyConnection, periods: list[str] | None = Non
             continue
         exclude = f" EXCLUDE ({', '.join(volatile)})" if volatile else ""
         by_table[table] = dict(con.execute(
-            f"SELECT period, {_ROWS_DIGEST} FROM (SELECT *{exclude} FROM {table} {where}) t GROUP BY period", params).fetchall())
+            f"SELECT period, {ROWS_DIGEST} FROM (SELECT *{exclude} FROM {table} {where}) t GROUP BY period", params).fetchall())
     months = sorted({p for digests in by_table.values() for p in digests} | set(periods or ()))
     return {p: ";".join(f"{table}:{digests.get(p, '0:0')}" for table, digests in by_table.items()) for p in months}
 
