@@ -1,6 +1,8 @@
 """A generated history of a few months, run as `p06 run` runs it: one Dagster run over the months, the
 unchanged fast path, a corrected re-send that republishes only what depends on it."""
+import json
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -27,8 +29,46 @@ def env(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def first_run(env):
-    return cli.main(["run"])
+def worker_months(env):
+    """The months the export worker process claimed in the first run (filled by `first_run`)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def first_run(env, worker_months):
+    """The first run, with the export worker taking the last month: after the first month the run's process
+    waits for the validation process's answer (then the worker starts), after the second until the worker has
+    claimed the last one."""
+    from p06.documents import export_worker
+    folders, mine = [], []
+
+    class Recorded(export_worker.Claims):
+        def __init__(self, folder):
+            super().__init__(folder)
+            folders.append(self.folder)
+
+        def claim(self, month):
+            taken = super().claim(month)
+            mine.extend([month] if taken else [])
+            return taken
+    write_months = export_worker.write_months
+
+    def write_months_waiting(con, months, warehouse_dir, write, before_writing, ready):
+        def write_then_wait(c, month):
+            write(c, month)
+            until = {MONTHS[0]: ready, MONTHS[1]: lambda: (folders[0] / MONTHS[2]).exists()}.get(month, lambda: True)
+            deadline = time.monotonic() + 120
+            while not until() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        write_months(con, months, warehouse_dir, write_then_wait, before_writing, ready)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(export_worker, "MIN_MONTHS", len(MONTHS))
+        mp.setattr(export_worker, "MIN_LEFT", 1)
+        mp.setattr(export_worker, "Claims", Recorded)
+        mp.setattr(export_worker, "write_months", write_months_waiting)
+        code = cli.main(["run"])
+    worker_months.extend(m for m in MONTHS if m not in mine)
+    return code
 
 
 def query(env, sql, params=None):
@@ -53,8 +93,14 @@ def test_generated_history_is_consistent(env):
     (env["warehouse"] / "gen.duckdb").unlink()
 
 
-def test_one_run_publishes_every_month(env, first_run, capsys):
+def test_one_run_publishes_every_month(env, first_run, worker_months, capsys):
     assert first_run == 0
+    assert worker_months == [MONTHS[-1]]             # written by the export worker, settled by the run
+    for month in MONTHS:
+        quality = json.loads((env["warehouse"] / "exports" / month / "quality.json").read_text())
+        assert quality["success"] and quality["periods_validated_together"] == MONTHS
+        assert (env["warehouse"] / "exports" / month / f"bao_cao_DA06_{month}.docx").is_file()
+        assert not (env["warehouse"] / "exports" / f".pending-{month}").exists()
     assert [p for (p,) in query(env, "SELECT DISTINCT period FROM marts.indicator_monthly ORDER BY 1")] == MONTHS
     for month in MONTHS:
         assert (env["warehouse"] / "exports" / month / f"DA06_{month}.xlsx").is_file()

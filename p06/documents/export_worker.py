@@ -1,20 +1,27 @@
-"""Months' exports written by a second process while the run's own process writes the others.
+"""Months' exports written by a second process, on the machine's second core, once the validation is done.
 
-A workbook and report draft take about a second a month, all of it Python: on a history of many months,
-`exports.export_periods` hands every other month to one worker process (the machine's second core). DuckDB
-lets a file have one writer or many readers, never both, and the run holds the warehouse for writing, so
-the worker reads a snapshot of it: the run checkpoints and copies the database file aside, the worker opens
-the copy read-only. Small runs (a new month, a re-send) write in the run's process: starting a worker costs
-more than it saves.
+A month's workbook, report and dashboard take one to three seconds, all of it Python, in one process. On a
+history of many months `exports.export_periods` starts one worker process (`write_months`) to write months
+beside the run's own process. It starts when the validation process (p06/publish/gx_worker.py, which runs
+beside the first months' files) has answered and ended: the two together would compete for the second
+core, and the three processes together would take the run past its memory budget (measured: README, Speed).
 
-Off unless P06_EXPORT_WORKER=1: the worker holds a second copy of the export code and a workbook in memory
-(about 200 MB), which takes a history load past 1 GB beside the run and its validation process; on a machine
-whose second core is busy with other work it saves nothing (measured: README, Speed).
+Who writes which month is settled by claims (`Claims`): the run's process takes the months from the first,
+the worker from the last, each claiming a month before writing it, so they meet wherever the speed of each
+puts them and no month is written twice. DuckDB lets a file have one writer or many readers, never both, and
+the run holds the warehouse for writing, so the worker reads a snapshot of it: the run checkpoints and copies
+the database file aside (a few tens of MB), the worker opens the copy read-only. If the worker fails, the run's
+process writes the months the worker had claimed and not finished, and logs why.
 
-Run as `python -m p06.documents.export_worker SNAPSHOT WAREHOUSE_DIR MONTH...`.
+Small runs (fewer than MIN_MONTHS months) write in the run's process: starting a worker costs more than it
+saves. P06_EXPORT_WORKER=0 writes every month in the run's process.
+
+Run as `python -m p06.documents.export_worker SNAPSHOT WAREHOUSE_DIR CLAIMS_DIR MONTH...` (the months in the
+order to try them).
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -26,15 +33,39 @@ from typing import Callable
 import duckdb
 
 MIN_MONTHS = 4          # below this, one process writes them all
+MIN_LEFT = 3            # the worker is started only while this many months are left to claim
 SWITCH = "P06_EXPORT_WORKER"
+
+log = logging.getLogger(__name__)
 
 
 def enabled() -> bool:
-    return os.environ.get(SWITCH, "") == "1"
+    return os.environ.get(SWITCH, "1") != "0"
 
 
-class WorkerFailed(RuntimeError):
-    pass
+class Claims:
+    """Which process writes which month: a month is claimed by creating its file (exclusive create: one process
+    gets it), and marked written by the worker when its files are all written aside."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def claim(self, month: str) -> bool:
+        try:
+            os.close(os.open(self.folder / month, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            return True
+        except FileExistsError:
+            return False
+
+    def unclaimed(self, months: list[str]) -> list[str]:
+        return [m for m in months if not (self.folder / m).exists()]
+
+    def mark_written(self, month: str) -> None:
+        (self.folder / f"{month}.written").touch()
+
+    def written(self, month: str) -> bool:
+        return (self.folder / f"{month}.written").exists()
 
 
 def snapshot(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
@@ -49,43 +80,61 @@ def snapshot(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
 
 def write_months(con: duckdb.DuckDBPyConnection, months: list[str], warehouse_dir: Path,
                  write: Callable[[duckdb.DuckDBPyConnection, str], None],
-                 before_writing: Callable[[], None] = lambda: None) -> None:
-    """Write each month with `write(con, month)`: every other month in a worker process when it is `enabled()`
-    and there are MIN_MONTHS or more (the worker calls `p06.documents.exports.write_month`), the rest here.
-    `before_writing()` is called once the warehouse is copied (nothing may read it while it is checkpointed)."""
+                 before_writing: Callable[[], None] = lambda: None,
+                 ready: Callable[[], bool] = lambda: True) -> None:
+    """Write each month with `write(con, month)`, in month order, here; with MIN_MONTHS or more (and a second
+    core), a worker process (which calls `p06.documents.exports.write_month`) takes months from the last as soon
+    as `ready()` says the second core is free, while at least MIN_LEFT are left. `before_writing()` is called
+    once the warehouse is copied (nothing may read it while it is checkpointed)."""
     if not enabled() or len(months) < MIN_MONTHS or (os.cpu_count() or 1) < 2:
         before_writing()
         for month in months:
             write(con, month)
         return
-    mine, theirs = months[0::2], months[1::2]
     with tempfile.TemporaryDirectory(prefix="p06-exports-") as tmp:
         copy = snapshot(con, Path(tmp))
         before_writing()
-        log = Path(tmp) / "worker.log"
-        with open(log, "w") as errors:
-            worker = subprocess.Popen([sys.executable, "-m", "p06.documents.export_worker", str(copy),
-                                       str(warehouse_dir), *theirs], stdout=errors, stderr=errors)
-            try:
-                for month in mine:
+        claims, log_path = Claims(Path(tmp) / "claims"), Path(tmp) / "worker.log"
+        mine: list[str] = []
+        worker: subprocess.Popen | None = None
+        try:
+            for month in months:
+                left = claims.unclaimed(months)
+                if worker is None and len(left) >= MIN_LEFT and ready():
+                    worker = _start(copy, warehouse_dir, claims, left[::-1], log_path)
+                if claims.claim(month):
+                    mine.append(month)
                     write(con, month)
-            except BaseException:
+        except BaseException:
+            if worker is not None:
                 worker.kill()
                 worker.wait()
-                raise
-            code = worker.wait()
-        if code != 0:
-            tail = log.read_text(errors="replace")[-2000:]
-            raise WorkerFailed(f"the export worker failed (exit {code}) writing {', '.join(theirs)}:\n{tail}")
+            raise
+        if worker is None or worker.wait() == 0:
+            return
+        unfinished = [m for m in months if m not in mine and not claims.written(m)]
+        tail = log_path.read_text(errors="replace")[-2000:]
+        log.warning("the export worker failed (exit %s); writing %s here:\n%s", worker.returncode,
+                    ", ".join(unfinished) or "nothing", tail)
+        for month in unfinished:
+            write(con, month)
+
+
+def _start(copy: Path, warehouse_dir: Path, claims: Claims, months: list[str], log_path: Path) -> subprocess.Popen:
+    with open(log_path, "w") as errors:       # the child holds its own descriptor
+        return subprocess.Popen([sys.executable, "-m", "p06.documents.export_worker", str(copy), str(warehouse_dir),
+                                 str(claims.folder), *months], stdout=errors, stderr=errors)
 
 
 def main(argv: list[str]) -> int:
     from p06.documents import exports
-    copy, warehouse_dir, months = Path(argv[0]), Path(argv[1]), argv[2:]
+    copy, warehouse_dir, claims, months = Path(argv[0]), Path(argv[1]), Claims(Path(argv[2])), argv[3:]
     con = duckdb.connect(str(copy), read_only=True)
     try:
         for month in months:
-            exports.write_month(con, month, warehouse_dir)
+            if claims.claim(month):
+                exports.write_month(con, month, warehouse_dir)
+                claims.mark_written(month)
     finally:
         con.close()
     return 0

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from p06.documents import dashboard, excel, export_worker, narrative, report, report_charts, report_word
-from p06.publish import files, quality, state, vintages
+from p06.publish import files, state, vintages
 from p06.publish.atomic import atomic_write_text, durable_replace
 
 
@@ -66,7 +66,7 @@ def _settle(pending: Path, out: Path, keep: bool) -> None:
 def _validating(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse_dir: Path) -> list[Future]:
     """The months' validation started in the background, when a validation process (`gx_worker`) does it: this
     process then only waits for its answer, and writes the exports meanwhile. [] otherwise (validated after)."""
-    from p06.publish import gx_worker
+    from p06.publish import gx_worker, quality
     if not periods or not gx_worker.running():
         return []
     reader = con.cursor()                  # a connection of its own: the exports read `con` meanwhile
@@ -105,7 +105,8 @@ def latest_month(con: duckdb.DuckDBPyConnection) -> str | None:
     return con.execute("SELECT max(period) FROM marts.indicator_monthly").fetchall()[0][0]
 
 
-def _verdict(checked: quality.QualitySummary) -> str:
+def _verdict(checked) -> str:
+    """'passed: 12/12 met' or 'FAILED (1 failed): 11/12 met', of a `quality.QualitySummary`."""
     stats = checked.statistics
     verdict = "passed" if checked.success else f"FAILED ({stats['unsuccessful_expectations']} failed)"
     return f"{verdict}: {stats['successful_expectations']}/{stats['evaluated_expectations']} met"
@@ -124,6 +125,7 @@ def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse
     'expectations' says "FAILED ...", quality.json has the details, and the month's other files are left as
     they were.
     """
+    from p06.publish import quality  # here, not above: the export worker process needs neither pandas nor the checks
     warehouse_dir = Path(warehouse_dir)
     done = state.stored(con, "exported_sha")
     latest = latest_month(con)
@@ -138,8 +140,9 @@ def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse
     def start_validation() -> None:        # validated while the files are written, when a process does it
         validation.extend(_validating(con, written, warehouse_dir))
 
+    # A second process writes months too once the validation process has answered (the second core is then free)
     export_worker.write_months(con, written, warehouse_dir, lambda c, p: write_month(c, p, warehouse_dir),
-                               start_validation)
+                               start_validation, ready=lambda: all(f.done() for f in validation))
     checked = (validation[0].result() if validation
                else quality.validate_publication(con, written, warehouse_dir) if written else None)
     for period in written:
@@ -164,6 +167,7 @@ def export_periods(con: duckdb.DuckDBPyConnection, periods: list[str], warehouse
 
 
 def _stored_verdict(path: Path) -> str:
+    from p06.publish import quality
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
