@@ -265,6 +265,32 @@ def test_workbook_prints_in_legible_pages(printed, label):
         assert not [r for r in rules if r and re.fullmatch(r"[a-z_.]+", r)], rules    # rules in words
 
 
+def _overprinted(pdf: Path) -> list[tuple[int, str, str]]:
+    """(page, word, word) of the words printed over one another (their boxes, from `pdftotext -bbox`, overlap
+    across half their height): a wrapped cell's text running over the row below it."""
+    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    found = []
+    for number, page in enumerate(html.split("<page ")[1:], start=1):
+        words = [(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in re.findall(
+            r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<', page)]
+        words.sort()
+        for i, p in enumerate(words):
+            for q in words[i + 1:]:
+                if q[0] >= p[2] - 1:                   # sorted by left edge: no later word reaches back over p
+                    break
+                if min(p[3], q[3]) - max(p[1], q[1]) > 0.5 * min(p[3] - p[1], q[3] - q[1]):
+                    found.append((number, p[4], q[4]))
+    return found
+
+
+@pytest.mark.parametrize("label", LABELS)
+@pytest.mark.parametrize("document", ("book_pdf", "word_pdf"))
+def test_no_text_printed_over_other_text(printed, label, document):
+    """In the workbook, rows are as high as their wrapped texts need: LibreOffice, printing, does not grow a row
+    as Excel does on opening, and a long group name, header or message would run over the row below."""
+    assert _overprinted(printed["docs"][label][document]) == []
+
+
 def _letters(n: int) -> list[str]:
     from openpyxl.utils import get_column_letter
     return [get_column_letter(i) for i in range(1, n + 1)]

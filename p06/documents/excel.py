@@ -220,10 +220,40 @@ def _write_sheet(ws, sheet: Sheet, rows: list[dict], codes: list[str]) -> None:
     for row, plain in zip(ordered, values):
         ws.append([Cell(ws, value=_cell(value, col.kind), style_array=style(_format(col, row), wrap))
                    for value, col, wrap in zip(plain, columns, wrapped)])
+    widths = [ws.column_dimensions[get_column_letter(i + 1)].width for i in range(len(columns))]
+    fit_rows(ws, 1, [col.header for col in columns], widths, bold=True)
+    for number, plain in enumerate(values, start=2):
+        if any(wrapped):
+            fit_rows(ws, number, [_shown(v) if wrap else "" for v, wrap in zip(plain, wrapped)], widths)
     ws.freeze_panes = "A2"
     if columns:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(ws.max_row, 1)}"
     print_setup(ws, f"A1:{get_column_letter(max(len(columns), 1))}{max(ws.max_row, 1)}", title_rows="1:1")
+
+
+LINE_HEIGHT = 15.0          # points: one line of 11-pt text, as Excel sizes a row
+
+
+def wrapped_lines(text: str, width: float, bold: bool = False) -> int:
+    """How many lines a wrapped cell's text takes in a column `width` characters wide (words kept whole; bold
+    text about a fifth wider)."""
+    room = max(1.0, (width - 1.5) / (1.2 if bold else 1.0))
+    lines, used = 1, 0
+    for word in str(text).split():
+        if used and used + 1 + len(word) > room:
+            lines, used = lines + 1, 0
+        while len(word) > room:                      # a word longer than the line (a file's SHA-256) is cut
+            lines, word = lines + 1, word[int(room):]
+        used += (1 if used else 0) + len(word)
+    return lines + sum(1 for _ in str(text).strip().split("\n")[1:])
+
+
+def fit_rows(ws, row: int, texts: list[str], widths: list[float], bold: bool = False) -> None:
+    """Give a row the height its wrapped texts need: Excel grows a row on opening, LibreOffice and its printed
+    pages do not, and the text then runs over the row below."""
+    lines = max([wrapped_lines(t, w, bold) for t, w in zip(texts, widths) if t] + [1])
+    if lines > 1:
+        ws.row_dimensions[row].height = LINE_HEIGHT * lines
 
 
 def print_setup(ws, area: str, title_rows: str | None = None, fit_width: bool = True) -> None:

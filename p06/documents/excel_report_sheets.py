@@ -20,7 +20,7 @@ from openpyxl.worksheet.pagebreak import Break
 
 from p06 import report_periods
 from p06.documents import report_charts
-from p06.documents.excel import COUNT_FORMAT, HEADER_FILL, HEADER_FONT, LABELS_VI, _decimal_format, style_array
+from p06.documents.excel import COUNT_FORMAT, HEADER_FILL, HEADER_FONT, LABELS_VI, _decimal_format, fit_rows, style_array
 from p06.documents.report import load_templates, period_text
 from p06.publish import period_marts
 from p06.publish.files import read_table
@@ -84,7 +84,9 @@ def _group_sheet(wb: Workbook, title: str, heading: str, inds: list[Indicator], 
     for row in ws.iter_rows(min_row=2, max_row=3, max_col=last_col):
         for cell in row:
             cell.font, cell.fill, cell.border, cell.alignment = HEADER_FONT, HEADER_FILL, BOX, CENTERED
-    ws.row_dimensions[2].height = 60
+    # the headers' rows as high as their wrapped names need (an indicator's name over its columns)
+    fit_rows(ws, 2, [ind.name_vi for ind, _ in spans], [13 * len(cols) for _, cols in spans], bold=True)
+    fit_rows(ws, 3, [header for _, cols in spans for _, header, _ in cols], [13] * (last_col - 2), bold=True)
     formats = [None, None] + [fmt for _, cols in spans for _, _, fmt in cols]
     plain = [style_array(ws, fmt) for fmt in formats]
     bold = [style_array(ws, fmt, font=HEADER_FONT) for fmt in formats]
