@@ -100,6 +100,29 @@ def test_each_check_fails_on_a_planted_defect(published, check):
     assert set(entry["failing_rows"][0]) <= shown and len(entry["failing_rows"][0]) <= 6
 
 
+def test_a_gx_project_cut_short_by_a_stopped_run_is_made_again(published, tmp_path, caplog):
+    """GX rewrites its configuration, suites and validation definitions in place while validating: a run stopped
+    then (tests/test_one_writer.py kills runs at random moments) leaves them cut short, and the next run's
+    validation must still work. Every file of the project but the results and Data Docs is declared again."""
+    copy = tmp_path / "w"
+    shutil.copytree(published["warehouse"], copy)
+    gx_dir = copy / "gx"
+    cut = [gx_dir / "great_expectations.yml", *sorted((gx_dir / "expectations").rglob("*.json"))[:1],
+           *sorted((gx_dir / "validation_definitions").glob("*.json"))[:1]]
+    assert len(cut) == 3, cut
+    for path in cut:
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text[: len(text) // 2], encoding="utf-8")
+    con = duckdb.connect(str(copy / "p06.duckdb"))
+    try:
+        summary = quality.validate_collected(quality.collect(con, MONTHS), copy)
+    finally:
+        con.close()
+    assert summary.success, failed_checks(summary)
+    assert sorted(p.name.split(".unreadable-")[0] for p in gx_dir.rglob("*.unreadable-*")) == sorted(p.name for p in cut)
+    assert "could not be read" in caplog.text
+
+
 def test_failing_rows_are_narrow_and_rounded(published):
     summary = validate(published["warehouse"], PLANTED["value_is_ratio_of_parts"])
     (entry,) = [f for t in summary.tables.values() for f in t["failed"] if f["check"] == "value_is_ratio_of_parts"]

@@ -11,6 +11,7 @@ from the repository: p06/publish/data_docs_static.py).
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -44,12 +45,44 @@ class QualitySummary:
                 "data_docs_index": str(self.data_docs_index) if self.data_docs_index else None}
 
 
+DECLARED_AGAIN = ("expectations", "validation_definitions", "checkpoints")   # stores every validation rewrites
+
+
+def _set_aside(path: Path, why: str) -> None:
+    aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%dT%H%M%S')}")
+    os.replace(path, aside)
+    log.warning("%s could not be read (%s); set aside as %s, made again", path, why, aside.name)
+
+
+def _file_context(gx, warehouse_dir: Path):
+    """The GX project, with what cannot be read made again. GX rewrites great_expectations.yml (its datasource,
+    its Data Docs site), the suites and the validation definitions in place at every validation, so a run stopped
+    at that moment leaves one of them cut short. Nothing in them is ours to lose: every validation declares them
+    again. An unreadable file is set aside (`<name>.unreadable-<time>`), not deleted; results and Data Docs are
+    not touched."""
+    gx_dir = warehouse_dir / "gx"
+    for store in DECLARED_AGAIN:
+        for path in sorted((gx_dir / store).rglob("*.json")):
+            try:
+                json.loads(path.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                _set_aside(path, f"{type(exc).__name__}: {exc}")
+    try:
+        return gx.get_context(mode="file", project_root_dir=str(warehouse_dir))
+    except Exception as exc:  # noqa: BLE001 (GX raises several kinds for one cut-short file)
+        config = gx_dir / "great_expectations.yml"
+        if not config.is_file():
+            raise
+        _set_aside(config, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        return gx.get_context(mode="file", project_root_dir=str(warehouse_dir))
+
+
 def gx_context(warehouse_dir: Path):
     """The file-backed GX project under `<warehouse>/gx`, analytics off, one offline Data Docs site."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="file", project_root_dir=str(warehouse_dir))
+    context = _file_context(gx, Path(warehouse_dir))
     # GX parses this file at every read of a context variable (thousands per validation of a history: a third of
     # its time), and its template is 130 lines of comments around one value: the value alone says the same.
     variables = Path(context.root_directory) / "uncommitted" / "config_variables.yml"
