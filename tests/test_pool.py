@@ -39,3 +39,39 @@ def test_reader_process_loads_what_this_process_loads(tmp_path):
     staged = _staged(there)
     assert staged and staged == _staged(here)
 
+
+
+def test_answers_come_back_in_order_whatever_the_number_of_jobs():
+    try:
+        for n in (2, 3, 4, 7):
+            jobs = [(i, 100) for i in range(n)]
+            assert list(pool.in_pairs("operator:add", jobs)) == [i + 100 for i in range(n)]
+    finally:
+        pool.shutdown()
+
+
+def test_a_caller_stopping_early_leaves_no_answer_for_the_next():
+    """The helper is a job ahead: when the caller stops, that job's answer is read and dropped, not handed to
+    the next caller as its own."""
+    try:
+        answers = pool.in_pairs("operator:add", [(i, 100) for i in range(9)])
+        assert [next(answers) for _ in range(3)] == [100, 101, 102]
+        answers.close()
+        assert list(pool.in_pairs("operator:mul", [(i, 10) for i in range(5)])) == [0, 10, 20, 30, 40]
+    finally:
+        pool.shutdown()
+
+
+def test_a_job_failing_in_the_helper_is_reported_and_the_helper_answers_the_next_caller():
+    try:
+        answers = pool.in_pairs("operator:truediv", [(1, 1), (1, 0), (4, 2), (9, 3)])
+        assert next(answers) == 1
+        try:
+            next(answers)
+        except pool.HelperFailed as exc:
+            assert "ZeroDivisionError" in str(exc) and "job 2" in str(exc)
+        else:
+            raise AssertionError("the helper's failure was not reported")
+        assert list(pool.in_pairs("operator:add", [(1, 1), (2, 2), (3, 3)])) == [2, 4, 6]
+    finally:
+        pool.shutdown()
