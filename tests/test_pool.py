@@ -62,16 +62,33 @@ def test_a_caller_stopping_early_leaves_no_answer_for_the_next():
         pool.shutdown()
 
 
-def test_a_job_failing_in_the_helper_is_reported_and_the_helper_answers_the_next_caller():
+def test_a_failing_job_is_reported_in_its_turn_and_the_helper_answers_the_next_caller():
+    """A job failing here raises its own error; failing in the helper, HelperFailed naming it. Either way the
+    answers before it come first, and the helper serves the next caller."""
     try:
-        answers = pool.in_pairs("operator:truediv", [(1, 1), (1, 0), (4, 2), (9, 3)])
-        assert next(answers) == 1
-        try:
-            next(answers)
-        except pool.HelperFailed as exc:
-            assert "ZeroDivisionError" in str(exc) and "job 2" in str(exc)
-        else:
-            raise AssertionError("the helper's failure was not reported")
-        assert list(pool.in_pairs("operator:add", [(1, 1), (2, 2), (3, 3)])) == [2, 4, 6]
+        for failing in range(4):                         # whichever process reads the failing job
+            jobs = [(1, 0) if i == failing else (2 * (i + 1), 2) for i in range(4)]
+            answers = pool.in_pairs("operator:truediv", jobs)
+            assert [next(answers) for _ in range(failing)] == [i + 1 for i in range(failing)]
+            try:
+                next(answers)
+            except ZeroDivisionError:
+                pass
+            except pool.HelperFailed as exc:
+                assert "ZeroDivisionError" in str(exc) and f"job {failing + 1} " in str(exc)
+            else:
+                raise AssertionError("the failure was not reported")
+            answers.close()
+            assert list(pool.in_pairs("operator:add", [(1, 1), (2, 2), (3, 3)])) == [2, 4, 6]
     finally:
         pool.shutdown()
+
+
+def test_the_work_is_shared_by_speed(monkeypatch):
+    """The helper is never left waiting for the caller: with reading as slow here as there and the caller's own
+    work between answers, the helper reads about half of the jobs or more."""
+    import os
+    pids = [pid for pid in pool.in_pairs("p06.pool:_pid_after", [(0.05,)] * 12)]
+    pool.shutdown()
+    helper_share = sum(1 for pid in pids if pid != os.getpid()) / len(pids)
+    assert helper_share >= 0.4, pids
