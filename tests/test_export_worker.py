@@ -1,6 +1,7 @@
 """Months' exports written by the second process are those the run's own process writes."""
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -86,6 +87,8 @@ def test_the_worker_starts_only_when_ready(tmp_path, monkeypatch):
     started: list[list[str]] = []
 
     class Idle:                      # a worker that claims nothing: the run's process writes every month
+        stdin = open(os.devnull, "wb")
+
         def wait(self):
             return 0
     monkeypatch.setattr(export_worker, "_start", lambda *a: started.append(a[3]) or Idle())
@@ -128,3 +131,21 @@ def test_a_few_months_are_written_here(tmp_path, monkeypatch):
     months = [f"2024-{m:02d}" for m in range(1, export_worker.MIN_MONTHS)]
     export_worker.write_months(None, months, tmp_path, lambda c, m: written.append(m))
     assert written == months
+
+
+def test_the_worker_stops_when_the_run_is_gone(loaded_samples, tmp_path):
+    """A run killed on its own (not with its process group) must not leave the worker writing months aside that
+    the next run writes too: the worker stops as soon as the run's end of its stdin pipe closes."""
+    db = tmp_path / "p06.duckdb"
+    shutil.copyfile(loaded_samples["db"], db)
+    _publish(db, MONTHS)
+    claims = export_worker.Claims(tmp_path / "claims")
+    worker = export_worker._start(db, tmp_path / "w", claims, MONTHS, tmp_path / "worker.log")
+    try:
+        _wait_for(lambda: (claims.folder / MONTHS[0]).exists())          # it has started writing
+        worker.stdin.close()                                             # as when the run's process dies
+        code = worker.wait(timeout=20)
+    finally:
+        worker.kill()
+    assert code == 3, (tmp_path / "worker.log").read_text()
+    assert not claims.written(MONTHS[1])                                  # it stopped in the first month

@@ -11,7 +11,8 @@ the worker from the last, each claiming a month before writing it, so they meet 
 puts them and no month is written twice. DuckDB lets a file have one writer or many readers, never both, and
 the run holds the warehouse for writing, so the worker reads a snapshot of it: the run checkpoints and copies
 the database file aside (a few tens of MB), the worker opens the copy read-only. If the worker fails, the run's
-process writes the months the worker had claimed and not finished, and logs why.
+process writes the months the worker had claimed and not finished, and logs why; if the run's process ends
+(killed), the worker stops too.
 
 Small runs (fewer than MIN_MONTHS months) write in the run's process: starting a worker costs more than it
 saves. P06_EXPORT_WORKER=0 writes every month in the run's process.
@@ -27,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -110,7 +112,11 @@ def write_months(con: duckdb.DuckDBPyConnection, months: list[str], warehouse_di
                 worker.kill()
                 worker.wait()
             raise
-        if worker is None or worker.wait() == 0:
+        if worker is None:
+            return
+        code = worker.wait()
+        worker.stdin.close()
+        if code == 0:
             return
         unfinished = [m for m in months if m not in mine and not claims.written(m)]
         tail = log_path.read_text(errors="replace")[-2000:]
@@ -121,13 +127,24 @@ def write_months(con: duckdb.DuckDBPyConnection, months: list[str], warehouse_di
 
 
 def _start(copy: Path, warehouse_dir: Path, claims: Claims, months: list[str], log_path: Path) -> subprocess.Popen:
+    """The worker process; its stdin is a pipe this process never writes to: when this process ends, killed or
+    not, the pipe closes and the worker stops (`_end_with_the_run`), rather than write on unwatched."""
     with open(log_path, "w") as errors:       # the child holds its own descriptor
         return subprocess.Popen([sys.executable, "-m", "p06.documents.export_worker", str(copy), str(warehouse_dir),
-                                 str(claims.folder), *months], stdout=errors, stderr=errors)
+                                 str(claims.folder), *months], stdin=subprocess.PIPE, stdout=errors, stderr=errors)
+
+
+def _end_with_the_run() -> None:
+    """In the worker: stop at once when the run's process is gone (its end of the stdin pipe closed)."""
+    def watch() -> None:
+        sys.stdin.buffer.read()
+        os._exit(3)
+    threading.Thread(target=watch, name="p06-run-watch", daemon=True).start()
 
 
 def main(argv: list[str]) -> int:
     from p06.documents import exports
+    _end_with_the_run()
     copy, warehouse_dir, claims, months = Path(argv[0]), Path(argv[1]), Claims(Path(argv[2])), argv[3:]
     con = duckdb.connect(str(copy), read_only=True)
     try:
