@@ -136,7 +136,7 @@ def test_a_corrected_resend_republishes_that_month_and_what_depends_on_it(env, f
     written = {m: p.stat().st_mtime_ns for m, p in exports.items()}
     with warehouse.connect(env["warehouse"] / "p06.duckdb") as con:
         digests = {m: state.content_sha(con, m) for m in MONTHS}
-    history.resend(env["raw"], MONTHS[1], "vneid", bump=0.05)
+    resent = history.resend(env["raw"], MONTHS[1], "vneid", bump=0.05)
     capsys.readouterr()
     assert cli.main(["run"]) == 0
     out = capsys.readouterr().out
@@ -154,6 +154,16 @@ def test_a_corrected_resend_republishes_that_month_and_what_depends_on_it(env, f
     (value,), = query(env, "SELECT value FROM marts.indicator_monthly WHERE period = ? AND unit_level = "
                            "'province' AND indicator_code = 'EID_ACTIVATED_VS_TARGET'", [MONTHS[1]])
     assert previous == pytest.approx(value)
+    # The month after says why it is a new vintage: its "last month" figures changed, because the month before was
+    # corrected by the re-sent file (not "unexplained", not "0 figures corrected")
+    errata = query(env, "SELECT figure, cause, file, count(*) FROM marts.errata WHERE period = ? AND vintage = 2 "
+                        "AND source = 'vneid' GROUP BY ALL ORDER BY ALL", [MONTHS[2]])
+    assert {(figure, cause) for figure, cause, _, _ in errata} >= {("previous_value", "earlier_month")}, errata
+    assert {cause for _, cause, _, _ in errata} == {"earlier_month"}, errata
+    assert {Path(file).name for _, _, file, _ in errata} == {resent[0].name}, errata
+    (stated,), = query(env, "SELECT errata FROM marts.publications WHERE period = ? AND vintage = 2", [MONTHS[2]])
+    assert stated == sum(n for *_, n in errata) + query(env, "SELECT count(*) FROM marts.errata WHERE period = ? "
+                                                               "AND vintage = 2 AND source <> 'vneid'", [MONTHS[2]])[0][0]
 
 
 def test_sensor_asks_for_one_run_over_a_history(env):

@@ -26,7 +26,7 @@ def _errata_sheet():
 
 def _decimals(row: dict, indicators: dict, services_decimals: int) -> int:
     """A ratio's or a value's decimals as published; a count's none."""
-    if row["figure"] == "value":
+    if row["figure"] in ("value", "previous_value"):
         indicator = indicators.get(row["indicator_code"])
         return indicator.decimals if indicator else 2
     return services_decimals if row["figure"] == "online_ratio" else 0

@@ -8,10 +8,10 @@
   and for the months its history rules compare with), a copy of the month's rows of every published table
   in its history table (`KEPT`: `marts.indicator_history`, `marts.public_services_history`,
   `marts.completeness_history`, `marts.findings_history`), and one `marts.errata` row per figure that
-  differs from the previous vintage's (an indicator's value, numerator and denominator; a service's dossier
-  counts and ratio; a source's status and units), naming the delivery that caused it (the delivery of that
-  source-month that the previous vintage did not use) or, when the deliveries are the same, the declarations
-  or the code.
+  differs from the previous vintage's (an indicator's value, numerator, denominator and last month's value; a
+  service's dossier counts and ratio; a source's status and units), naming the delivery that caused it (the
+  delivery of that source-month that the previous vintage did not use, or of a month before it: `earlier_month`)
+  or, when the deliveries are the same, the declarations or the code.
 
 "As published on date D" is the latest checked vintage of each month with `published_at <= D`
 (docs/analysts.md); the analysts' copy serves each month from its last checked vintage (`serve_checked`).
@@ -59,7 +59,7 @@ KEPT = (
     Kept(SOURCE_TABLE, HISTORY, ("unit_level", "unit_code", "indicator_code"),
          {"unit_level": "unit_level", "unit_code": "unit_code", "unit_name": "unit_name",
           "indicator_code": "indicator_code", "indicator_name_vi": "indicator_name_vi", "source": "source"},
-         numbers=("value", "numerator", "denominator")),
+         numbers=("value", "numerator", "denominator", "previous_value")),
     Kept("marts.public_services_monthly", "marts.public_services_history", ("service_code",),
          {"unit_level": "'province'", "unit_code": "$province", "unit_name": "NULL", "indicator_code": "service_code",
           "indicator_name_vi": "service_name", "source": "$services"},
@@ -103,7 +103,7 @@ CREATE TABLE IF NOT EXISTS {ERRATA} (
     source            VARCHAR,
     old_value         DOUBLE,                -- NULL: the previous vintage had no figure
     new_value         DOUBLE,                -- NULL: this vintage has none
-    cause             VARCHAR NOT NULL,      -- delivery | delivery_withdrawn | delivery_rejected | declarations | code | declarations_and_code | unexplained
+    cause             VARCHAR NOT NULL,      -- delivery | delivery_withdrawn | delivery_rejected | earlier_month | declarations | code | declarations_and_code | unexplained
     file              VARCHAR,               -- the delivery that caused it (cause = delivery)
     sha256            VARCHAR,
     published_table   VARCHAR NOT NULL DEFAULT 'indicator_monthly',  -- the table of the figure
@@ -115,8 +115,8 @@ CREATE TABLE IF NOT EXISTS {ERRATA} (
 # Added to an errata table made by an earlier release (its rows are the indicators' values).
 ERRATA_ADDED = {"published_table": "VARCHAR DEFAULT 'indicator_monthly'", "figure": "VARCHAR DEFAULT 'value'",
                 "old_text": "VARCHAR", "new_text": "VARCHAR"}
-CAUSES = ("delivery", "delivery_withdrawn", "delivery_rejected", "declarations", "code", "declarations_and_code",
-          "unexplained")
+CAUSES = ("delivery", "delivery_withdrawn", "delivery_rejected", "earlier_month", "declarations", "code",
+          "declarations_and_code", "unexplained")
 
 
 def _digest(paths: list[Path]) -> str:
@@ -188,10 +188,13 @@ DELIVERIES_SQL = ("SELECT list(struct_pack(period := period, source := source, f
                   "WHERE status = 'loaded' AND period BETWEEN $first AND $period")
 
 
-def _month_files(con: duckdb.DuckDBPyConnection, period: str, vintage: int) -> dict[str, set[tuple[str, str]]]:
-    """source -> {(file, sha256)} of the month's own deliveries in a vintage."""
+def _month_files(con: duckdb.DuckDBPyConnection, period: str, vintage: int,
+                 earlier: bool = False) -> dict[str, set[tuple[str, str]]]:
+    """source -> {(file, sha256)} of the month's own deliveries in a vintage (`earlier`: of the months before it
+    that the vintage compared with, its history window)."""
     rows = con.execute(f"SELECT d.source, d.file, d.sha256 FROM (SELECT unnest(deliveries) AS d FROM {PUBLICATIONS} "
-                       "WHERE period = ? AND vintage = ?) WHERE d.period = ?", [period, vintage, period]).fetchall()
+                       f"WHERE period = ? AND vintage = ?) WHERE d.period {'<' if earlier else '='} ?",
+                       [period, vintage, period]).fetchall()
     out: dict[str, set[tuple[str, str]]] = {}
     for source, file, sha in rows:
         out.setdefault(source, set()).add((file, sha))
@@ -207,8 +210,9 @@ def _refused_files(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, tup
 
 
 def _cause(source: str, new: dict, old: dict, release_changed: tuple[bool, bool],
-           refused: dict) -> tuple[str, str | None, str | None]:
-    """(cause, file, sha256) of a changed figure of `source`."""
+           refused: dict, earlier: tuple[dict, dict] = ({}, {})) -> tuple[str, str | None, str | None]:
+    """(cause, file, sha256) of a changed figure of `source` (`earlier`: the source's files of the months before,
+    in the new and the previous vintage)."""
     added = sorted(new.get(source, set()) - old.get(source, set()))
     if added:
         return "delivery", *added[0]
@@ -217,6 +221,10 @@ def _cause(source: str, new: dict, old: dict, release_changed: tuple[bool, bool]
         return "delivery_withdrawn", *removed[0]
     if source in refused:           # a re-send refused: its figures stay, the month's completeness says so
         return "delivery_rejected", *refused[source]
+    was, now = earlier[1].get(source, set()), earlier[0].get(source, set())
+    changed = sorted(now - was) or sorted(was - now)
+    if changed:              # a month before it re-sent (the new file named) or withdrawn: its "last month" figures
+        return "earlier_month", *changed[0]
     declarations, code = release_changed
     if declarations or code:
         return ("declarations_and_code" if declarations and code else "declarations" if declarations else "code"), None, None
@@ -258,10 +266,11 @@ def _write_errata(con: duckdb.DuckDBPyConnection, period: str, vintage: int, pre
     new_files, old_files = _month_files(con, period, vintage), _month_files(con, period, previous[0])
     release_changed = (parts["catalog_sha"] != previous[2], parts["code_sha"] != previous[3])
     refused = _refused_files(con, period)
+    earlier = (_month_files(con, period, vintage, earlier=True), _month_files(con, period, previous[0], earlier=True))
     sources = [s for (s,) in con.execute(f"SELECT DISTINCT source FROM {ERRATA} WHERE period = ? AND vintage = ? "
                                          "AND source IS NOT NULL", [period, vintage]).fetchall()]
     for source in sources:
-        cause, file, sha = _cause(source, new_files, old_files, release_changed, refused)
+        cause, file, sha = _cause(source, new_files, old_files, release_changed, refused, earlier)
         con.execute(f"UPDATE {ERRATA} SET cause = ?, file = ?, sha256 = ? WHERE period = ? AND vintage = ? AND source = ?",
                     [cause, file, sha, period, vintage, source])
     (count,) = con.execute(f"SELECT count(*) FROM {ERRATA} WHERE period = ? AND vintage = ?", [period, vintage]).fetchone()
