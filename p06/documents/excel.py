@@ -205,10 +205,11 @@ def _write_sheet(ws, sheet: Sheet, rows: list[dict], codes: list[str]) -> None:
         cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
     ordered = sorted(rows, key=_row_order(sheet, codes))
     values = [[_plain(row.get(col.name)) for col in columns] for row in ordered]
-    wrapped = []
+    wrapped, widths = [], []
     for index, col in enumerate(columns):
         longest = max([len(word) for word in col.header.split()] + [len(_shown(v[index])) for v in values] + [8])
-        ws.column_dimensions[get_column_letter(index + 1)].width = min(longest + 2, MAX_WIDTH)
+        widths.append(min(longest + 2, MAX_WIDTH))
+        ws.column_dimensions[get_column_letter(index + 1)].width = widths[-1]
         wrapped.append(longest + 2 > MAX_WIDTH)         # long texts (messages, service names) wrap
     styles: dict[tuple, Any] = {}
 
@@ -220,10 +221,9 @@ def _write_sheet(ws, sheet: Sheet, rows: list[dict], codes: list[str]) -> None:
     for row, plain in zip(ordered, values):
         ws.append([Cell(ws, value=_cell(value, col.kind), style_array=style(_format(col, row), wrap))
                    for value, col, wrap in zip(plain, columns, wrapped)])
-    widths = [ws.column_dimensions[get_column_letter(i + 1)].width for i in range(len(columns))]
     fit_rows(ws, 1, [col.header for col in columns], widths, bold=True)
-    for number, plain in enumerate(values, start=2):
-        if any(wrapped):
+    if any(wrapped):
+        for number, plain in enumerate(values, start=2):
             fit_rows(ws, number, [_shown(v) if wrap else "" for v, wrap in zip(plain, wrapped)], widths)
     ws.freeze_panes = "A2"
     if columns:

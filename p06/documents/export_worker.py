@@ -101,8 +101,8 @@ def write_months(con: duckdb.DuckDBPyConnection, months: list[str], warehouse_di
         worker: subprocess.Popen | None = None
         try:
             for month in months:
-                left = claims.unclaimed(months)
-                if worker is None and len(left) >= MIN_LEFT and ready():
+                left = claims.unclaimed(months) if worker is None else []
+                if len(left) >= MIN_LEFT and ready():
                     worker = _start(copy, warehouse_dir, claims, left[::-1], log_path)
                 if claims.claim(month):
                     mine.append(month)

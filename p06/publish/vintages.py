@@ -210,7 +210,7 @@ def _refused_files(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, tup
 
 
 def _cause(source: str, new: dict, old: dict, release_changed: tuple[bool, bool],
-           refused: dict, earlier: tuple[dict, dict] = ({}, {})) -> tuple[str, str | None, str | None]:
+           refused: dict, earlier: tuple[dict, dict]) -> tuple[str, str | None, str | None]:
     """(cause, file, sha256) of a changed figure of `source` (`earlier`: the source's files of the months before,
     in the new and the previous vintage)."""
     added = sorted(new.get(source, set()) - old.get(source, set()))
