@@ -401,6 +401,8 @@ def test_issuer_of_a_province_without_report_yaml():
     assert (default.agency_parent, default.agency_lines, default.place) == ("", ["ỦY BAN NHÂN DÂN", "TỈNH NGHỆ AN"], "Nghệ An")
     assert default.issuer_name == "Ủy ban nhân dân tỉnh Nghệ An"
     assert issuer("38").agency_lines == ["TỔ CÔNG TÁC TRIỂN KHAI", "ĐỀ ÁN 06"]        # catalog/provinces/38/report.yaml
+    city = issuer("48")                    # a centrally-run city: its place is 'Đà Nẵng', not 'phố Đà Nẵng'
+    assert (city.agency_lines, city.place) == (["ỦY BAN NHÂN DÂN", "THÀNH PHỐ ĐÀ NẴNG"], "Đà Nẵng")
 
 
 def test_period_labels():

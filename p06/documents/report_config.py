@@ -81,7 +81,7 @@ def _issuer(code: str) -> ReportIssuer:
     file = path(code)
     if file.is_file():
         return validate_file(ReportIssuer, file)
-    name = reference.province_name(code)                           # 'Tỉnh Thanh Hóa'
-    _, _, bare = name.partition(" ")
-    return ReportIssuer(agency_parent="", agency=f"ỦY BAN NHÂN DÂN\n{name.upper()}", place=bare or name,
+    name = reference.province_name(code)                           # 'Tỉnh Thanh Hóa', 'Thành phố Đà Nẵng'
+    return ReportIssuer(agency_parent="", agency=f"ỦY BAN NHÂN DÂN\n{name.upper()}",
+                        place=reference.short_province_name(name),
                         issuer_name=f"Ủy ban nhân dân {name[:1].lower()}{name[1:]}")
