@@ -44,3 +44,21 @@ def test_the_digest_follows_the_months_the_page_shows():
     before = dashboard.digest(con, "2025-08")
     con.execute("INSERT INTO marts.indicator_monthly VALUES ('2024-07', '38', 5), ('2025-09', '38', 5)")  # not shown
     assert dashboard.digest(con, "2025-08") == before
+
+
+def test_a_source_whose_only_file_was_refused_counts_as_without_figures():
+    """Shown 'rejected' in the deliveries table, it is still a source with no figure this month for the counter of
+    sources not delivered; a refused re-send over figures already loaded is not."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.source_completeness (period VARCHAR, source VARCHAR, status VARCHAR, "
+                "rejected_deliveries INTEGER, received_at TIMESTAMP, as_of_date DATE, file VARCHAR, "
+                "units_present INTEGER, units_expected INTEGER, rejection_messages VARCHAR)")
+    con.execute("""INSERT INTO marts.source_completeness VALUES
+        ('2025-08', 'thue', 'missing', 1, NULL, NULL, NULL, 0, 10, 'a.csv: bad'),
+        ('2025-08', 'vneid', 'delivered', 1, '2025-08-20 09:00', '2025-08-15', 'b.xlsx', 27, 27, 'c.xlsx: bad'),
+        ('2025-08', 'bhxh', 'delivered', 0, '2025-08-20 09:00', '2025-08-15', 'd.xlsx', 27, 27, NULL)""")
+    sources = {s["source"]: s for s in data._completeness(con, ["2025-07", "2025-08"])["sources"]}
+    assert (sources["thue"]["current"], sources["thue"]["without_figures"]) == ("rejected", True)
+    assert (sources["vneid"]["current"], sources["vneid"]["without_figures"]) == ("rejected", False)
+    assert sources["bhxh"]["without_figures"] is False

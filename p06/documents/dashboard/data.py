@@ -268,8 +268,12 @@ def _completeness(con, months: list[str]) -> dict:
                           "units": f"{r['units_present']}/{r['units_expected']}" if r else None,
                           "received": f"{r['received_at']:%d/%m/%Y %H:%M}" if r and r["received_at"] else None,
                           "rejected": (r or {}).get("rejection_messages") if status == "rejected" else None})
+        latest = by.get((s.id, months[-1]))
         current = cells[0]["status"] if published and published[0] == months[-1] else None
-        sources.append({"source": s.id, "department": s.department_vi, "cells": cells, "current": current})
+        # no figures this month: nothing delivered, withdrawn, or only refused files (shown as 'rejected')
+        without = latest is not None and latest["status"] in ("missing", "withdrawn")
+        sources.append({"source": s.id, "department": s.department_vi, "cells": cells, "current": current,
+                        "without_figures": without})
     return {"months": [month_label(m) for m in published], "sources": sources}
 
 
