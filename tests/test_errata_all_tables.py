@@ -57,7 +57,12 @@ def test_a_service_count_corrected_is_an_erratum(resent):
     rows = query(resent["db"], "SELECT published_table, indicator_code, figure, old_value, new_value, cause, file, sha256 "
                                "FROM marts.errata WHERE period = '2023-09' AND vintage = 2 ORDER BY ALL")
     assert ("public_services_monthly", "PL3-01", "on_time", 47.0, 4.0, "delivery", resent["file"], resent["sha256"]) in rows
-    assert all(r[0] == "public_services_monthly" or r[1].startswith("DVC") for r in rows), rows   # nothing else changed
+    figures = [r for r in rows if r[0] != "reconciliation_findings"]
+    assert all(r[0] == "public_services_monthly" or r[1].startswith("DVC") for r in figures), rows   # nothing else changed
+    # the error it corrected (47 handled on time out of 4 online dossiers) is gone: listed, named with the file
+    assert query(resent["db"], "SELECT indicator_code, unit_code, figure, old_text, new_text, cause, file FROM marts.errata "
+                               "WHERE period = '2023-09' AND vintage = 2 AND published_table = 'reconciliation_findings'") == [
+        ("dvc.handled_le_online", "PL3-01", "severity", "error", None, "delivery", resent["file"])]
     history = query(resent["db"], "SELECT vintage, on_time FROM marts.public_services_history WHERE period = '2023-09' "
                                   "AND service_code = 'PL3-01' ORDER BY vintage")
     assert history == [(1, 47.0), (2, 4.0)]

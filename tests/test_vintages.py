@@ -105,6 +105,17 @@ def test_rerun_without_changes_makes_no_vintage(env, first_run):
 def test_corrected_resend_makes_a_vintage_with_errata_naming_the_file(env, resent):
     assert query(env, "SELECT period, vintage, previous_vintage, errata FROM marts.publications ORDER BY ALL") == [
         ("2023-08", 1, None, 0), ("2023-09", 1, None, 0), ("2023-09", 2, 1, 4)]     # values and numerators
+    # the findings it changed are listed too, not counted as corrected figures: the fall in Mường Lát's verified
+    # participants is gone (the rule's finding), the sheet's stated ratio and total now disagree with the count
+    assert query(env, "SELECT unit_code, indicator_code, figure, old_text, new_text, cause, file FROM marts.errata "
+                      "WHERE period = '2023-09' AND vintage = 2 AND published_table = 'reconciliation_findings' "
+                      "ORDER BY ALL") == [
+        ("38", "stated_total", "severity", None, "warning", "delivery", "2023-09/bhxh/BHXH_bao_cao_DA06_T9.2023_sua.xlsx"),
+        ("384", "stated_ratio", "severity", None, "warning", "delivery", "2023-09/bhxh/BHXH_bao_cao_DA06_T9.2023_sua.xlsx"),
+        ("384", "stock_not_falling", "severity", "warning", None, "delivery",
+         "2023-09/bhxh/BHXH_bao_cao_DA06_T9.2023_sua.xlsx")]
+    assert query(env, "SELECT count(*) FROM marts.reconciliation_findings WHERE period = '2023-09' AND source = 'bhxh' "
+                      "AND unit_code = '384' AND rule_id = 'stock_not_falling'") == [(0,)]
     found = errata(env, 2)
     assert set(found) == {PROVINCE_BHXH, MUONG_LAT_BHXH}
     old, new, cause, file, sha = found[MUONG_LAT_BHXH]
@@ -130,10 +141,19 @@ def test_workbook_and_draft_state_the_vintage_and_list_the_errata(env, resent):
     assert any(c.startswith("Số liệu công bố lần 2, ngày ") and "thay thế lần 1" in c for c in headline)
     sheet = wb["Đính chính"]
     header = [c.value for c in sheet[1]]
-    rows = [dict(zip(header, r)) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    everything = [dict(zip(header, r)) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    findings = [r for r in everything if r["Bảng số liệu"].startswith("Phát hiện đối chiếu")]
+    rows = [r for r in everything if r not in findings]
     assert {(r["Mã đơn vị"], r["Mã chỉ tiêu, dịch vụ, nguồn"], r["Số liệu"]) for r in rows} == {
         (unit, "BHXH_VERIFIED_SHARE", figure) for unit in ("38", "384") for figure in ("Giá trị", "Tử số")}
-    assert {r["Tệp gửi lại"] for r in rows} == {"2023-09/bhxh/BHXH_bao_cao_DA06_T9.2023_sua.xlsx"}
+    assert {r["Tệp gửi lại"] for r in everything} == {"2023-09/bhxh/BHXH_bao_cao_DA06_T9.2023_sua.xlsx"}
+    # the findings it changed, listed after the figures: Mường Lát's stock no longer falls, but the re-sent sheet's
+    # stated ratio (Mường Lát's) and total (the province's) were not corrected with the count
+    assert everything[-len(findings):] == findings
+    assert {(r["Mã đơn vị"], r["Mã chỉ tiêu, dịch vụ, nguồn"], r["Số đã công bố lần trước"], r["Số đính chính"])
+            for r in findings} == {("384", "stock_not_falling", "Cảnh báo", None), ("384", "stated_ratio", None, "Cảnh báo"),
+                                   ("38", "stated_total", None, "Cảnh báo")}
+    assert any(c.endswith("số liệu được đính chính: 4; phát hiện đối chiếu thay đổi: 3.") for c in headline)
     muong_lat = next(r for r in rows if r["Mã đơn vị"] == "384" and r["Số liệu"] == "Giá trị")
     assert muong_lat["Số đã công bố lần trước"] == pytest.approx(100 * resent["before"] / resent["participants"])
     draft = (out / "bao_cao_DA06_2023-09.md").read_text(encoding="utf-8")
@@ -276,3 +296,53 @@ def test_a_month_recorded_with_the_old_digest_keeps_its_vintage(first_run, env, 
         con.close()
     assert after["2023-08"] == dict(before)["2023-08"] and not state.is_legacy(august)
     assert after["2023-09"] == dict(before)["2023-09"] + 1
+
+
+def test_a_vintage_that_changed_only_findings_lists_them_and_corrects_no_figure(samples_db, tmp_path):
+    """The labour department re-states September's remaining people with merit as 5.078, the difference of its own
+    figures (the seed report's "5.123 remaining"): no published figure changes (they are computed from the
+    units' rows), the two findings on it go (the stated total, the remaining = total - cleaned rule). The new
+    vintage says so: 0 figures corrected, 2 findings changed, listed on the workbook's errata sheet with the cause."""
+    from p06.documents import excel
+    from p06.reconcile.store import reconcile_period
+    where = ("period = '2023-09' AND source = 'nguoi_co_cong' AND unit_kind = 'province' AND "
+             "measure = 'merit_remaining'")
+    with warehouse.connect(samples_db) as con:
+        for month in ("2023-08", "2023-09"):
+            reconcile_period(con, month)
+        marts.publish_periods(con, ["2023-09"])
+        (stated,), = con.execute(f"SELECT actual FROM marts.reconciliation_findings WHERE {where} "
+                                 "AND rule_id = 'stated_total'").fetchall()
+        (computed,), = con.execute(f"SELECT expected FROM marts.reconciliation_findings WHERE {where} "
+                                   "AND rule_id = 'stated_total'").fetchall()
+        assert (stated, computed) == (5123, 5078)
+        con.execute(f"UPDATE staging.observations SET value = {computed} WHERE {where}")
+        parts = vintages.release_parts()
+        vintages_release = vintages.release_parts
+        try:
+            vintages.release_parts = lambda: {**parts, "catalog_sha": "changed"}
+            reconcile_period(con, "2023-09")
+            marts.publish_periods(con, ["2023-09"])
+        finally:
+            vintages.release_parts = vintages_release
+        publications = con.execute("SELECT vintage, errata FROM marts.publications WHERE period = '2023-09' "
+                                   "ORDER BY vintage").fetchall()
+        changed = con.execute("SELECT published_table, unit_code, indicator_code, figure, old_text, new_text, cause "
+                              "FROM marts.errata WHERE period = '2023-09' AND vintage = 2 ORDER BY ALL").fetchall()
+        info = vintages.current(con, "2023-09")
+        line = vintages.summary_line(con, "2023-09")
+        workbook = excel.write_workbook(con, "2023-09", tmp_path / "DA06_2023-09.xlsx")
+    assert publications[-2:] == [(1, 0), (2, 0)]
+    assert changed == [("reconciliation_findings", "38", rule, "severity", "warning", None, "declarations")
+                       for rule in ("nguoi_co_cong.remaining", "stated_total")]
+    assert (info["errata"], info["findings"]) == (0, 2)
+    assert "2 finding(s) changed" in line or "2 phát hiện đối chiếu thay đổi" in line
+    wb = openpyxl.load_workbook(workbook)
+    sheet = wb["Đính chính"]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, r)) for r in sheet.iter_rows(min_row=2, values_only=True) if r[0]]
+    assert [(r["Mã chỉ tiêu, dịch vụ, nguồn"], r["Số đã công bố lần trước"], r["Số đính chính"]) for r in rows] == [
+        ("nguoi_co_cong.remaining", "Cảnh báo", None), ("stated_total", "Cảnh báo", None)]
+    assert all("5.123" in r["Chỉ tiêu, dịch vụ, đơn vị gửi"] for r in rows)         # what the findings said
+    headline = [c for r in wb["Chỉ tiêu chính"].iter_rows(values_only=True) for c in r if isinstance(c, str)]
+    assert any("số liệu được đính chính: 0; phát hiện đối chiếu thay đổi: 2." in c for c in headline)

@@ -25,7 +25,9 @@ def _errata_sheet():
 
 
 def _decimals(row: dict, indicators: dict, services_decimals: int) -> int:
-    """A ratio's or a value's decimals as published; a count's none."""
+    """A ratio's or a value's decimals as published; a count's none (a finding's figures: 2 unless whole)."""
+    if row["published_table"] == vintages.FINDINGS_TABLE.split(".")[1]:
+        return 0 if all(v is None or float(v).is_integer() for v in (row["old_value"], row["new_value"])) else 2
     if row["figure"] in ("value", "previous_value"):
         indicator = indicators.get(row["indicator_code"])
         return indicator.decimals if indicator else 2
@@ -33,13 +35,16 @@ def _decimals(row: dict, indicators: dict, services_decimals: int) -> int:
 
 
 def _rows(con: duckdb.DuckDBPyConnection, period: str, vintage: int) -> list[dict]:
-    """Every figure the vintage changed (counts and ratios, of every published table), old and new, and why; a
-    text figure (a source's status, a service's connection) shows its old and new text."""
+    """Every figure the vintage changed (counts and ratios, of every published table; findings last), old and
+    new, and why; a text figure (a source's status, a service's connection, a finding's severity) shows its old
+    and new text, in Vietnamese where the workbook has a label for it."""
+    from p06.documents.excel import LABELS_VI  # excel imports this module
     t, catalog = vintages.texts(), load()
     rows = []
     for row in vintages.errata_rows(con, period, vintage):
         text = row.get("old_text") is not None or row.get("new_text") is not None
-        old, new = (row["old_text"], row["new_text"]) if text else (row["old_value"], row["new_value"])
+        old, new = ((LABELS_VI.get(row["old_text"], row["old_text"]), LABELS_VI.get(row["new_text"], row["new_text"]))
+                    if text else (row["old_value"], row["new_value"]))
         rows.append({**row, "old_value": old, "new_value": new, "cause_vi": t.causes[row["cause"]],
                      "table_vi": t.tables.get(row["published_table"], row["published_table"]),
                      "figure_vi": t.figures.get(row["figure"], row["figure"]),

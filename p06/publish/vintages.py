@@ -9,7 +9,9 @@
   in its history table (`KEPT`: `marts.indicator_history`, `marts.public_services_history`,
   `marts.completeness_history`, `marts.findings_history`), and one `marts.errata` row per figure that
   differs from the previous vintage's (an indicator's value, numerator, denominator and last month's value; a
-  service's dossier counts and ratio; a source's status and units), naming the delivery that caused it (the
+  service's dossier counts and ratio; a source's status and units; a reconciliation finding's severity, stated
+  and computed figures: a finding that appeared or went, listed but not counted as a corrected figure,
+  `counted`), naming the delivery that caused it (the
   delivery of that source-month that the previous vintage did not use, or of a month before it: `earlier_month`)
   or, when the deliveries are the same, the declarations or the code.
 
@@ -35,6 +37,7 @@ PUBLICATIONS = "marts.publications"
 HISTORY = "marts.indicator_history"
 ERRATA = "marts.errata"
 SOURCE_TABLE = "marts.indicator_monthly"
+FINDINGS_TABLE = "marts.reconciliation_findings"
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,9 @@ class Kept:
     errata: dict[str, str] = field(default_factory=dict)
     numbers: tuple[str, ...] = ()
     texts: tuple[str, ...] = ()
+    order: tuple[str, ...] = ()         # rows with the same keys pair in this order (a rule can find twice in a unit)
+    counted: bool = True                # its errata are corrected figures (marts.publications.errata); else changes
+    presence: str | None = None         # the text figure that alone says a row came or went (others: compared in both)
 
     @property
     def name(self) -> str:
@@ -68,7 +74,13 @@ KEPT = (
          {"unit_level": "'province'", "unit_code": "$province", "unit_name": "NULL", "indicator_code": "source",
           "indicator_name_vi": "department_vi", "source": "source"},
          numbers=("units_expected", "units_present", "rejected_deliveries"), texts=("status", "missing_units")),
-    Kept("marts.reconciliation_findings", "marts.findings_history", ()),
+    # A finding that appears, goes, changes severity or compares other figures (the stated and the computed, or a
+    # month's value and its history's typical one) is listed with the errata but counted apart: the figures stand
+    Kept(FINDINGS_TABLE, "marts.findings_history", ("source", "unit_kind", "unit_code", "rule_id", "measure"),
+         {"unit_level": "unit_kind", "unit_code": "unit_code", "unit_name": "unit_name", "indicator_code": "rule_id",
+          "indicator_name_vi": "message_vi", "source": "source"},
+         numbers=("expected", "actual"), texts=("severity",), order=("file", "sheet", "cell"), counted=False,
+         presence="severity"),
 )
 TEXTS_FILE = config.CATALOG_DIR / "publication_texts.yaml"
 TOLERANCE = 1e-9                     # relative: a figure recomputed the same way is the same figure
@@ -86,7 +98,7 @@ CREATE TABLE IF NOT EXISTS {PUBLICATIONS} (
     reader_version    VARCHAR NOT NULL,
     deliveries        STRUCT(period VARCHAR, source VARCHAR, file VARCHAR, sha256 VARCHAR, delivery_id BIGINT)[],
     indicator_rows    INTEGER NOT NULL,
-    errata            INTEGER NOT NULL,
+    errata            INTEGER NOT NULL,      -- figures corrected (changed findings are in marts.errata, not counted)
     checked           BOOLEAN NOT NULL DEFAULT false,   -- its publication passed the checks (checks/publication.yaml)
     PRIMARY KEY (period, vintage)
 );
@@ -106,9 +118,9 @@ CREATE TABLE IF NOT EXISTS {ERRATA} (
     cause             VARCHAR NOT NULL,      -- delivery | delivery_withdrawn | delivery_rejected | earlier_month | declarations | code | declarations_and_code | unexplained
     file              VARCHAR,               -- the delivery that caused it (cause = delivery)
     sha256            VARCHAR,
-    published_table   VARCHAR NOT NULL DEFAULT 'indicator_monthly',  -- the table of the figure
+    published_table   VARCHAR NOT NULL DEFAULT 'indicator_monthly',  -- the table of the figure (reconciliation_findings: not counted in publications.errata)
     figure            VARCHAR NOT NULL DEFAULT 'value',  -- its column: value, numerator, denominator, dossiers_total, status, ...
-    old_text          VARCHAR,               -- a text figure (status, missing_units, connected): old and new
+    old_text          VARCHAR,               -- a text figure (status, missing_units, connected, severity): old and new
     new_text          VARCHAR
 );
 """
@@ -236,18 +248,22 @@ def _errata_sql(con: duckdb.DuckDBPyConnection, kept: Kept) -> str:
     columns = [c for c in _columns(con, kept.history) if c not in ("period", "vintage")]
     joined = ", ".join([f'coalesce(n."{c}", o."{c}") AS "{c}"' for c in columns]
                        + [f'n."{f}" AS "n_{f}", o."{f}" AS "o_{f}"' for f in (*kept.numbers, *kept.texts)])
-    on = " AND ".join(f'n."{k}" = o."{k}"' for k in kept.keys)
+    on = " AND ".join([f'n."{k}" IS NOT DISTINCT FROM o."{k}"' for k in kept.keys] + ["n._occurrence = o._occurrence"])
+    quoted = lambda columns: ", ".join(f'"{c}"' for c in columns)  # noqa: E731
+    numbered = (f"row_number() OVER (PARTITION BY {quoted(kept.keys)} ORDER BY {quoted((*kept.order, *kept.keys))}) "
+                "AS _occurrence")
     described = ", ".join(f"{sql} AS {column}" for column, sql in kept.errata.items())
     head = (f"SELECT $period AS period, $new AS vintage, $old AS previous_vintage, $at AS published_at, "
             f"'{kept.name}' AS published_table, {described}, 'unexplained' AS cause")
+    both = f'"n_{kept.presence}" IS NOT NULL AND "o_{kept.presence}" IS NOT NULL AND' if kept.presence else ""
     parts = [f"""{head}, '{f}' AS figure, "o_{f}" AS old_value, "n_{f}" AS new_value FROM j
-                 WHERE ("n_{f}" IS NULL) <> ("o_{f}" IS NULL)
-                    OR abs("n_{f}" - "o_{f}") > {TOLERANCE} * greatest(1, abs("o_{f}"))""" for f in kept.numbers]
+                 WHERE {both} (("n_{f}" IS NULL) <> ("o_{f}" IS NULL)
+                    OR abs("n_{f}" - "o_{f}") > {TOLERANCE} * greatest(1, abs("o_{f}")))""" for f in kept.numbers]
     parts += [f"""{head}, '{f}' AS figure, "o_{f}" AS old_text, "n_{f}" AS new_text FROM j
                   WHERE "n_{f}" IS DISTINCT FROM "o_{f}" """ for f in kept.texts]
     return f"""INSERT INTO {ERRATA} BY NAME
-        WITH n AS (SELECT * FROM {kept.history} WHERE period = $period AND vintage = $new),
-             o AS (SELECT * FROM {kept.history} WHERE period = $period AND vintage = $old),
+        WITH n AS (SELECT *, {numbered} FROM {kept.history} WHERE period = $period AND vintage = $new),
+             o AS (SELECT *, {numbered} FROM {kept.history} WHERE period = $period AND vintage = $old),
              j AS (SELECT {joined} FROM n FULL JOIN o ON {on})
         {" UNION ALL BY NAME ".join(parts)}"""
 
@@ -255,7 +271,8 @@ def _errata_sql(con: duckdb.DuckDBPyConnection, kept: Kept) -> str:
 def _write_errata(con: duckdb.DuckDBPyConnection, period: str, vintage: int, previous: tuple, parts: dict,
                   published_at: datetime) -> int:
     """One marts.errata row per figure of the month's published tables that differs from the previous vintage's,
-    with its cause (the source's re-sent or withdrawn delivery, or the declarations or the code)."""
+    with its cause (the source's re-sent or withdrawn delivery, or the declarations or the code); returns how
+    many are corrected figures (not findings)."""
     from p06.publish.indicator_catalog import load
     params = {"period": period, "new": vintage, "old": previous[0], "at": published_at,
               "province": config.province_code(), "services": load().public_services.source}
@@ -273,7 +290,14 @@ def _write_errata(con: duckdb.DuckDBPyConnection, period: str, vintage: int, pre
         cause, file, sha = _cause(source, new_files, old_files, release_changed, refused, earlier)
         con.execute(f"UPDATE {ERRATA} SET cause = ?, file = ?, sha256 = ? WHERE period = ? AND vintage = ? AND source = ?",
                     [cause, file, sha, period, vintage, source])
-    (count,) = con.execute(f"SELECT count(*) FROM {ERRATA} WHERE period = ? AND vintage = ?", [period, vintage]).fetchone()
+    return _count(con, period, vintage, counted=True)
+
+
+def _count(con: duckdb.DuckDBPyConnection, period: str, vintage: int, counted: bool) -> int:
+    """A vintage's corrected figures (`counted`), or its changed findings."""
+    tables = [k.name for k in KEPT if k.counted == counted]
+    (count,) = con.execute(f"SELECT count(*) FROM {ERRATA} WHERE period = ? AND vintage = ? "
+                           "AND list_contains(?, published_table)", [period, vintage, tables]).fetchone()
     return count
 
 
@@ -318,12 +342,16 @@ def record(con: duckdb.DuckDBPyConnection, periods: list[str], published_at: dat
 # ------------------------------------------------------------------ what the workbook and the draft say
 
 def current(con: duckdb.DuckDBPyConnection, period: str) -> dict | None:
-    """The month's latest vintage: {vintage, published_at, previous_vintage, errata}, or None."""
+    """The month's latest vintage: {vintage, published_at, previous_vintage, errata (corrected figures),
+    findings (changed reconciliation findings)}, or None."""
     if not _exists(con, PUBLICATIONS):
         return None
     row = con.execute(f"SELECT vintage, published_at, previous_vintage, errata FROM {PUBLICATIONS} WHERE period = ? "
                       "ORDER BY vintage DESC LIMIT 1", [period]).fetchone()
-    return dict(zip(("vintage", "published_at", "previous_vintage", "errata"), row)) if row else None
+    if not row:
+        return None
+    return {**dict(zip(("vintage", "published_at", "previous_vintage", "errata"), row)),
+            "findings": _count(con, period, row[0], counted=False) if _exists(con, ERRATA) else 0}
 
 
 def summary_line(con: duckdb.DuckDBPyConnection, period: str) -> str | None:
@@ -332,7 +360,8 @@ def summary_line(con: duckdb.DuckDBPyConnection, period: str) -> str | None:
     if info is None:
         return None
     from p06.messages import say
-    corrected = say("vintage_corrected", errata=info["errata"], previous=info["previous_vintage"]) \
+    corrected = say("vintage_corrected", errata=info["errata"], findings=info["findings"],
+                    previous=info["previous_vintage"]) \
         if info["previous_vintage"] else say("vintage_first")
     return say("vintage_line", vintage=info["vintage"], date=f"{info['published_at']:%d/%m/%Y %H:%M}", corrected=corrected)
 
@@ -355,7 +384,8 @@ class VintageTexts(Declared):
     replaces: str
     """The phrase naming the vintage replaced ({previous}); a first publication says none."""
     workbook_line: str
-    """The line under the headline sheet's table (same fields as report_line, and {errata}: how many figures changed)."""
+    """The line under the headline sheet's table (same fields as report_line, {errata}: how many figures changed,
+    {findings}: how many reconciliation findings appeared, went or changed)."""
     errata_sheet: str
     """Title of the workbook sheet listing the errata of this vintage."""
     errata_none: str
@@ -385,7 +415,7 @@ def _fields(info: dict) -> dict:
     t = texts()
     previous = t.replaces.format(previous=info["previous_vintage"]) if info["previous_vintage"] else ""
     return {"vintage": info["vintage"], "date": info["published_at"].strftime("%d/%m/%Y %H:%M"),
-            "previous": previous, "errata": info["errata"]}
+            "previous": previous, "errata": info["errata"], "findings": info["findings"]}
 
 
 def report_line(con: duckdb.DuckDBPyConnection, period: str) -> str:
