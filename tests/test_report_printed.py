@@ -291,6 +291,16 @@ def test_no_text_printed_over_other_text(printed, label, document):
     assert _overprinted(printed["docs"][label][document]) == []
 
 
+def test_a_rows_cells_start_at_its_first_line(printed):
+    """Beside a wrapped message (several lines), a row's other cells are printed at its first line, as the message
+    starts, not at its last (the default bottom alignment put them level with the next row's message)."""
+    wb = load_workbook(printed["docs"]["2023-09"]["book"])
+    ws = wb["Sai lệch cần phản hồi"]
+    tall = [row for row in ws.iter_rows(min_row=2) if (ws.row_dimensions[row[0].row].height or 0) > 15]
+    assert tall, "no wrapped row on the discrepancies sheet"
+    assert {cell.alignment.vertical for row in tall for cell in row} == {"top"}
+
+
 def _letters(n: int) -> list[str]:
     from openpyxl.utils import get_column_letter
     return [get_column_letter(i) for i in range(1, n + 1)]

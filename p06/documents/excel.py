@@ -43,6 +43,7 @@ HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 HEADER_FONT = Font(bold=True)
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
 WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")            # a row's other cells beside a wrapped one: at its first line, not its last
 MAX_WIDTH = 60
 
 
@@ -215,7 +216,7 @@ def _write_sheet(ws, sheet: Sheet, rows: list[dict], codes: list[str]) -> None:
 
     def style(fmt: str | None, wrap: bool):
         if (fmt, wrap) not in styles:
-            styles[fmt, wrap] = style_array(ws, fmt, **({"alignment": WRAP} if wrap else {}))
+            styles[fmt, wrap] = style_array(ws, fmt, alignment=WRAP if wrap else TOP)
         return styles[fmt, wrap]
 
     for row, plain in zip(ordered, values):
