@@ -303,7 +303,7 @@ def test_a_vintage_that_changed_only_findings_lists_them_and_corrects_no_figure(
     figures (the seed report's "5.123 remaining"): no published figure changes (they are computed from the
     units' rows), the two findings on it go (the stated total, the remaining = total - cleaned rule). The new
     vintage says so: 0 figures corrected, 2 findings changed, listed on the workbook's errata sheet with the cause."""
-    from p06.documents import excel
+    from p06.documents import dashboard, excel
     from p06.reconcile.store import reconcile_period
     where = ("period = '2023-09' AND source = 'nguoi_co_cong' AND unit_kind = 'province' AND "
              "measure = 'merit_remaining'")
@@ -332,6 +332,7 @@ def test_a_vintage_that_changed_only_findings_lists_them_and_corrects_no_figure(
         info = vintages.current(con, "2023-09")
         line = vintages.summary_line(con, "2023-09")
         workbook = excel.write_workbook(con, "2023-09", tmp_path / "DA06_2023-09.xlsx")
+        page = dashboard.write_dashboard(con, "2023-09", tmp_path / "dashboard.html").read_text(encoding="utf-8")
     assert publications[-2:] == [(1, 0), (2, 0)]
     assert changed == [("reconciliation_findings", "38", rule, "severity", "warning", None, "declarations")
                        for rule in ("nguoi_co_cong.remaining", "stated_total")]
@@ -346,3 +347,4 @@ def test_a_vintage_that_changed_only_findings_lists_them_and_corrects_no_figure(
     assert all("5.123" in r["Chỉ tiêu, dịch vụ, đơn vị gửi"] for r in rows)         # what the findings said
     headline = [c for r in wb["Chỉ tiêu chính"].iter_rows(values_only=True) for c in r if isinstance(c, str)]
     assert any("số liệu được đính chính: 0; phát hiện đối chiếu thay đổi: 2." in c for c in headline)
+    assert "Lần công bố thứ <b>2</b>" in page and "(2 phát hiện đối chiếu thay đổi so với lần trước)" in page

@@ -306,11 +306,11 @@ def _findings(con, period: str, months: list[str]) -> list[dict]:
 
 
 def _vintage(con, period: str) -> dict | None:
-    if not _has(con, "marts.publications"):
-        return None
-    row = con.execute("SELECT vintage, published_at, errata FROM marts.publications WHERE period = ? "
-                      "ORDER BY vintage DESC LIMIT 1", [period]).fetchone()
-    return {"number": row[0], "published_at": f"{row[1]:%d/%m/%Y %H:%M}", "errata": row[2] or 0} if row else None
+    """The month's latest publication: its number, time, corrected figures and changed findings."""
+    from p06.publish import vintages
+    info = vintages.current(con, period)
+    return {"number": info["vintage"], "published_at": f"{info['published_at']:%d/%m/%Y %H:%M}",
+            "errata": info["errata"] or 0, "findings": info["findings"]} if info else None
 
 
 def shown_months(con: duckdb.DuckDBPyConnection, period: str) -> list[str]:
