@@ -245,7 +245,11 @@ def test_withdrawing_the_resend_reopens_the_finding_and_corrects_back(env, resen
     assert set(found) == {PROVINCE_BHXH, MUONG_LAT_BHXH}
     old, new, cause, file, sha = found[MUONG_LAT_BHXH]
     assert new == pytest.approx(100 * resent["before"] / resent["participants"])
-    assert (cause, file) == ("delivery", "2023-09/bhxh/BHXH_bao_cao_DA06_T9.2023.xlsx")   # in use again, unlike in vintage 2
+    # the correction withdrawn: the file it replaced is in use again (vintage 1 used it), not "re-sent"
+    assert (cause, file) == ("delivery_restored", "2023-09/bhxh/BHXH_bao_cao_DA06_T9.2023.xlsx")
+    draft = (env["warehouse"] / "exports" / "2023-09" / "bao_cao_DA06_2023-09.md").read_text(encoding="utf-8")
+    assert "do tệp đính chính Bảo hiểm xã hội tỉnh đã gửi được rút lại, dùng lại số liệu gửi trước đó" in draft, \
+        [line for line in draft.splitlines() if "→" in line]
     assert sha == hashlib.sha256(resent["original"].read_bytes()).hexdigest()
     assert register_row(env, STOCK_FELL)["status"] == "open"            # it fell again
     (status,), = query(env, "SELECT status FROM marts.findings_register WHERE finding_key = ?", [accepted["key"]])

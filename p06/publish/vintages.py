@@ -12,8 +12,9 @@
   service's dossier counts and ratio; a source's status and units; a reconciliation finding's severity, stated
   and computed figures: a finding that appeared or went, listed but not counted as a corrected figure,
   `counted`), naming the delivery that caused it (the
-  delivery of that source-month that the previous vintage did not use, or of a month before it: `earlier_month`)
-  or, when the deliveries are the same, the declarations or the code.
+  delivery of that source-month that the previous vintage did not use: `delivery_restored` when an earlier
+  vintage used it and the file that replaced it is gone, a correction withdrawn; or of a month before it:
+  `earlier_month`) or, when the deliveries are the same, the declarations or the code.
 
 "As published on date D" is the latest checked vintage of each month with `published_at <= D`
 (docs/analysts.md); the analysts' copy serves each month from its last checked vintage (`serve_checked`).
@@ -115,8 +116,8 @@ CREATE TABLE IF NOT EXISTS {ERRATA} (
     source            VARCHAR,
     old_value         DOUBLE,                -- NULL: the previous vintage had no figure
     new_value         DOUBLE,                -- NULL: this vintage has none
-    cause             VARCHAR NOT NULL,      -- delivery | delivery_withdrawn | delivery_rejected | earlier_month | declarations | code | declarations_and_code | unexplained
-    file              VARCHAR,               -- the delivery that caused it (cause = delivery)
+    cause             VARCHAR NOT NULL,      -- delivery | delivery_withdrawn | delivery_restored | delivery_rejected | earlier_month | declarations | code | declarations_and_code | unexplained
+    file              VARCHAR,               -- the delivery that caused it (cause = delivery; delivery_restored: the file in use again)
     sha256            VARCHAR,
     published_table   VARCHAR NOT NULL DEFAULT 'indicator_monthly',  -- the table of the figure (reconciliation_findings: not counted in publications.errata)
     figure            VARCHAR NOT NULL DEFAULT 'value',  -- its column: value, numerator, denominator, dossiers_total, status, ...
@@ -127,7 +128,7 @@ CREATE TABLE IF NOT EXISTS {ERRATA} (
 # Added to an errata table made by an earlier release (its rows are the indicators' values).
 ERRATA_ADDED = {"published_table": "VARCHAR DEFAULT 'indicator_monthly'", "figure": "VARCHAR DEFAULT 'value'",
                 "old_text": "VARCHAR", "new_text": "VARCHAR"}
-CAUSES = ("delivery", "delivery_withdrawn", "delivery_rejected", "earlier_month", "declarations", "code",
+CAUSES = ("delivery", "delivery_withdrawn", "delivery_restored", "delivery_rejected", "earlier_month", "declarations", "code",
           "declarations_and_code", "unexplained")
 
 
@@ -201,11 +202,11 @@ DELIVERIES_SQL = ("SELECT list(struct_pack(period := period, source := source, f
 
 
 def _month_files(con: duckdb.DuckDBPyConnection, period: str, vintage: int,
-                 earlier: bool = False) -> dict[str, set[tuple[str, str]]]:
+                 earlier: bool = False, before: bool = False) -> dict[str, set[tuple[str, str]]]:
     """source -> {(file, sha256)} of the month's own deliveries in a vintage (`earlier`: of the months before it
-    that the vintage compared with, its history window)."""
+    that the vintage compared with, its history window; `before`: in any vintage before it)."""
     rows = con.execute(f"SELECT d.source, d.file, d.sha256 FROM (SELECT unnest(deliveries) AS d FROM {PUBLICATIONS} "
-                       f"WHERE period = ? AND vintage = ?) WHERE d.period {'<' if earlier else '='} ?",
+                       f"WHERE period = ? AND vintage {'<' if before else '='} ?) WHERE d.period {'<' if earlier else '='} ?",
                        [period, vintage, period]).fetchall()
     out: dict[str, set[tuple[str, str]]] = {}
     for source, file, sha in rows:
@@ -222,13 +223,15 @@ def _refused_files(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, tup
 
 
 def _cause(source: str, new: dict, old: dict, release_changed: tuple[bool, bool],
-           refused: dict, earlier: tuple[dict, dict]) -> tuple[str, str | None, str | None]:
+           refused: dict, earlier: tuple[dict, dict], used_before: dict | None = None) -> tuple[str, str | None, str | None]:
     """(cause, file, sha256) of a changed figure of `source` (`earlier`: the source's files of the months before,
-    in the new and the previous vintage)."""
+    in the new and the previous vintage; `used_before`: the month's files of the vintages before the previous)."""
     added = sorted(new.get(source, set()) - old.get(source, set()))
+    removed = sorted(old.get(source, set()) - new.get(source, set()))
+    if added and removed and set(added) <= (used_before or {}).get(source, set()):
+        return "delivery_restored", *added[0]        # a correction withdrawn: the file it replaced is in use again
     if added:
         return "delivery", *added[0]
-    removed = sorted(old.get(source, set()) - new.get(source, set()))
     if removed:              # its folder emptied, or a file of its delivery removed (p06.ingest.load)
         return "delivery_withdrawn", *removed[0]
     if source in refused:           # a re-send refused: its figures stay, the month's completeness says so
@@ -284,10 +287,11 @@ def _write_errata(con: duckdb.DuckDBPyConnection, period: str, vintage: int, pre
     release_changed = (parts["catalog_sha"] != previous[2], parts["code_sha"] != previous[3])
     refused = _refused_files(con, period)
     earlier = (_month_files(con, period, vintage, earlier=True), _month_files(con, period, previous[0], earlier=True))
+    used_before = _month_files(con, period, previous[0], before=True)
     sources = [s for (s,) in con.execute(f"SELECT DISTINCT source FROM {ERRATA} WHERE period = ? AND vintage = ? "
                                          "AND source IS NOT NULL", [period, vintage]).fetchall()]
     for source in sources:
-        cause, file, sha = _cause(source, new_files, old_files, release_changed, refused, earlier)
+        cause, file, sha = _cause(source, new_files, old_files, release_changed, refused, earlier, used_before)
         con.execute(f"UPDATE {ERRATA} SET cause = ?, file = ?, sha256 = ? WHERE period = ? AND vintage = ? AND source = ?",
                     [cause, file, sha, period, vintage, source])
     return _count(con, period, vintage, counted=True)
