@@ -219,6 +219,13 @@ NAMED_LAYOUTS = {
         Layout("ho_tich/Hộ tịch", total_row="top", titles=3, merged_titles=True), None),
     "three-row header with a units row and column numbers": (
         Layout("bhxh/KCB bằng CCCD", super_header=True, units_row=True, column_numbers="(1) (2)"), None),
+    # 'Lũy kế' written once over columns whose groups are written once too (empty in the group row): the
+    # refusal named two columns under different periods as one header, not the planted copy
+    "a copied column under periods and groups written once is named (bhxh, from the deep profile)": (
+        Layout("bhxh/KCB bằng CCCD", titles=0, header_aliases=(0, 1, 1, 0, 0, 0), group_style="written once",
+               shuffle_columns=True, total_row="top", count_styles=("number",) * 5, ratio_styles=("fraction",),
+               ratio_decimals=(0,),
+               periods="month and cumulative", month_first=True, duplicate_visible=True, seed=15575), None),
 }
 
 

@@ -231,6 +231,7 @@ def _with_scope_above(grid: Grid, r: int, columns: list[Column], scopes: dict[st
     """Columns under a scope group in the rows just above the header ('Trong tháng' over the leaves read as a
     shallower header) take that group's scope: a month's column is never read as the cumulative figure."""
     above: dict[int, tuple[str, str]] = {}
+    headed = {col.index for col in columns}    # a column under a group written once has a header in some row
     for row in range(r - 1, max(r - MAX_DEPTH, -1), -1):
         if not any(v is not None and str(v).strip() for v in grid.rows[row]):
             break                              # a blank row: the title lines above say nothing of columns
@@ -241,8 +242,8 @@ def _with_scope_above(grid: Grid, r: int, columns: list[Column], scopes: dict[st
             if text:
                 scope, rest = _scope_of(match_key(text), scopes)
                 current = (scope, canonical_text(text)) if scope and not rest else None
-            elif grid.filled(r, c) is None:
-                current = None                 # a column without a header ends a group written once
+            elif c not in headed:
+                current = None                 # a column without a header (in any of its rows) ends a group written once
             if current and c not in above:
                 above[c] = current
     if not above:
