@@ -214,18 +214,18 @@ def _write_sheet(ws, sheet: Sheet, rows: list[dict], codes: list[str]) -> None:
         wrapped.append(longest + 2 > MAX_WIDTH)         # long texts (messages, service names) wrap
     styles: dict[tuple, Any] = {}
 
-    def style(fmt: str | None, wrap: bool):
-        if (fmt, wrap) not in styles:
-            styles[fmt, wrap] = style_array(ws, fmt, alignment=WRAP if wrap else TOP)
-        return styles[fmt, wrap]
+    def style(fmt: str | None, wrap: bool, tall: bool):
+        alignment = WRAP if wrap else TOP if tall else None     # a one-line row needs no alignment (cheaper)
+        if (fmt, alignment) not in styles:
+            styles[fmt, alignment] = style_array(ws, fmt, **({"alignment": alignment} if alignment else {}))
+        return styles[fmt, alignment]
 
-    for row, plain in zip(ordered, values):
-        ws.append([Cell(ws, value=_cell(value, col.kind), style_array=style(_format(col, row), wrap))
-                   for value, col, wrap in zip(plain, columns, wrapped)])
     fit_rows(ws, 1, [col.header for col in columns], widths, bold=True)
-    if any(wrapped):
-        for number, plain in enumerate(values, start=2):
-            fit_rows(ws, number, [_shown(v) if wrap else "" for v, wrap in zip(plain, wrapped)], widths)
+    for number, (row, plain) in enumerate(zip(ordered, values), start=2):
+        lines = fit_rows(ws, number, [_shown(v) if wrap else "" for v, wrap in zip(plain, wrapped)], widths) \
+            if any(wrapped) else 1
+        ws.append([Cell(ws, value=_cell(value, col.kind), style_array=style(_format(col, row), wrap, lines > 1))
+                   for value, col, wrap in zip(plain, columns, wrapped)])
     ws.freeze_panes = "A2"
     if columns:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(ws.max_row, 1)}"
@@ -249,12 +249,13 @@ def wrapped_lines(text: str, width: float, bold: bool = False) -> int:
     return lines + sum(1 for _ in str(text).strip().split("\n")[1:])
 
 
-def fit_rows(ws, row: int, texts: list[str], widths: list[float], bold: bool = False) -> None:
-    """Give a row the height its wrapped texts need: Excel grows a row on opening, LibreOffice and its printed
-    pages do not, and the text then runs over the row below."""
+def fit_rows(ws, row: int, texts: list[str], widths: list[float], bold: bool = False) -> int:
+    """Give a row the height its wrapped texts need (Excel grows a row on opening, LibreOffice and its printed
+    pages do not, and the text then runs over the row below); returns its lines."""
     lines = max([wrapped_lines(t, w, bold) for t, w in zip(texts, widths) if t] + [1])
     if lines > 1:
         ws.row_dimensions[row].height = LINE_HEIGHT * lines
+    return lines
 
 
 def print_setup(ws, area: str, title_rows: str | None = None, fit_width: bool = True) -> None:
