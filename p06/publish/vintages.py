@@ -223,12 +223,12 @@ def _refused_files(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, tup
 
 
 def _cause(source: str, new: dict, old: dict, release_changed: tuple[bool, bool],
-           refused: dict, earlier: tuple[dict, dict], used_before: dict | None = None) -> tuple[str, str | None, str | None]:
+           refused: dict, earlier: tuple[dict, dict], used_before: dict) -> tuple[str, str | None, str | None]:
     """(cause, file, sha256) of a changed figure of `source` (`earlier`: the source's files of the months before,
     in the new and the previous vintage; `used_before`: the month's files of the vintages before the previous)."""
     added = sorted(new.get(source, set()) - old.get(source, set()))
     removed = sorted(old.get(source, set()) - new.get(source, set()))
-    if added and removed and set(added) <= (used_before or {}).get(source, set()):
+    if added and removed and set(added) <= used_before.get(source, set()):
         return "delivery_restored", *added[0]        # a correction withdrawn: the file it replaced is in use again
     if added:
         return "delivery", *added[0]
