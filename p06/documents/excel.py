@@ -9,7 +9,6 @@ declared in catalog/indicators.yaml.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -18,14 +17,9 @@ from typing import Any, Callable
 
 import duckdb
 import yaml
-from openpyxl import Workbook
-from openpyxl.cell import Cell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
 
 from p06 import catalog, config
-from p06.documents import discrepancies, workbook_vintage
+from p06.documents import discrepancies, workbook_vintage, xlsx
 from p06.publish.files import read_table
 from p06.publish.indicator_catalog import Appendix, load
 
@@ -39,11 +33,10 @@ LABELS_VI = {"ok": "Đạt", "warning": "Cảnh báo", "error": "Lỗi",
              "tax_unit": "Thuế cơ sở", "service": "Dịch vụ công", "partial": "Thiếu số liệu một số đơn vị",
              "units": "Cộng từ các đơn vị", "unit_row": "Số liệu của đơn vị", "total_row": "Dòng tổng của đơn vị gửi",
              "open": "Chưa xử lý", "accepted": "Đã xác nhận đúng", "resolved": "Đã khắc phục"}
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-HEADER_FONT = Font(bold=True)
-HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
-WRAP = Alignment(wrap_text=True, vertical="top")
-TOP = Alignment(vertical="top")            # a row's other cells beside a wrapped one: at its first line, not its last
+# XlsxWriter format properties
+HEADER = {"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "vcenter"}
+WRAP = {"text_wrap": True, "valign": "top"}
+TOP = {"valign": "top"}                    # a row's other cells beside a wrapped one: at its first line, not its last
 MAX_WIDTH = 60
 
 
@@ -128,7 +121,7 @@ def sheets() -> tuple[Sheet, ...]:
 
 
 def _plain(value: Any) -> Any:
-    """A value openpyxl stores as a number/date cell: Decimal -> float, whole floats of counts -> int."""
+    """A value stored as a number/date cell: Decimal -> float, whole floats of counts -> int."""
     if isinstance(value, Decimal):
         value = float(value)
     if isinstance(value, bool):
@@ -186,50 +179,35 @@ def _format(col: Col, row: dict) -> str | None:
     return {"date": DATE_FORMAT, "datetime": DATETIME_FORMAT}.get(col.kind)
 
 
-def style_array(ws, number_format: str | None = None, **styles) -> StyleArray | None:
-    """The style of a cell of `ws` with this number format and these font, fill, border or alignment, for
-    `Cell(ws, value, style_array=...)` in many cells: a style set cell by cell costs more than the cell."""
-    if not number_format and not styles:
-        return None
-    cell = Cell(ws)
-    if number_format:
-        cell.number_format = number_format
-    for name, value in styles.items():
-        setattr(cell, name, value)
-    return cell._style
-
-
-def _write_sheet(ws, sheet: Sheet, rows: list[dict], codes: list[str]) -> None:
+def _write_sheet(ws: xlsx.Sheet, sheet: Sheet, rows: list[dict], codes: list[str]) -> None:
+    book = ws.book
     columns = [col for col in sheet.columns if not rows or col.name in rows[0]]
-    ws.append([col.header for col in columns])
-    for cell in ws[1]:
-        cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
+    ws.append([col.header for col in columns], book.format(**HEADER))
     ordered = sorted(rows, key=_row_order(sheet, codes))
     values = [[_plain(row.get(col.name)) for col in columns] for row in ordered]
     wrapped, widths = [], []
     for index, col in enumerate(columns):
         longest = max([len(word) for word in col.header.split()] + [len(_shown(v[index])) for v in values] + [8])
         widths.append(min(longest + 2, MAX_WIDTH))
-        ws.column_dimensions[get_column_letter(index + 1)].width = widths[-1]
+        ws.width(index, index, widths[-1])
         wrapped.append(longest + 2 > MAX_WIDTH)         # long texts (messages, service names) wrap
     styles: dict[tuple, Any] = {}
 
     def style(fmt: str | None, wrap: bool, tall: bool):
-        alignment = WRAP if wrap else TOP if tall else None     # a one-line row needs no alignment (cheaper)
-        if (fmt, alignment) not in styles:
-            styles[fmt, alignment] = style_array(ws, fmt, **({"alignment": alignment} if alignment else {}))
-        return styles[fmt, alignment]
+        if (fmt, wrap, tall) not in styles:             # a one-line row needs no alignment
+            styles[fmt, wrap, tall] = book.format(num_format=fmt, **(WRAP if wrap else TOP if tall else {}))
+        return styles[fmt, wrap, tall]
 
-    fit_rows(ws, 1, [col.header for col in columns], widths, bold=True)
-    for number, (row, plain) in enumerate(zip(ordered, values), start=2):
-        lines = fit_rows(ws, number, [_shown(v) if wrap else "" for v, wrap in zip(plain, wrapped)], widths) \
+    fit_rows(ws, 0, [col.header for col in columns], widths, bold=True)
+    for row, plain in zip(ordered, values):
+        lines = fit_rows(ws, ws.rows, [_shown(v) if wrap else "" for v, wrap in zip(plain, wrapped)], widths) \
             if any(wrapped) else 1
-        ws.append([Cell(ws, value=_cell(value, col.kind), style_array=style(_format(col, row), wrap, lines > 1))
-                   for value, col, wrap in zip(plain, columns, wrapped)])
-    ws.freeze_panes = "A2"
+        ws.append([_cell(value, col.kind) for value, col in zip(plain, columns)],
+                  [style(_format(col, row), wrap, lines > 1) for col, wrap in zip(columns, wrapped)])
+    ws.ws.freeze_panes(1, 0)
     if columns:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(ws.max_row, 1)}"
-    print_setup(ws, f"A1:{get_column_letter(max(len(columns), 1))}{max(ws.max_row, 1)}", title_rows="1:1")
+        ws.ws.autofilter(0, 0, max(ws.rows, 1) - 1, len(columns) - 1)
+    print_setup(ws, ws.area(len(columns)), title_rows=1)
 
 
 LINE_HEIGHT = 15.0          # points: one line of 11-pt text, as Excel sizes a row
@@ -249,27 +227,23 @@ def wrapped_lines(text: str, width: float, bold: bool = False) -> int:
     return lines + sum(1 for _ in str(text).strip().split("\n")[1:])
 
 
-def fit_rows(ws, row: int, texts: list[str], widths: list[float], bold: bool = False) -> int:
-    """Give a row the height its wrapped texts need (Excel grows a row on opening, LibreOffice and its printed
-    pages do not, and the text then runs over the row below); returns its lines."""
+def fit_rows(ws: xlsx.Sheet, row: int, texts: list[str], widths: list[float], bold: bool = False) -> int:
+    """Give a row (0-based) the height its wrapped texts need (Excel grows a row on opening, LibreOffice and its
+    printed pages do not, and the text then runs over the row below); returns its lines."""
     lines = max([wrapped_lines(t, w, bold) for t, w in zip(texts, widths) if t] + [1])
     if lines > 1:
-        ws.row_dimensions[row].height = LINE_HEIGHT * lines
+        ws.height(row, LINE_HEIGHT * lines)
     return lines
 
 
-def print_setup(ws, area: str, title_rows: str | None = None, fit_width: bool = True) -> None:
-    """An analyst's sheet as printed: its used range only, A4 landscape, the header row on every page, the
-    columns fitted to the page width (pages follow down)."""
-    ws.print_area = area
+def print_setup(ws: xlsx.Sheet, area: str, title_rows: int = 0, fit_width: bool = True) -> None:
+    """An analyst's sheet as printed: its used range only, A4 landscape, its first `title_rows` rows (the
+    header) on every page, the columns fitted to the page width (pages follow down)."""
+    ws.print_a4_landscape(area)
     if title_rows:
-        ws.print_title_rows = title_rows
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.ws.repeat_rows(0, title_rows - 1)
     if fit_width:
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.ws.fit_to_pages(1, 0)
 
 
 def _shown(value: Any) -> str:
@@ -316,8 +290,7 @@ def write_workbook(con: duckdb.DuckDBPyConnection, period: str, path: Path) -> P
     """Write the month's workbook to `path` (written aside, then renamed); returns `path`."""
     from p06.documents import excel_report_sheets  # imports this module
     codes = list(load().indicators)
-    wb = Workbook()
-    wb.remove(wb.active)
+    book = xlsx.Book()
     tables: dict[str, list[dict]] = {}
     for sheet in sheets():
         if sheet.table not in tables:
@@ -325,12 +298,7 @@ def write_workbook(con: duckdb.DuckDBPyConnection, period: str, path: Path) -> P
             if sheet.table == "reconciliation_findings":       # status and first seen, from the findings register
                 tables[sheet.table] = discrepancies.with_status(con, tables[sheet.table])
         rows = [r for r in tables[sheet.table] if sheet.keep(r)]
-        _write_sheet(wb.create_sheet(sheet.title), sheet, rows, codes)
-    workbook_vintage.add(wb, con, period)         # the vintage under the headline table; the errata sheet
-    excel_report_sheets.add_sheets(wb, con, period)        # report-shaped tables by group, charts (issue 11)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.xlsx")
-    wb.save(tmp)
-    os.replace(tmp, path)
-    return path
+        _write_sheet(book.add_sheet(sheet.title), sheet, rows, codes)
+    workbook_vintage.add(book, con, period)         # the vintage under the headline table; the errata sheet
+    excel_report_sheets.add_sheets(book, con, period)        # report-shaped tables by group, charts (issue 11)
+    return book.save(path)

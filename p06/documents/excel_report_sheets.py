@@ -11,24 +11,18 @@ The long "Theo đơn vị" sheet (p06/publish/excel.py) stays for analysts.
 from __future__ import annotations
 
 import duckdb
-from openpyxl.cell import Cell
-from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.workbook import Workbook
-from openpyxl.worksheet.pagebreak import Break
 
 from p06 import report_periods
 from p06.documents import report_charts
-from p06.documents.excel import COUNT_FORMAT, HEADER_FILL, HEADER_FONT, LABELS_VI, _decimal_format, fit_rows, style_array
+from p06.documents.excel import COUNT_FORMAT, HEADER, LABELS_VI, _decimal_format, fit_rows
 from p06.documents.report import load_templates, period_text
+from p06.documents.xlsx import Book
 from p06.publish import period_marts
 from p06.publish.files import read_table
 from p06.publish.indicator_catalog import Indicator, load
 
-THIN = Side(style="thin", color="999999")
-BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-CENTERED = Alignment(wrap_text=True, horizontal="center", vertical="center")
+BOXED_HEADER = {**HEADER, "border": 1, "border_color": "#999999", "align": "center"}
+CM_PIXELS = 96 / 2.54         # a chart's size on screen
 LEVEL_ORDER = ("old_province", "district", "commune", "tax_office", "tax_unit")
 
 
@@ -61,61 +55,52 @@ def _column_breaks(spans: list) -> list[int]:
     return breaks
 
 
-def _group_sheet(wb: Workbook, title: str, heading: str, inds: list[Indicator], province: dict, units: list[dict]) -> None:
-    ws = wb.create_sheet(title)
+def _group_sheet(book: Book, title: str, heading: str, inds: list[Indicator], province: dict, units: list[dict]) -> None:
+    ws = book.add_sheet(title)
     spans = [(ind, _columns(ind)) for ind in inds]
     last_col = 2 + sum(len(cols) for _, cols in spans)
     breaks = _column_breaks(spans)
-    ws.cell(row=1, column=1, value=heading).font = Font(bold=True, size=13)
+    header = book.format(**BOXED_HEADER)
     # the heading over the first printed page's columns only: merged across every column it would print in
     # fragments on pages of its own
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=breaks[0] if breaks else last_col)
-    for col, text in ((1, "STT"), (2, "Đơn vị")):
-        ws.cell(row=2, column=col, value=text)
-        ws.merge_cells(start_row=2, start_column=col, end_row=3, end_column=col)
-    col = 3
+    ws.ws.merge_range(0, 0, 0, (breaks[0] if breaks else last_col) - 1, heading, book.format(bold=True, font_size=13))
+    for col, text in ((0, "STT"), (1, "Đơn vị")):
+        ws.ws.merge_range(1, col, 2, col, text, header)
+    col = 2
     for ind, cols in spans:
-        ws.cell(row=2, column=col, value=ind.name_vi)
         if len(cols) > 1:
-            ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=col + len(cols) - 1)
-        for offset, (_, header, _) in enumerate(cols):
-            ws.cell(row=3, column=col + offset, value=header)
+            ws.ws.merge_range(1, col, 1, col + len(cols) - 1, ind.name_vi, header)
+        else:
+            ws.put(1, col, ind.name_vi, header)
+        for offset, (_, sub_header, _) in enumerate(cols):
+            ws.put(2, col + offset, sub_header, header)
         col += len(cols)
-    for row in ws.iter_rows(min_row=2, max_row=3, max_col=last_col):
-        for cell in row:
-            cell.font, cell.fill, cell.border, cell.alignment = HEADER_FONT, HEADER_FILL, BOX, CENTERED
+    ws.rows = 3
     # the headers' rows as high as their wrapped names need (an indicator's name over its columns)
-    fit_rows(ws, 2, [ind.name_vi for ind, _ in spans], [13 * len(cols) for _, cols in spans], bold=True)
-    fit_rows(ws, 3, [header for _, cols in spans for _, header, _ in cols], [13] * (last_col - 2), bold=True)
+    fit_rows(ws, 1, [ind.name_vi for ind, _ in spans], [13 * len(cols) for _, cols in spans], bold=True)
+    fit_rows(ws, 2, [header for _, cols in spans for _, header, _ in cols], [13] * (last_col - 2), bold=True)
     formats = [None, None] + [fmt for _, cols in spans for _, _, fmt in cols]
-    plain = [style_array(ws, fmt) for fmt in formats]
-    bold = [style_array(ws, fmt, font=HEADER_FONT) for fmt in formats]
+    plain = [book.format(num_format=fmt) for fmt in formats]
+    bold = [book.format(num_format=fmt, bold=True) for fmt in formats]
     rows = [("", province.get("name"), province, True)] + [(i, u["name"], u, False) for i, u in enumerate(units, start=1)]
     for number, name, figures, is_bold in rows:
         values = [number or None, name] + [(figures.get(ind.code) or {}).get(key) for ind, cols in spans for key, _, _ in cols]
-        ws.append([Cell(ws, value=value, style_array=style)
-                   for value, style in zip(values, bold if is_bold else plain)])
-    ws.column_dimensions["A"].width = 5
-    ws.column_dimensions["B"].width = 26
-    for c in range(3, last_col + 1):
-        ws.column_dimensions[get_column_letter(c)].width = 13
-    ws.freeze_panes = "C4"
-    ws.print_title_rows = "2:3"
-    ws.print_title_cols = "A:B"                       # the units on every page
-    ws.print_options.gridLines = True                 # printed cell borders (a border per cell costs 1 s a commune month)
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.print_area = f"A1:{get_column_letter(last_col)}{ws.max_row}"
+        ws.append(values, bold if is_bold else plain)
+    ws.width(0, 0, 5)
+    ws.width(1, 1, 26)
+    ws.width(2, last_col - 1, 13)
+    ws.ws.freeze_panes(3, 2)
+    ws.ws.repeat_rows(1, 2)
+    ws.ws.repeat_columns(0, 1)                        # the units on every page
+    ws.ws.hide_gridlines(0)                           # printed cell borders (a border per cell costs 1 s a commune month)
+    ws.print_a4_landscape(ws.area(last_col))
     # Legible, not fitted to one page width: at PRINT_SCALE the text is 10 pt; the indicators split across pages
     # between whole indicators, as many as fit the page beside the repeated unit columns.
-    ws.page_setup.scale = PRINT_SCALE
-    ws.sheet_properties.pageSetUpPr.fitToPage = False
-    for column in breaks:
-        ws.col_breaks.append(Break(id=column))
+    ws.ws.set_print_scale(PRINT_SCALE)
+    ws.ws.set_v_pagebreaks(breaks)
 
 
-def add_group_sheets(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -> None:
+def add_group_sheets(book: Book, con: duckdb.DuckDBPyConnection, period: str) -> None:
     """The report-shaped sheets of a month (marts.indicator_monthly) or a longer period (marts.indicator_period)."""
     cat = load()
     rp = report_periods.parse(period)
@@ -140,19 +125,20 @@ def add_group_sheets(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) 
             label = LABELS_VI.get(level, level)
             title = f"Bảng nhóm {group}" + (f" - {label}" if len(levels) > 1 else "")
             heading = f"Nhóm {group}. {names['name_vi']} ({label}, {month})"
-            _group_sheet(wb, title[:31], heading, shown, {"name": province_name, **province}, list(units.values()))
+            _group_sheet(book, title[:31], heading, shown, {"name": province_name, **province}, list(units.values()))
 
 
-def add_chart_sheet(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -> None:
+def add_chart_sheet(book: Book, con: duckdb.DuckDBPyConnection, period: str) -> None:
     t = load_templates()
-    ws = wb.create_sheet("Biểu đồ")
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 12
-    r = 1
+    ws = book.add_sheet("Biểu đồ")
+    ws.width(0, 0, 28)
+    ws.width(1, 1, 12)
+    bold = book.format(bold=True)
+    r, breaks = 0, []
     for data in report_charts.chart_data(con, period, list(t["headline"]), float(t["ranking_share"]),
                                            int(t["chart_trend_months"])):
-        fmt = _decimal_format(data.decimals)
-        ws.cell(row=r, column=1, value=data.name).font = Font(bold=True, size=12)
+        fmt = book.format(num_format=_decimal_format(data.decimals))
+        ws.put(r, 0, data.name, book.format(bold=True, font_size=12))
         r += 1
         blocks = (("Tháng", [(f"{int(p[5:7])}/{p[:4]}", v) for p, v in data.trend], "line"),
                   ("Đơn vị (thấp nhất trước)", data.ranked, "bar"))
@@ -160,49 +146,40 @@ def add_chart_sheet(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -
             if not points:
                 continue
             top = r
-            ws.cell(row=r, column=1, value=header).font = Font(bold=True)
-            ws.cell(row=r, column=2, value=data.unit_vi).font = Font(bold=True)
+            ws.put(r, 0, header, bold)
+            ws.put(r, 1, data.unit_vi, bold)
             for name, value in points:
                 r += 1
-                ws.cell(row=r, column=1, value=name)
-                ws.cell(row=r, column=2, value=value).number_format = fmt
-            chart = LineChart() if kind == "line" else BarChart()
-            if kind == "bar":
-                chart.type = "bar"
-                chart.x_axis.scaling.orientation = "maxMin"          # the lowest unit on top
-            chart.title = data.name if kind == "line" else f"{data.name}: các đơn vị"
-            chart.legend = None
-            chart.y_axis.title = data.unit_vi
-            chart.x_axis.delete = chart.y_axis.delete = False
-            chart.add_data(Reference(ws, min_col=2, min_row=top, max_row=r), titles_from_data=True)
-            chart.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=r))
-            chart.width = 18
-            chart.height = 7.5 if kind == "line" else max(7.5, 0.45 * len(points) + 2)
-            ws.add_chart(chart, f"D{top}")
-            r = max(r, top + int(chart.height * 2)) + 2
-            ws.row_breaks.append(Break(id=r - 1))             # each chart and its table on a page of their own
-    ws.print_area = f"A1:N{max(r, 1)}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+                ws.put(r, 0, name)
+                ws.put(r, 1, value, fmt)
+            chart = book.wb.add_chart({"type": kind})
+            chart.add_series({"name": [ws.title, top, 1], "categories": [ws.title, top + 1, 0, r, 0],
+                              "values": [ws.title, top + 1, 1, r, 1]})
+            chart.set_title({"name": data.name if kind == "line" else f"{data.name}: các đơn vị"})
+            chart.set_legend({"none": True})
+            if kind == "bar":          # a bar chart's categories are its vertical axis: the lowest unit on top
+                chart.set_y_axis({"reverse": True})
+                chart.set_x_axis({"name": data.unit_vi})
+            else:
+                chart.set_y_axis({"name": data.unit_vi})
+            height = 7.5 if kind == "line" else max(7.5, 0.45 * len(points) + 2)          # cm
+            chart.set_size({"width": round(18 * CM_PIXELS), "height": round(height * CM_PIXELS)})
+            ws.ws.insert_chart(top, 3, chart)
+            r = max(r, top + int(height * 2)) + 2
+            breaks.append(r)                  # each chart and its table on a page of their own
+    ws.ws.set_h_pagebreaks(breaks)
+    ws.print_a4_landscape(f"A1:N{r + 1}", left_right_margin=0.75)
+    ws.ws.fit_to_pages(1, 0)
 
 
-def add_sheets(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -> None:
+def add_sheets(book: Book, con: duckdb.DuckDBPyConnection, period: str) -> None:
     """The report-shaped sheets and the chart sheet, after the workbook's own."""
-    add_group_sheets(wb, con, period)
-    add_chart_sheet(wb, con, period)
+    add_group_sheets(book, con, period)
+    add_chart_sheet(book, con, period)
 
 
 def write_period_workbook(con: duckdb.DuckDBPyConnection, period: str, path) -> None:
     """The workbook of a longer period (`p06 report`): its report-shaped sheets and charts only."""
-    import os
-    from pathlib import Path
-    wb = Workbook()
-    wb.remove(wb.active)
-    add_sheets(wb, con, period)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.xlsx")
-    wb.save(tmp)
-    os.replace(tmp, path)
+    book = Book()
+    add_sheets(book, con, period)
+    book.save(path)

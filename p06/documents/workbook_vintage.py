@@ -6,9 +6,8 @@ Wordings come from catalog/publication_texts.yaml (p06.publish.vintages.texts).
 from __future__ import annotations
 
 import duckdb
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
+from p06.documents.xlsx import Book
 from p06.publish import vintages
 from p06.publish.indicator_catalog import load
 
@@ -53,18 +52,17 @@ def _rows(con: duckdb.DuckDBPyConnection, period: str, vintage: int) -> list[dic
     return rows
 
 
-def add(wb: Workbook, con: duckdb.DuckDBPyConnection, period: str) -> None:
+def add(book: Book, con: duckdb.DuckDBPyConnection, period: str) -> None:
     """Write the vintage line under the first (headline) sheet's table and add the errata sheet."""
     from p06.documents.excel import _write_sheet
     info = vintages.current(con, period)
-    if info is None or not wb.worksheets:
+    if info is None or not book.sheets:
         return
-    headline = wb.worksheets[0]
+    headline = book.sheets[0]
     headline.append([])
-    headline.append([vintages.workbook_line(con, period)])
-    headline.cell(row=headline.max_row, column=1).font = Font(italic=True)
+    headline.append([vintages.workbook_line(con, period)], book.format(italic=True))
     sheet = _errata_sheet()
-    ws = wb.create_sheet(sheet.title)
+    ws = book.add_sheet(sheet.title)
     rows = _rows(con, period, info["vintage"])
     _write_sheet(ws, sheet, rows, list(load().indicators))
     if not rows:

@@ -11,12 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from p06.documents.excel import Col, Sheet, _write_sheet
+from p06.documents.xlsx import Book
 from p06.national import provinces, texts
-from p06.publish.atomic import atomic_file
 from p06.publish.indicator_catalog import load as indicator_catalog
 
 FIGURES = (Col("indicator_code", "Mã chỉ tiêu"), Col("indicator_name_vi", "Chỉ tiêu"),
@@ -74,17 +72,11 @@ def write(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path) -> Path:
                          "ON m.period = r.period AND m.indicator_code = r.indicator_code AND m.unit_level = 'province' "
                          "AND m.unit_code = r.province_code WHERE r.period = ? ORDER BY r.indicator_code, r.rank",
                     [period])
-    wb = Workbook()
-    wb.remove(wb.active)
+    book = Book()
     for key, rows in (("nation", nation), ("provinces", [r for r in monthly if r["unit_level"] == "province"]),
                       ("ranking", ranking), ("publications", publications)):
-        ws = wb.create_sheet(sheets[key].title)
-        _write_sheet(ws, sheets[key], rows, [])
-        ws.page_setup.orientation = "landscape"           # printed: A4 across, every column on the page
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-        ws.print_title_rows = "1:1"
+        ws = book.add_sheet(sheets[key].title)
+        _write_sheet(ws, sheets[key], rows, [])          # printed: A4 across, every column on the page
         if key == "nation" and nation:
             reporting = max(r["provinces_reporting"] for r in nation)
             missing = {name for r in nation for name in (r["missing_provinces"] or "").split(", ") if name}
@@ -95,9 +87,5 @@ def write(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path) -> Path:
                     u.name_vi for u in provinces.expected(period) if u.name_vi in missing)))
             ws.append([])
             for line in lines:
-                ws.append([line])
-                ws.cell(row=ws.max_row, column=1).font = Font(italic=True)
-    dest = path(out_dir, period)
-    with atomic_file(dest) as tmp:
-        wb.save(tmp)
-    return dest
+                ws.append([line], book.format(italic=True))
+    return book.save(path(out_dir, period))
