@@ -8,6 +8,7 @@ import polars as pl
 
 from assets.ingest import SINGLE_RUN, staging_assets
 from p06 import pool
+from p06.publish import gx_worker
 from p06.reconcile.store import reconcile_periods
 from pipelines.partitions import monthly_partitions, publish_months
 from pipelines.resources import LandingZone, Warehouse
@@ -28,6 +29,7 @@ from pipelines.resources import LandingZone, Warehouse
 )
 def reconciliation_findings(context: dg.AssetExecutionContext, landing_zone: LandingZone, warehouse: Warehouse):
     pool.shutdown()                     # the staging steps are done: their reader's memory is given back
+    gx_worker.start_if_wanted(reconciling=True)     # a short run's validation process imports GX meanwhile
     months = publish_months(context, landing_zone.root)
     if not months:
         return                      # nothing materialised: the publish steps are skipped

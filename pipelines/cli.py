@@ -140,12 +140,9 @@ def _run(args) -> int:
     print(say("where", raw=raw, warehouse=config.warehouse_path()))
     if stale:
         from p06.publish import gx_worker
-        # Great Expectations imported in its own process meanwhile: from the start for a few months (its import
-        # then overlaps reading and reconciling), from publishing on for a history (its memory beside the reader's
-        # would take the run past its budget)
-        gx_worker.want()
-        if len(stale) <= gx_worker.AHEAD_MONTHS:
-            gx_worker.start()
+        # Great Expectations imported in its own process meanwhile, once the reader process has ended: from
+        # reconciling on for a few months, from publishing on for a history
+        gx_worker.want(months=len(stale))
         try:
             exit_code = max(exit_code, _run_dagster(stale, reload, timings))
         finally:

@@ -21,8 +21,22 @@ import history  # noqa: E402
 P06 = str(REPO / ".venv" / "bin" / "p06")
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Resident memory of a process and all its descendants (from /proc)."""
+def _role(pid: int) -> str:
+    """A process of the run's tree by what it runs: the run, its reader, validation or export worker."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            args = f.read().decode(errors="replace").split("\0")
+    except OSError:
+        return "?"
+    text = " ".join(args)
+    for module, role in (("gx_worker", "validation"), ("export_worker", "export worker"), ("pool", "reader")):
+        if module in text:
+            return role
+    return "run" if any(a.endswith("/p06") for a in args) else Path(args[0]).name or "?"
+
+
+def _tree_rss_kb(root: int) -> tuple[int, dict[int, int]]:
+    """Resident memory of a process and all its descendants (from /proc): the total, and each process's."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -36,12 +50,12 @@ def _tree_rss_kb(root: int) -> int:
             children.setdefault(ppid, []).append(pid)
         except (OSError, IndexError, ValueError):
             continue
-    total, stack = 0, [root]
+    each, stack = {}, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        each[pid] = rss.get(pid, 0)
         stack.extend(children.get(pid, []))
-    return total
+    return sum(each.values()), each
 
 
 def run_p06(raw: Path, wh: Path, *args: str) -> dict:
@@ -57,9 +71,12 @@ def run_p06(raw: Path, wh: Path, *args: str) -> dict:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         proc = subprocess.Popen([P06, "run", *args], env=env, stdout=stdout, stderr=stderr, text=True)
-        peak = 0
+        peak, at_peak = 0, ""
         while proc.poll() is None:
-            peak = max(peak, _tree_rss_kb(proc.pid))
+            total, each = _tree_rss_kb(proc.pid)
+            if total > peak:        # which processes held it: "run 640, validation 310"
+                peak = total
+                at_peak = ", ".join(f"{_role(pid)} {kb / 1024:.0f}" for pid, kb in sorted(each.items()) if kb > 20_000)
             time.sleep(0.05)
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -70,13 +87,14 @@ def run_p06(raw: Path, wh: Path, *args: str) -> dict:
         stderr.seek(0)
         out, err = stdout.read(), stderr.read()
     last = next((line for line in reversed(out.splitlines()) if re.match(r"^(ran |nothing changed)", line)), "")
-    return {"wall": wall, "cpu": cpu, "peak_mb": peak / 1024, "code": proc.returncode, "layers": last.split(": ", 1)[-1],
+    return {"wall": wall, "cpu": cpu, "peak_mb": peak / 1024, "at_peak": at_peak, "code": proc.returncode, "layers": last.split(": ", 1)[-1],
             "what": last.split(";")[0], "out": out, "err": err}
 
 
 def line(label: str, r: dict, target: str = "") -> None:
     print(f"{label:<44} {r['wall']:6.1f} s  cpu {r['cpu']:6.1f} s  peak {r['peak_mb']:5.0f} MB  exit {r['code']}  {target}")
     print(f"    {r['what']}: {r['layers']}")
+    print(f"    at the peak, MB: {r['at_peak']}")
     if r["code"] not in (0, 1):
         print("    " + r["err"][-1500:].replace("\n", "\n    "))
 

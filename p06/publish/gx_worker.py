@@ -1,9 +1,10 @@
 """Great Expectations in a process of its own, started ahead by `p06 run`.
 
 Importing Great Expectations takes seconds. `p06 run` asks for this process (`want`): for a run of a few
-months it starts it at once (the import overlaps reading and reconciling); for a history, the publish step
-starts it (`start_if_wanted`), once the reader (p06/pool.py) has ended: the two together would take the run
-past its memory budget. The exports step then hands it the published rows to validate
+months the reconcile step starts it, as soon as the reader process (p06/pool.py) has ended (the import then
+overlaps reconciling and publishing); for a history, the publish step does. Never beside the reader: the run,
+its reader and this process together pass the run's memory budget (1 GB: 411 + 254 + 316 MB measured on the two
+sample months when this process started with the run). The exports step then hands it the published rows to validate
 (`quality.validate_publication`). Without a started process (a run from the Dagster UI, tests) the validation
 runs in the run's own process.
 
@@ -24,22 +25,24 @@ from p06 import child_process
 
 _process: subprocess.Popen | None = None
 _wanted = False
-AHEAD_MONTHS = 3        # a run of this many months or fewer starts the process with the run (`p06 run`)
+_ahead = False
+AHEAD_MONTHS = 3        # a run of this many months or fewer starts the process when reconciling starts
 
 
 class WorkerError(RuntimeError):
     pass
 
 
-def want(wanted: bool = True) -> None:
-    """Whether the publish step starts a validation process (`p06 run` does; a run from the UI validates in its
-    own process)."""
-    global _wanted
-    _wanted = wanted
+def want(wanted: bool = True, months: int = 0) -> None:
+    """Whether the run starts a validation process (`p06 run` does; a run from the UI validates in its own
+    process), and for how many months (up to AHEAD_MONTHS: from reconciling on)."""
+    global _wanted, _ahead
+    _wanted, _ahead = wanted, wanted and months <= AHEAD_MONTHS
 
 
-def start_if_wanted() -> None:
-    if _wanted:
+def start_if_wanted(reconciling: bool = False) -> None:
+    """Start the process if the run wants one: at the reconcile step for a short run, at the publish step for any."""
+    if _wanted and (_ahead or not reconciling):
         start()
 
 
