@@ -18,6 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pandas as pd
@@ -138,6 +139,20 @@ class Collected:
             self.frames[table] = checks.read_check_file(Path(self.files[table]))
         return self.frames[table]
 
+    def month_frames(self, table: str) -> Iterator[tuple[str, pd.DataFrame]]:
+        """(month, the check's rows of that month) for each month; from a Parquet file, read month by month: a
+        history's file holds about 105,000 rows a check, and the validation process then holds one month's."""
+        by_month = "period" in self.tables[table]
+        if table in self.frames or table not in self.files or not by_month:
+            frame = self.frame(table)
+            for period in self.periods:
+                yield period, frame[frame["period"] == period].reset_index(drop=True) if by_month else frame
+            return
+        with duckdb.connect() as con:
+            con.execute("CREATE TABLE rows AS FROM read_parquet(?)", [self.files[table]])    # compressed, in memory
+            for period in self.periods:
+                yield period, con.execute("FROM rows WHERE period = ?", [period]).df()
+
 
 def collect(con: duckdb.DuckDBPyConnection, period: str | list[str], folder: Path | None = None) -> Collected:
     """The rows of every declared check for the months (the checks' queries run here, on the run's connection):
@@ -219,11 +234,9 @@ def validate_collected(collected: Collected, warehouse_dir: Path) -> QualitySumm
         suites.append(ExpectationSuiteIdentifier(name=suite.name))
         definition = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=f"p06.{table}", data=batch, suite=suite))
-        frame = collected.frame(table)
         stats = dict.fromkeys(summary.statistics, 0)
         failed = []
-        for period in periods:
-            month = frame[frame["period"] == period].reset_index(drop=True) if "period" in frame.columns else frame
+        for period, month in collected.month_frames(table):
             result = definition.run(batch_parameters={"dataframe": month}, run_id=run_ids[period], result_format="SUMMARY")
             key = ValidationResultIdentifier(batch_identifier=f"{DATASOURCE}-{table}", run_id=run_ids[period],
                                              expectation_suite_identifier=suites[-1])
@@ -232,6 +245,7 @@ def validate_collected(collected: Collected, warehouse_dir: Path) -> QualitySumm
             for k in stats:
                 stats[k] += int(result.statistics[k])
             failed += [{**f, "period": period} for f in _failed(result, table, month)]
+        collected.frames.pop(table, None)          # one check's rows held at a time
         summary.tables[table] = {"success": not failed, "statistics": stats, "failed": failed}
         summary.success &= not failed
         for k, v in stats.items():
