@@ -1,9 +1,9 @@
 """Workbooks written with XlsxWriter: rows appended to a sheet that knows its size, formats made once per
 workbook from their properties.
 
-XlsxWriter writes a cell for about a third of openpyxl's cost (a month's workbook by commune has 70,000 cells:
-1.2 s of the month's 2 s of documents with openpyxl). openpyxl still reads the deliveries and the tests read
-the workbooks back with it.
+A month's workbook by commune (70,000 cells) is written in 0.82 s with XlsxWriter against 1.17 s with
+openpyxl (`scripts/bench_documents.py`). openpyxl still reads the deliveries, and the tests read the workbooks
+back with it.
 """
 from __future__ import annotations
 
