@@ -8,7 +8,9 @@ back with it.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import numbers
+import re
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -21,6 +23,16 @@ from p06.publish.atomic import atomic_file
 CHAR_PIXELS = 7        # Calibri 11's digit width: a column `w` characters wide is stored as w (set_column adds
                        # Excel's on-screen padding, 0.71 characters, which the printed layouts are not sized with)
 A4 = 9
+
+
+def _missing(value: Any) -> bool:
+    """None, "", NaN, NaT, pandas' NA and infinities: written as a blank cell (as openpyxl wrote them)."""
+    if value is None or isinstance(value, str):
+        return value is None or value == ""
+    try:
+        return bool(value != value) or (isinstance(value, float) and math.isinf(value))
+    except (TypeError, ValueError):             # pandas.NA is neither equal nor unequal to itself
+        return True
 
 
 class Sheet:
@@ -37,7 +49,7 @@ class Sheet:
         """Write a value at (row, col), 0-based; a number as a number, a date as a date, None as a blank
         (written only with a format); text is never read as a formula, number or link."""
         ws = self.ws
-        if value is None or value == "":
+        if _missing(value):
             if fmt is not None:
                 ws.write_blank(row, col, None, fmt)
         elif isinstance(value, bool):
@@ -91,7 +103,8 @@ class Book:
         self.sheets: list[Sheet] = []
         self._formats: dict[tuple, Format] = {}
         self.wb = xlsxwriter.Workbook(options={"strings_to_numbers": False, "strings_to_formulas": False,
-                                              "strings_to_urls": False, "remove_timezone": True})
+                                              "strings_to_urls": False, "remove_timezone": True,
+                                              "default_date_format": "dd/mm/yyyy"})
 
     def format(self, **properties: Any) -> Format | None:
         """The format with these XlsxWriter properties (num_format, bold, bg_color, text_wrap, valign, ...), made
@@ -105,7 +118,15 @@ class Book:
         return self._formats[key]
 
     def add_sheet(self, title: str) -> Sheet:
-        sheet = Sheet(self, self.wb.add_worksheet(title[:31]))
+        """A sheet named `title` as Excel allows: at most 31 characters, none of []:*?/\\, no quote at either end, and
+        unique (a second sheet of the same name gets " (2)", as Excel names a copy)."""
+        name = re.sub(r"[\[\]:*?/\\]", "-", title).strip("'")[:31] or "Sheet"
+        taken = {s.title.casefold() for s in self.sheets} | {"history"}
+        number, unique = 1, name
+        while unique.casefold() in taken:
+            number += 1
+            unique = f"{name[:31 - len(f' ({number})')]} ({number})"
+        sheet = Sheet(self, self.wb.add_worksheet(unique))
         self.sheets.append(sheet)
         return sheet
 
