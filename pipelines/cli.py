@@ -184,6 +184,7 @@ def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
     t0 = time.perf_counter()
     import dagster as dg
 
+    from p06.publish import gx_worker
     from pipelines.definitions import defs
     from pipelines.jobs import DOWNSTREAM_KEYS
     from pipelines.partitions import consecutive_blocks, delivered_months
@@ -202,6 +203,7 @@ def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
     steps: dict[str, float] = {}
     failures = []
     for block in blocks:
+        gx_worker.run_months(len(block))
         if len(block) == 1:          # a single month runs every source: it says what each has (loaded, unchanged, missing)
             result = job.execute_in_process(partition_key=block[0], instance=instance, raise_on_error=False,
                                             run_config=QUIET, tags=_cli_tags())
@@ -210,6 +212,7 @@ def _run_dagster(months: list[str], sources: set[str], timings: dict) -> int:
             result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET, asset_selection=selection,
                                             tags={"dagster/asset_partition_range_start": block[0],
                                                   "dagster/asset_partition_range_end": block[-1], **_cli_tags()})
+        gx_worker.stop()             # one this run did not use (nothing exported) must not sit beside the next run's reader
         for event in result.all_events:
             if event.event_type_value == "STEP_SUCCESS":
                 layer = _layer(event.step_key)

@@ -34,10 +34,17 @@ class WorkerError(RuntimeError):
 
 
 def want(wanted: bool = True, months: int = 0) -> None:
-    """Whether the run starts a validation process (`p06 run` does; a run from the UI validates in its own
-    process), and for how many months (up to AHEAD_MONTHS: from reconciling on)."""
-    global _wanted, _ahead
-    _wanted, _ahead = wanted, wanted and months <= AHEAD_MONTHS
+    """Whether runs start a validation process (`p06 run`'s do; a run from the UI validates in its own
+    process), and for how many months the next run is (`run_months`)."""
+    global _wanted
+    _wanted = wanted
+    run_months(months)
+
+
+def run_months(months: int) -> None:
+    """The next run's number of months: up to AHEAD_MONTHS, its process starts when reconciling starts."""
+    global _ahead
+    _ahead = _wanted and months <= AHEAD_MONTHS
 
 
 def start_if_wanted(reconciling: bool = False) -> None:
