@@ -1,8 +1,9 @@
 """Great Expectations in a process of its own, started ahead by `p06 run`.
 
-Importing Great Expectations takes seconds. `p06 run` asks for this process (`want`): for a run of a few
-months the reconcile step starts it, as soon as the reader process (p06/pool.py) has ended (the import then
-overlaps reconciling and publishing); for a history, the publish step does. Never beside the reader: the run,
+Importing Great Expectations takes seconds. `p06 run` asks for this process (`want`): for a run of one month it
+starts at once (the import overlaps reading); for a run of a few months the reconcile step starts it, as soon as
+the reader process (p06/pool.py) has ended (the import then overlaps reconciling and publishing); for a history,
+the publish step does. Never beside the reader: the run,
 its reader and this process together pass the run's memory budget (1 GB: 411 + 254 + 316 MB measured on the two
 sample months when this process started with the run). The exports step then hands it the published rows to validate
 (`quality.validate_publication`). Without a started process (a run from the Dagster UI, tests) the validation
@@ -42,9 +43,12 @@ def want(wanted: bool = True, months: int = 0) -> None:
 
 
 def run_months(months: int) -> None:
-    """The next run's number of months: up to AHEAD_MONTHS, its process starts when reconciling starts."""
+    """The next run's number of months: one month starts the process at once (its files are read in the run's own
+    process, one per source: no reader process), up to AHEAD_MONTHS when reconciling starts."""
     global _ahead
     _ahead = _wanted and months <= AHEAD_MONTHS
+    if _wanted and months == 1:
+        start()
 
 
 def start_if_wanted(reconciling: bool = False) -> None:
