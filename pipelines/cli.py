@@ -140,9 +140,9 @@ def _run(args) -> int:
     print(say("where", raw=raw, warehouse=config.warehouse_path()))
     if stale:
         from p06.publish import gx_worker
-        # Great Expectations imported in its own process meanwhile, once the reader process has ended: from
-        # reconciling on for a few months, from publishing on for a history
-        gx_worker.want(months=len(stale))
+        # Great Expectations imported in its own process meanwhile, never beside the reader process: when each
+        # Dagster run starts it, `_run_dagster` says (`gx_worker.run_months`)
+        gx_worker.want()
         try:
             exit_code = max(exit_code, _run_dagster(stale, reload, timings))
         finally:

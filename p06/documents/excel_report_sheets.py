@@ -125,7 +125,7 @@ def add_group_sheets(book: Book, con: duckdb.DuckDBPyConnection, period: str) ->
             label = LABELS_VI.get(level, level)
             title = f"Bảng nhóm {group}" + (f" - {label}" if len(levels) > 1 else "")
             heading = f"Nhóm {group}. {names['name_vi']} ({label}, {month})"
-            _group_sheet(book, title[:31], heading, shown, {"name": province_name, **province}, list(units.values()))
+            _group_sheet(book, title, heading, shown, {"name": province_name, **province}, list(units.values()))
 
 
 def add_chart_sheet(book: Book, con: duckdb.DuckDBPyConnection, period: str) -> None:

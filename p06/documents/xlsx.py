@@ -48,6 +48,10 @@ class Sheet:
     def put(self, row: int, col: int, value: Any, fmt: Format | None = None) -> None:
         """Write a value at (row, col), 0-based; a number as a number, a date as a date, None as a blank
         (written only with a format); text is never read as a formula, number or link."""
+        self._write(row, col, value, fmt)
+        self.rows, self.cols = max(self.rows, row + 1), max(self.cols, col + 1)
+
+    def _write(self, row: int, col: int, value: Any, fmt: Format | None) -> None:
         ws = self.ws
         if _missing(value):
             if fmt is not None:
@@ -64,7 +68,6 @@ class Sheet:
             ws.write_number(row, col, float(value), fmt)
         else:
             ws.write_string(row, col, str(value), fmt)
-        self.rows, self.cols = max(self.rows, row + 1), max(self.cols, col + 1)
 
     def append(self, values: Iterable[Any], formats: Iterable[Format | None] | Format | None = None) -> int:
         """Write a row after the last one (one format for every cell, or one per cell); returns its 0-based index."""
@@ -72,8 +75,8 @@ class Sheet:
         values = list(values)
         fmts = formats if isinstance(formats, (list, tuple)) else [formats] * len(values)
         for col, (value, fmt) in enumerate(zip(values, fmts)):
-            self.put(row, col, value, fmt)
-        self.rows = row + 1
+            self._write(row, col, value, fmt)
+        self.rows, self.cols = row + 1, max(self.cols, len(values))
         return row
 
     def width(self, first: int, last: int, chars: float) -> None:

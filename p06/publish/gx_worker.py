@@ -3,9 +3,9 @@
 Importing Great Expectations takes seconds. `p06 run` asks for this process (`want`): for a run of one month it
 starts at once (the import overlaps reading); for a run of a few months the reconcile step starts it, as soon as
 the reader process (p06/pool.py) has ended (the import then overlaps reconciling and publishing); for a history,
-the publish step does. Never beside the reader: the run,
-its reader and this process together pass the run's memory budget (1 GB: 411 + 254 + 316 MB measured on the two
-sample months when this process started with the run). The exports step then hands it the published rows to validate
+the publish step does (`run_months`, per Dagster run). Never beside the reader: the run, its reader and this
+process together pass the run's memory budget (1 GB: 411 + 254 + 316 MB measured on the two sample months when
+this process started with the run). The exports step then hands it the published rows to validate
 (`quality.validate_publication`). Without a started process (a run from the Dagster UI, tests) the validation
 runs in the run's own process.
 
@@ -34,12 +34,11 @@ class WorkerError(RuntimeError):
     pass
 
 
-def want(wanted: bool = True, months: int = 0) -> None:
+def want(wanted: bool = True) -> None:
     """Whether runs start a validation process (`p06 run`'s do; a run from the UI validates in its own
-    process), and for how many months the next run is (`run_months`)."""
+    process); when, `run_months` says."""
     global _wanted
     _wanted = wanted
-    run_months(months)
 
 
 def run_months(months: int) -> None:
